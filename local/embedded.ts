@@ -1,0 +1,314 @@
+import "../shared/polyfills.ts";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import dynalite from "dynalite";
+import S3rver from "s3rver";
+import { parse as parseYaml } from "yaml";
+import {
+  makeAdvanceHandler,
+  makeAwaitHumanHandler,
+  makeReconcileHandler,
+  makeRecordFailureHandler,
+} from "../functions/engine-handlers.ts";
+import { makeApiHandler } from "../functions/http/api-handler.ts";
+import { matchRoute } from "../functions/http/match-route.ts";
+import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
+import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
+import { createTableInput } from "../shared/adapters/dynamo-table.ts";
+import { LocalStepFunctions } from "../shared/adapters/local-step-functions.ts";
+import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
+import { ENGINE_VERSION } from "../shared/config.ts";
+import type { Deps } from "../shared/deps.ts";
+import { type Clock, systemClock } from "../shared/domain/clock.ts";
+import { sha256 } from "../shared/domain/hash.ts";
+import type { Principal } from "../shared/domain/records.ts";
+import { CostMeter } from "../shared/ports/metrics.ts";
+import { buildRunStateMachine } from "../shared/state-machine/run-state-machine.ts";
+import { DEFAULT_ORG, generateKey } from "../shared/use-cases/auth.ts";
+import { putWorkflow } from "../shared/use-cases/workflows.ts";
+
+const TABLE = "stepwise";
+const BUCKET = "stepwise";
+/** Node's timers overflow past ~24.8 days; human waits longer than this are re-armed by Advance. */
+const LOCAL_MAX_TIMER_SECONDS = 20 * 86400;
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  /** The platform key; without it one is generated once and kept in <dataDir>/local.json. */
+  apiKey?: string;
+  /** Folder of example workflows to load; null for none. */
+  examplesDir?: string | null;
+  /** Run this ASL instead of the built one (the infra test passes the synthesized definition). */
+  stateMachineDefinition?: Record<string, unknown>;
+  clock?: Clock;
+  /** Overrides of engine settings (tests use short polls). */
+  settings?: Partial<Deps["settings"]>;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedStack {
+  url: string;
+  apiKey: string;
+  deps: Deps;
+  orchestrator: LocalStepFunctions;
+  /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
+  stop(): Promise<void>;
+}
+
+const lambdaContext = (name: string): Context =>
+  ({
+    functionName: name,
+    awsRequestId: "local",
+    getRemainingTimeInMillis: () => 900_000,
+    callbackWaitsForEmptyEventLoop: false,
+  }) as unknown as Context;
+
+async function ensureTable(endpoint: string): Promise<void> {
+  const ddb = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: TABLE }));
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+    await ddb.send(new CreateTableCommand(createTableInput(TABLE)));
+  }
+  ddb.destroy();
+}
+
+async function readLocalKey(dataDir: string): Promise<string | null> {
+  try {
+    const saved = JSON.parse(await readFile(join(dataDir, "local.json"), "utf8")) as { apiKey?: string };
+    return saved.apiKey ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Converts a Node request into the API Gateway HTTP API (v2) event the Lambda handler receives in the cloud. */
+async function toApiGatewayEvent(req: IncomingMessage, body: Buffer): Promise<APIGatewayProxyEventV2> {
+  const url = new URL(req.url ?? "/", "http://local");
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const method = (req.method ?? "GET").toUpperCase();
+  const match = matchRoute(method, url.pathname);
+  const now = Date.now();
+  return {
+    version: "2.0",
+    routeKey: match.key ?? "$default",
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: match.key ? match.pathParameters : undefined,
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: "127.0.0.1",
+      domainPrefix: "local",
+      http: {
+        method,
+        path: url.pathname,
+        protocol: "HTTP/1.1",
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: `local-${now}`,
+      routeKey: match.key ?? "$default",
+      stage: "$default",
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: body.length ? body.toString("base64") : undefined,
+    isBase64Encoded: body.length > 0,
+  };
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Loads every workflow definition in a folder (JSON or YAML with `nodes`) as the platform principal. */
+export async function loadExamples(deps: Deps, dir: string, log: (s: string) => void): Promise<void> {
+  if (!existsSync(dir)) return;
+  const admin: Principal = {
+    orgId: DEFAULT_ORG,
+    keyId: "key_platform",
+    role: "admin",
+    userId: "platform",
+    platform: true,
+  };
+  for (const file of (await readdir(dir)).sort()) {
+    if (!/\.(json|ya?ml)$/.test(file)) continue;
+    const text = await readFile(join(dir, file), "utf8");
+    const doc = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    if (!doc || !Array.isArray(doc.nodes)) continue;
+    try {
+      const res = await putWorkflow(deps, admin, doc.name, doc);
+      log(`  workflow ${doc.name} v${res.body.version}${res.created ? " (new)" : ""}`);
+    } catch (err) {
+      log(`  skipped ${file}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Starts DynamoDB and S3 emulators, the local state-machine interpreter and the HTTP API, all in process. */
+export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStack> {
+  const log = opts.log ?? (() => {});
+  const dataDir = resolve(opts.dataDir);
+  await mkdir(join(dataDir, "s3"), { recursive: true });
+
+  const dyn = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((res) => dyn.listen(0, "127.0.0.1", () => res()));
+  const dynEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
+  await ensureTable(dynEndpoint);
+
+  const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(dataDir, "s3") });
+  const s3Info = (await s3.run()) as AddressInfo;
+  const s3Endpoint = `http://127.0.0.1:${s3Info.port}`;
+
+  const meter = new CostMeter();
+  const s3Client = makeS3Client({ endpoint: s3Endpoint }, meter);
+  await s3Client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: { name?: string }) => {
+    if (err.name !== "BucketAlreadyExists" && err.name !== "BucketAlreadyOwnedByYou") throw err;
+  });
+  const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
+
+  const apiKey = opts.apiKey ?? (await readLocalKey(dataDir)) ?? generateKey();
+  const deps: Deps = {
+    store: new DynamoRunStore(docClient, TABLE),
+    blobs: new S3BlobStore(s3Client, BUCKET),
+    orchestrator: undefined as unknown as Deps["orchestrator"],
+    clock: opts.clock ?? systemClock,
+    meter,
+    settings: {
+      engineVersion: ENGINE_VERSION,
+      workRoot: join(tmpdir(), "stepwise-tasks"),
+      platformKeyHash: sha256(apiKey),
+      advanceBudgetMs: 14 * 60_000,
+      cancelPollMs: 250,
+      maxHumanWaitSeconds: LOCAL_MAX_TIMER_SECONDS,
+      ...opts.settings,
+    },
+  };
+  if (!(await deps.store.orgExists(DEFAULT_ORG)))
+    await deps.store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
+
+  const call =
+    <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
+    (payload: unknown) =>
+      h(payload, lambdaContext(name));
+  const orchestrator = new LocalStepFunctions(
+    opts.stateMachineDefinition ??
+      buildRunStateMachine({ advance: "advance", awaitHuman: "await-human", recordFailure: "record-failure" }),
+    {
+      advance: call(makeAdvanceHandler(deps), "advance"),
+      awaitHuman: call(makeAwaitHumanHandler(deps), "await-human"),
+      recordFailure: call(makeRecordFailureHandler(deps), "record-failure"),
+      reconcile: call(makeReconcileHandler(deps), "reconcile"),
+    },
+    meter,
+  );
+  deps.orchestrator = orchestrator;
+  await wireExtensions(deps, dataDir);
+
+  const api = makeApiHandler(deps);
+  const dashboardDist = resolve(import.meta.dirname, "..", "dashboard", "dist");
+  const serveDashboard = await loadDashboardServer();
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((err) => {
+      log(`request failed: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "internal", message: "internal error" } }));
+    });
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path.startsWith("/api/") || path === "/api" || path.startsWith("/hooks/")) {
+      const body = await readBody(req, 10 * 1024 * 1024);
+      if (!body) {
+        res.writeHead(413, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "payload_too_large", message: "the body is larger than 10 MiB" } }));
+        return;
+      }
+      const result = await api(await toApiGatewayEvent(req, body), lambdaContext("api"));
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+      res.writeHead(result.statusCode ?? 200, headers);
+      res.end(result.body ? Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8") : undefined);
+      return;
+    }
+    if (serveDashboard && (await serveDashboard(req, res, dashboardDist))) return;
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "not_found", message: `nothing at ${path}` } }));
+  }
+  await new Promise<void>((res) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => res()));
+  const url = `http://${opts.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
+  await writeFile(join(dataDir, "local.json"), `${JSON.stringify({ url, apiKey }, null, 2)}\n`, { mode: 0o600 });
+  await chmod(join(dataDir, "local.json"), 0o600);
+
+  if (opts.examplesDir) await loadExamples(deps, opts.examplesDir, log);
+
+  // Runs that were going when the last process stopped carry on where their records say they are.
+  const active = await deps.store.listActiveRuns();
+  for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
+  if (active.length) log(`resumed ${active.length} run(s)`);
+  await startExtensions(deps);
+
+  return {
+    url,
+    apiKey,
+    deps,
+    orchestrator,
+    async stop() {
+      await stopExtensions(deps);
+      orchestrator.shutdown();
+      server.closeAllConnections();
+      await new Promise<void>((res) => server.close(() => res()));
+      await s3.close();
+      await new Promise<void>((res) => dyn.close(() => res()));
+    },
+  };
+}
+
+type DashboardServer = (req: IncomingMessage, res: ServerResponse, distDir: string) => Promise<boolean>;
+
+async function loadDashboardServer(): Promise<DashboardServer | null> {
+  try {
+    const mod = (await import("./dashboard-static.ts")) as { serveDashboard?: DashboardServer };
+    return mod.serveDashboard ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// Later areas (secrets, evidence files, schedules, notifications) plug in here.
+async function wireExtensions(_deps: Deps, _dataDir: string): Promise<void> {}
+async function startExtensions(_deps: Deps): Promise<void> {}
+async function stopExtensions(_deps: Deps): Promise<void> {}

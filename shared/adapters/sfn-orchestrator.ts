@@ -1,0 +1,58 @@
+import {
+  ExecutionAlreadyExists,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
+import type { Orchestrator } from "../ports/orchestrator.ts";
+
+const GONE = new Set(["TaskTimedOut", "InvalidToken", "TaskDoesNotExist", "ExecutionDoesNotExist"]);
+
+/** The Orchestrator on AWS Step Functions: one Standard execution per run, named after the runId. */
+export class SfnOrchestrator implements Orchestrator {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  static create(stateMachineArn: string): SfnOrchestrator {
+    return new SfnOrchestrator(new SFNClient({}), stateMachineArn);
+  }
+
+  private executionArn(runId: string): string {
+    return `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
+  }
+
+  async startRun(orgId: string, runId: string): Promise<void> {
+    try {
+      await this.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: runId,
+          input: JSON.stringify({ runId, orgId }),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ExecutionAlreadyExists)) throw err;
+    }
+  }
+
+  async stopRun(_orgId: string, runId: string, cause: string): Promise<void> {
+    try {
+      await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(runId), cause }));
+    } catch (err) {
+      if (!GONE.has((err as { name?: string }).name ?? "")) throw err;
+    }
+  }
+
+  async sendTaskSuccess(token: string, output: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+      return true;
+    } catch (err) {
+      if (GONE.has((err as { name?: string }).name ?? "")) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,729 @@
+import { createReadStream } from "node:fs";
+import type { Deps } from "../deps.ts";
+import { isoMicro, nowIso, parseIsoMicro } from "../domain/clock.ts";
+import { assertRunTransition, assertTaskTransition } from "../domain/lifecycle.ts";
+import {
+  type AttemptRecord,
+  isTerminalRun,
+  isTerminalTask,
+  type RunError,
+  type RunRecord,
+  type RunStatus,
+  type TaskRecord,
+} from "../domain/records.ts";
+import {
+  DEFAULT_TASK_TIMEOUT_SECONDS,
+  type HumanNode,
+  isHuman,
+  type WorkflowDefinition,
+  type WorkflowNode,
+} from "../domain/workflow.ts";
+import { StaleStateError } from "../errors.ts";
+import type { Change, RunState } from "../ports/run-store.ts";
+import type { AdvanceOutput } from "../state-machine/run-state-machine.ts";
+import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
+import { logKey } from "./storage-keys.ts";
+import { LOG_HEAD_BYTES, runTask, type TaskOutcome } from "./task-runner.ts";
+
+const ENGINE_ACTOR = "stepwise:engine";
+/** Below this, a wait node is slept inside the call rather than handed to a Wait state. */
+const INLINE_WAIT_MS = 2000;
+/** Human waits with no timeout still need one on the Task state: a year. */
+const NO_TIMEOUT_SECONDS = 365 * 86400;
+
+/** Hooks the evidence layer plugs in: collect out/ files, place inputs in in/. */
+export interface FileHooks {
+  prepareInputs?(state: RunState, node: WorkflowNode, inDir: string): Promise<void>;
+  collectOutputs?(state: RunState, node: WorkflowNode, outcome: TaskOutcome): Promise<AttemptRecord["outputs"]>;
+  /** Input files placed for the attempt, as recorded evidence. */
+  inputsOf?(state: RunState, node: WorkflowNode): AttemptRecord["inputs"];
+  /** Secret values of human inputs a node may read (decrypted); never stored. */
+  secretsFor?(state: RunState): Promise<Record<string, string>>;
+}
+
+export const emptyAttempt = (attempt: number): AttemptRecord => ({
+  attempt,
+  status: "pending",
+  image: null,
+  imageHash: null,
+  command: null,
+  codeHash: null,
+  inputs: [],
+  outputs: [],
+  outputVariables: {},
+  exitCode: null,
+  stdout: "",
+  stderr: "",
+  logKey: null,
+  logSha256: null,
+  startedAt: null,
+  endedAt: null,
+  durationMs: null,
+  host: null,
+  error: null,
+});
+
+/** A fresh pending task record for a node. */
+export const pendingTask = (node: WorkflowNode): TaskRecord => ({
+  ...emptyAttempt(0),
+  nodeId: node.id,
+  type: node.type,
+  status: "pending",
+  attempts: [],
+  contextSeq: null,
+});
+
+/** Applies changes to one run, reloading and recomputing when another writer moved the chain first. */
+export class RunSession {
+  constructor(
+    readonly deps: Deps,
+    public state: RunState,
+  ) {}
+
+  get run(): RunRecord {
+    return this.state.run;
+  }
+
+  task(node: WorkflowNode): TaskRecord {
+    return this.state.tasks.get(node.id) ?? pendingTask(node);
+  }
+
+  async reload(): Promise<void> {
+    const fresh = await this.deps.store.loadRun(this.run.orgId, this.run.runId);
+    if (fresh) this.state = fresh;
+  }
+
+  /** Commits the change `build` makes from the current state; null from `build` means nothing to do. */
+  async apply(build: (s: RunState) => Change | null): Promise<Change | null> {
+    for (let i = 0; i < 20; i++) {
+      const change = build(this.state);
+      if (!change) return null;
+      try {
+        await this.deps.store.commit(this.state, change, nowIso(this.deps.clock));
+        return change;
+      } catch (err) {
+        if (!(err instanceof StaleStateError)) throw err;
+        await this.reload();
+      }
+    }
+    throw new StaleStateError(`run ${this.run.runId} kept changing under the engine`);
+  }
+
+  /** Moves the run to `to` (no-op when already there or terminal). */
+  async setRunStatus(
+    to: RunStatus,
+    patch: Partial<RunRecord> = {},
+    actor = ENGINE_ACTOR,
+    detail: Record<string, unknown> = {},
+  ) {
+    return this.apply((s) => {
+      if (s.run.status === to || isTerminalRun(s.run.status)) return null;
+      assertRunTransition(s.run.status, to);
+      const at = nowIso(this.deps.clock);
+      const next: RunRecord = { ...s.run, ...patch, status: to, updatedAt: at };
+      if (to === "running" && !next.startedAt) next.startedAt = at;
+      if (isTerminalRun(to)) next.completedAt = at;
+      return {
+        target: { kind: "run" },
+        event: { type: "run.transition", from: s.run.status, to, actor, detail },
+        next,
+      };
+    });
+  }
+
+  /** Moves a task, building its next record from the current one. */
+  async setTask(
+    node: WorkflowNode,
+    type: string,
+    build: (current: TaskRecord, s: RunState) => TaskRecord | null,
+    actor = ENGINE_ACTOR,
+    detail: Record<string, unknown> = {},
+  ) {
+    return this.apply((s) => {
+      const current = s.tasks.get(node.id) ?? pendingTask(node);
+      const next = build(current, s);
+      if (!next) return null;
+      if (next.status !== current.status || type === "task.transition")
+        assertTaskTransition(node.id, current.status, next.status);
+      return {
+        target: { kind: "task", nodeId: node.id },
+        event: { type, from: current.status, to: next.status, actor, detail: { nodeId: node.id, ...detail } },
+        next,
+      };
+    });
+  }
+}
+
+/** The run status that the waiting human steps imply. */
+export function impliedStatus(state: RunState): RunStatus {
+  const statuses = [...state.tasks.values()].map((t) => t.status);
+  if (statuses.includes("awaiting_approval")) return "awaiting_approval";
+  if (statuses.includes("awaiting_input")) return "awaiting_input";
+  return "running";
+}
+
+/** When a waiting human step times out, in epoch ms, or null without a timeout. */
+export function humanDeadline(node: HumanNode, task: TaskRecord): number | null {
+  if (!node.timeoutSeconds || !task.waitingSince) return null;
+  return parseIsoMicro(task.waitingSince) + node.timeoutSeconds * 1000;
+}
+
+interface InFlight {
+  node: WorkflowNode;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Advances a run as far as it can within the time budget: starts every ready node, runs commands and
+ * scripts in parallel child processes, records each transition, and says what the state machine does next.
+ */
+export async function advanceRun(deps: Deps, ids: { orgId: string; runId: string }): Promise<AdvanceOutput> {
+  const loaded = await deps.store.loadRun(ids.orgId, ids.runId);
+  if (!loaded) return { ...ids, next: "failed", seq: 0 };
+  const session = new RunSession(deps, loaded);
+  // seq tells AwaitHuman what this call saw, so a decision landing in between is noticed.
+  const out = (next: AdvanceOutput["next"], extra: Partial<AdvanceOutput> = {}): AdvanceOutput => ({
+    orgId: ids.orgId,
+    runId: ids.runId,
+    next,
+    seq: session.state.head.seq,
+    ...extra,
+  });
+  if (isTerminalRun(session.run.status)) return out(session.run.status === "failed" ? "failed" : "done");
+  const wf = await deps.store.getWorkflowByHash(ids.orgId, session.run.workflow.definitionHash);
+  if (!wf) {
+    await finishRun(session, "failed", {
+      error: { code: "definition_missing", message: "the run's workflow definition is missing" },
+    });
+    return out("failed");
+  }
+  return new Advancer(deps, session, wf.definition).run(out);
+}
+
+class Advancer {
+  private readonly startMs: number;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly timers = new Map<string, number>(); // nodeId → due (epoch ms): waits and retry backoffs
+  private wake: (() => void) | null = null;
+  private failure: RunError | null = null;
+  private noAction: string | null = null;
+  private cancelled = false;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly session: RunSession,
+    private readonly def: WorkflowDefinition,
+  ) {
+    this.startMs = deps.clock.nowMs();
+  }
+
+  private now(): number {
+    return this.deps.clock.nowMs();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private sleepUntilEvent(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(
+        () => {
+          this.wake = null;
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  async run(
+    out: (next: AdvanceOutput["next"], extra?: Partial<AdvanceOutput>) => AdvanceOutput,
+  ): Promise<AdvanceOutput> {
+    const s = this.session;
+    if (s.run.status === "queued") await s.setRunStatus("running");
+    await this.recoverInterrupted();
+    let lastPoll = this.now();
+    for (;;) {
+      if (isTerminalRun(s.run.status)) {
+        await this.stopAll();
+        return out(s.run.status === "failed" ? "failed" : "done");
+      }
+      await this.applyHumanTimeouts();
+      const startedAny = await this.startReady();
+      await this.syncRunStatus();
+      if (startedAny) continue;
+      if ((this.failure || this.noAction || this.cancelled) && this.inFlight.size === 0) return this.conclude(out);
+
+      if (this.inFlight.size === 0 && this.timers.size === 0) {
+        const tasks = this.def.nodes.map((n) => s.task(n));
+        const waitingHumans = this.def.nodes.filter(
+          (n) => isHuman(n) && !isTerminalTask(s.task(n).status) && s.task(n).status !== "pending",
+        );
+        if (tasks.every((t) => isTerminalTask(t.status))) return this.conclude(out);
+        const waitNode = this.nextWaitDue();
+        if (waitingHumans.length) {
+          // Wait nodes due before the human steps' deadline go first through the Wait state.
+          if (waitNode) return out("wait", { waitSeconds: Math.max(1, Math.ceil((waitNode - this.now()) / 1000)) });
+          return out("human", { humanTimeoutSeconds: this.humanTimeoutSeconds(waitingHumans as HumanNode[]) });
+        }
+        if (waitNode) return out("wait", { waitSeconds: Math.max(1, Math.ceil((waitNode - this.now()) / 1000)) });
+        // Ready nodes that do not fit in what is left of this call's budget go to the next call.
+        if (this.def.nodes.some((n) => this.ready(n))) return out("advance");
+        // Nothing runs, nothing is ready, nothing waits: a need failed without stopping the run.
+        this.failure ??= { code: "stuck", message: "no node can run: a dependency did not succeed" };
+        return this.conclude(out);
+      }
+
+      const nextTimer = Math.min(...this.timers.values(), Number.POSITIVE_INFINITY);
+      const untilTimer = nextTimer - this.now();
+      const untilPoll = this.deps.settings.cancelPollMs - (this.now() - lastPoll);
+      // A long wait with nothing else running is handed to the state machine's Wait state.
+      if (this.inFlight.size === 0 && untilTimer > INLINE_WAIT_MS && this.onlyWaitTimers()) {
+        return out("wait", { waitSeconds: Math.max(1, Math.ceil(untilTimer / 1000)) });
+      }
+      await this.sleepUntilEvent(Math.min(untilTimer, untilPoll));
+      await this.fireTimers();
+      if (this.now() - lastPoll >= this.deps.settings.cancelPollMs && this.inFlight.size > 0) {
+        lastPoll = this.now();
+        const status = await this.deps.store.getRunStatus(this.session.run.orgId, this.session.run.runId);
+        if (status && isTerminalRun(status)) await this.session.reload();
+      }
+    }
+  }
+
+  private budgetLeft(): number {
+    return this.deps.settings.advanceBudgetMs - (this.now() - this.startMs);
+  }
+
+  private onlyWaitTimers(): boolean {
+    return [...this.timers.keys()].every((id) => this.def.nodes.find((n) => n.id === id)?.type === "wait");
+  }
+
+  private nextWaitDue(): number | null {
+    const dues = [...this.timers.values()];
+    return dues.length ? Math.min(...dues) : null;
+  }
+
+  private humanTimeoutSeconds(nodes: HumanNode[]): number {
+    const deadlines = nodes.map((n) => humanDeadline(n, this.session.task(n))).filter((d): d is number => d !== null);
+    const cap = Math.min(NO_TIMEOUT_SECONDS, this.deps.settings.maxHumanWaitSeconds);
+    if (!deadlines.length) return cap;
+    return Math.min(cap, Math.max(1, Math.ceil((Math.min(...deadlines) - this.now()) / 1000)));
+  }
+
+  /** Tasks left `running` by a call that died (Lambda timeout, SIGKILL of the local server) start again. */
+  private async recoverInterrupted(): Promise<void> {
+    for (const node of this.def.nodes) {
+      const task = this.session.task(node);
+      if (task.status !== "running") continue;
+      if (node.type === "wait") {
+        this.timers.set(node.id, parseIsoMicro(task.startedAt ?? isoMicro(this.now())) + node.seconds * 1000);
+        continue;
+      }
+      await this.session.setTask(node, "task.interrupted", (cur) => {
+        if (cur.status !== "running") return null;
+        const interrupted: AttemptRecord = {
+          ...stripAttempt(cur),
+          status: "interrupted",
+          error: { code: "interrupted", message: "the engine stopped while the task ran; it runs again" },
+        };
+        return { ...cur, attempts: [...cur.attempts, interrupted] };
+      });
+      this.launch(node);
+    }
+  }
+
+  private ready(node: WorkflowNode): boolean {
+    const task = this.session.task(node);
+    if (task.status !== "pending") return false;
+    return (node.needs ?? []).every((id) => this.session.state.tasks.get(id)?.status === "succeeded");
+  }
+
+  private async startReady(): Promise<boolean> {
+    if (this.failure || this.noAction || this.cancelled || isTerminalRun(this.session.run.status)) return false;
+    let started = false;
+    for (const node of this.def.nodes) {
+      if (!this.ready(node)) continue;
+      if ((node.type === "command" || node.type === "script") && this.budgetLeft() < this.timeoutMs(node)) continue;
+      started = true;
+      if (node.type === "wait") {
+        const at = isoMicro(this.now());
+        await this.session.setTask(node, "task.transition", (cur) =>
+          cur.status === "pending" ? { ...cur, status: "running", attempt: 1, startedAt: at, host: null } : null,
+        );
+        this.timers.set(node.id, this.now() + node.seconds * 1000);
+      } else if (isHuman(node)) {
+        const to = node.type === "approval" ? "awaiting_approval" : "awaiting_input";
+        const at = isoMicro(this.now());
+        await this.session.setTask(node, "task.transition", (cur) =>
+          cur.status === "pending"
+            ? { ...cur, status: to, attempt: 1, startedAt: at, waitingSince: at, decisions: [] }
+            : null,
+        );
+      } else {
+        await this.session.setTask(node, "task.transition", (cur) =>
+          cur.status === "pending" ? { ...cur, status: "running", attempt: 1, startedAt: isoMicro(this.now()) } : null,
+        );
+        this.launch(node);
+      }
+    }
+    return started;
+  }
+
+  /** Keeps the run's status in step with its waiting human steps. */
+  private async syncRunStatus(): Promise<void> {
+    const s = this.session;
+    if (isTerminalRun(s.run.status) || this.failure || this.noAction) return;
+    const want = impliedStatus(s.state);
+    if (want !== s.run.status) await s.setRunStatus(want);
+  }
+
+  private async applyHumanTimeouts(): Promise<void> {
+    const s = this.session;
+    for (const node of this.def.nodes) {
+      if (!isHuman(node)) continue;
+      const task = s.task(node);
+      if (task.status !== "awaiting_approval" && task.status !== "awaiting_input") {
+        if (task.status === "failed" && !this.failure)
+          this.failure = task.error ?? { code: "rejected", message: `'${node.id}' did not pass`, nodeId: node.id };
+        continue;
+      }
+      const deadline = humanDeadline(node, task);
+      if (deadline === null || deadline > this.now()) continue;
+      const approve = node.type === "approval" && node.onTimeout === "approve";
+      const at = isoMicro(this.now());
+      const error: RunError | null = approve
+        ? null
+        : {
+            code: "human_timeout",
+            message: `'${node.id}' was not ${node.type === "approval" ? "approved" : "answered"} within ${node.timeoutSeconds}s`,
+            nodeId: node.id,
+          };
+      await s.setTask(
+        node,
+        "task.timeout",
+        (cur) => {
+          if (cur.status !== "awaiting_approval" && cur.status !== "awaiting_input") return null;
+          const done = { ...cur, status: approve ? ("succeeded" as const) : ("failed" as const), endedAt: at, error };
+          done.durationMs = durationBetween(cur.startedAt, at);
+          done.contextSeq = approve ? s.state.head.seq + 1 : null;
+          return { ...done, attempts: [stripAttempt(done)] };
+        },
+        ENGINE_ACTOR,
+        { onTimeout: node.type === "approval" ? (node.onTimeout ?? "reject") : "fail" },
+      );
+      if (error && !this.failure) this.failure = error;
+    }
+  }
+
+  private timeoutMs(node: WorkflowNode): number {
+    const t = node.type === "command" || node.type === "script" ? node.timeoutSeconds : undefined;
+    return (t ?? DEFAULT_TASK_TIMEOUT_SECONDS) * 1000;
+  }
+
+  private launch(node: WorkflowNode): void {
+    if (node.type !== "command" && node.type !== "script") return;
+    const abort = new AbortController();
+    const done = this.execute(node, abort.signal)
+      .catch((err) => {
+        // An engine fault (storage down) fails the node rather than vanishing.
+        this.failure ??= { code: "engine_error", message: (err as Error).message, nodeId: node.id };
+      })
+      .finally(() => {
+        this.inFlight.delete(node.id);
+        this.notify();
+      });
+    this.inFlight.set(node.id, { node, abort, done });
+  }
+
+  private async execute(node: WorkflowNode & { type: "command" | "script" }, signal: AbortSignal): Promise<void> {
+    const s = this.session;
+    const task = s.task(node);
+    const attempt = task.attempt || 1;
+    const ctx = deriveContext(s.state.tasks.values());
+    const params = s.run.parameters;
+    const runInfo = { id: s.run.runId, nodeId: node.id, attempt, workflow: s.run.workflow.name };
+    const hooks = (this.deps as Deps & { files?: FileHooks }).files;
+    let outcome: TaskOutcome | null = null;
+    let setupError: string | null = null;
+    try {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(node.env ?? {}))
+        env[k] = interpolate(v, { context: plainContext(ctx), params, run: runInfo });
+      const secrets = hooks?.secretsFor ? await hooks.secretsFor(s.state) : {};
+      outcome = await runTask(
+        {
+          kind: node.type,
+          source: node.type === "command" ? node.command : node.code,
+          env: { ...env, ...secretEnv(secrets) },
+          params,
+          context: plainContext(ctx),
+          secrets,
+          run: runInfo,
+          timeoutMs: this.timeoutMs(node),
+          prepareInputs: hooks?.prepareInputs
+            ? (dir) => hooks.prepareInputs?.(s.state, node, dir) ?? Promise.resolve()
+            : undefined,
+        },
+        this.deps.settings.workRoot,
+        this.deps.clock,
+        signal,
+      );
+    } catch (err) {
+      setupError = (err as Error).message;
+    }
+    try {
+      await this.record(node, attempt, outcome, setupError);
+    } finally {
+      await outcome?.cleanup();
+    }
+  }
+
+  private async record(
+    node: WorkflowNode & { type: "command" | "script" },
+    attempt: number,
+    outcome: TaskOutcome | null,
+    setupError: string | null,
+  ): Promise<void> {
+    const s = this.session;
+    const { orgId, runId } = s.run;
+    const hooks = (this.deps as Deps & { files?: FileHooks }).files;
+    let key: string | null = null;
+    if (outcome && outcome.logBytes > 0) {
+      key = logKey(orgId, runId, node.id, attempt);
+      await this.deps.blobs.put(key, createReadStream(outcome.logPath), "text/plain; charset=utf-8", outcome.logBytes);
+    }
+    let status = outcome?.status ?? "failed";
+    let error: RunError | null = outcome?.error ? { ...outcome.error, nodeId: node.id } : null;
+    if (setupError) error = { code: "setup_failed", message: setupError, nodeId: node.id };
+    let outputs: AttemptRecord["outputs"] = [];
+    if (outcome && (status === "succeeded" || status === "no_action") && hooks?.collectOutputs) {
+      try {
+        outputs = await hooks.collectOutputs(s.state, node, outcome);
+      } catch (err) {
+        status = "failed";
+        error = { code: "output_files", message: (err as Error).message, nodeId: node.id };
+      }
+    }
+    if (status === "succeeded" || status === "no_action") {
+      const conflicts = typeConflicts(deriveContext(s.state.tasks.values()), outcome?.outputVariables ?? {});
+      if (conflicts.length) {
+        status = "failed";
+        error = { code: "context_type", message: conflicts.join("; "), nodeId: node.id };
+      }
+    }
+    const attemptRecord: AttemptRecord = {
+      attempt,
+      status: status === "no_action" ? "succeeded" : status,
+      image: outcome?.image ?? null,
+      imageHash: outcome?.imageHash ?? null,
+      command: outcome?.command ?? (node.type === "command" ? node.command : null),
+      codeHash: outcome?.codeHash ?? null,
+      inputs: hooks?.inputsOf ? hooks.inputsOf(s.state, node) : [],
+      outputs,
+      outputVariables: status === "failed" ? {} : (outcome?.outputVariables ?? {}),
+      exitCode: outcome?.exitCode ?? null,
+      stdout: outcome?.stdoutHead.slice(0, LOG_HEAD_BYTES) ?? "",
+      stderr: outcome?.stderrHead.slice(0, LOG_HEAD_BYTES) ?? "",
+      logKey: key,
+      logSha256: key ? (outcome?.logSha256 ?? null) : null,
+      startedAt: outcome?.startedAt ?? isoMicro(this.now()),
+      endedAt: outcome?.endedAt ?? isoMicro(this.now()),
+      durationMs: outcome?.durationMs ?? 0,
+      host: outcome?.host ?? null,
+      error,
+    };
+    const failedSoFar =
+      s.task(node).attempts.filter((a) => a.status === "failed").length + (status === "failed" ? 1 : 0);
+    const maxAttempts = node.retry?.maxAttempts ?? 1;
+    const retry = status === "failed" && failedSoFar < maxAttempts && error?.code !== "context_type";
+    if (retry) {
+      await s.setTask(
+        node,
+        "task.retry",
+        (cur) =>
+          cur.status === "running"
+            ? {
+                ...cur,
+                ...attemptRecord,
+                status: "running",
+                attempt: attempt + 1,
+                attempts: [...cur.attempts, attemptRecord],
+              }
+            : null,
+        ENGINE_ACTOR,
+        { attempt, error: error?.message },
+      );
+      const backoff = (node.retry?.backoffSeconds ?? 1) * 2 ** (failedSoFar - 1) * 1000;
+      this.timers.set(node.id, this.now() + backoff);
+      return;
+    }
+    const final = status === "no_action" ? "succeeded" : status;
+    // A cancel that landed while the process ran already ended the task: keep the attempt's evidence anyway.
+    if (s.task(node).status === "cancelled") {
+      await s.setTask(node, "task.evidence", (cur) =>
+        cur.attempts.some((a) => a.attempt === attempt)
+          ? null
+          : {
+              ...cur,
+              ...attemptRecord,
+              status: "cancelled",
+              attempt,
+              attempts: [...cur.attempts, { ...attemptRecord, status: "cancelled" }],
+            },
+      );
+      this.cancelled = true;
+      return;
+    }
+    await s.setTask(node, "task.transition", (cur, st) => {
+      if (cur.status !== "running") return null;
+      return {
+        ...cur,
+        ...attemptRecord,
+        status: final,
+        attempt,
+        attempts: [...cur.attempts, attemptRecord],
+        contextSeq: final === "succeeded" ? st.head.seq + 1 : null,
+        noActionReason: status === "no_action" ? (outcome?.noActionReason ?? null) : null,
+      };
+    });
+    if (status === "no_action" && !this.noAction) this.noAction = outcome?.noActionReason ?? "no action";
+    if (status === "failed" && !this.failure)
+      this.failure = error ?? { code: "task_failed", message: `'${node.id}' failed`, nodeId: node.id };
+    if (status === "cancelled") this.cancelled = true;
+  }
+
+  private async fireTimers(): Promise<void> {
+    for (const [id, due] of [...this.timers]) {
+      if (due > this.now()) continue;
+      this.timers.delete(id);
+      const node = this.def.nodes.find((n) => n.id === id);
+      if (!node) continue;
+      if (node.type === "wait") {
+        const at = isoMicro(this.now());
+        await this.session.setTask(node, "task.transition", (cur, st) =>
+          cur.status === "running"
+            ? {
+                ...cur,
+                status: "succeeded",
+                endedAt: at,
+                durationMs: durationBetween(cur.startedAt, at),
+                contextSeq: st.head.seq + 1,
+              }
+            : null,
+        );
+      } else if (!isTerminalRun(this.session.run.status) && !this.failure && !this.cancelled) {
+        this.launch(node); // a retry whose backoff ended
+      } else {
+        const at = isoMicro(this.now());
+        await this.session.setTask(node, "task.transition", (cur) =>
+          cur.status === "running" ? { ...cur, status: "cancelled", endedAt: at } : null,
+        );
+      }
+    }
+  }
+
+  /** Stops every child process (the run was cancelled) and records those tasks as cancelled. */
+  private async stopAll(): Promise<void> {
+    for (const f of this.inFlight.values()) f.abort.abort();
+    await Promise.all([...this.inFlight.values()].map((f) => f.done));
+    const at = isoMicro(this.now());
+    for (const node of this.def.nodes) {
+      await this.session.setTask(node, "task.transition", (cur) =>
+        cur.status === "running" || cur.status === "awaiting_approval" || cur.status === "awaiting_input"
+          ? { ...cur, status: "cancelled", endedAt: at, durationMs: durationBetween(cur.startedAt, at) }
+          : cur.status === "pending"
+            ? { ...cur, status: "skipped" }
+            : null,
+      );
+    }
+    this.timers.clear();
+  }
+
+  private async conclude(
+    out: (next: AdvanceOutput["next"], extra?: Partial<AdvanceOutput>) => AdvanceOutput,
+  ): Promise<AdvanceOutput> {
+    const s = this.session;
+    if (this.cancelled || isTerminalRun(s.run.status)) {
+      await this.stopAll();
+      return out(s.run.status === "failed" ? "failed" : "done");
+    }
+    if (this.failure) {
+      await finishRun(s, "failed", { error: this.failure });
+      return out("failed");
+    }
+    if (this.noAction) {
+      await finishRun(s, "no_action", { noActionReason: this.noAction });
+      return out("done");
+    }
+    await finishRun(s, "succeeded", {});
+    return out("done");
+  }
+}
+
+function secretEnv(secrets: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secrets))
+    env[`STEPWISE_SECRET_${k.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`] = v;
+  return env;
+}
+
+/** The attempt-level fields of a task record. */
+export function stripAttempt(t: TaskRecord): AttemptRecord {
+  const {
+    nodeId: _n,
+    type: _t,
+    attempts: _a,
+    contextSeq: _c,
+    noActionReason: _r,
+    waitingSince: _w,
+    decisions: _d,
+    submittedBy: _s,
+    ...rest
+  } = t;
+  return { ...emptyAttempt(t.attempt), ...rest, status: t.status };
+}
+
+export function durationBetween(from: string | null, to: string): number | null {
+  if (!from) return null;
+  return Math.round((parseIsoMicro(to) - parseIsoMicro(from)) * 1000) / 1000;
+}
+
+/** Ends a run: nodes never started are skipped, then the run takes its terminal status. */
+export async function finishRun(
+  session: RunSession,
+  status: "succeeded" | "failed" | "no_action" | "cancelled",
+  patch: Partial<RunRecord>,
+  actor = ENGINE_ACTOR,
+): Promise<void> {
+  const def = await session.deps.store.getWorkflowByHash(session.run.orgId, session.run.workflow.definitionHash);
+  const at = nowIso(session.deps.clock);
+  for (const node of def?.definition.nodes ?? []) {
+    await session.setTask(
+      node,
+      "task.transition",
+      (cur) => {
+        if (cur.status === "pending") return { ...cur, status: "skipped" };
+        if (cur.status === "running" || cur.status === "awaiting_approval" || cur.status === "awaiting_input") {
+          return { ...cur, status: "cancelled", endedAt: at, durationMs: durationBetween(cur.startedAt, at) };
+        }
+        return null;
+      },
+      actor,
+    );
+  }
+  await session.setRunStatus(
+    status,
+    patch,
+    actor,
+    patch.error ? { error: patch.error } : patch.noActionReason ? { reason: patch.noActionReason } : {},
+  );
+}

@@ -1,0 +1,15 @@
+// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks.
+const P = Promise as unknown as { withResolvers?: unknown };
+if (typeof P.withResolvers !== "function") {
+  P.withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+export {};

@@ -1,0 +1,10 @@
+import type { Readable } from "node:stream";
+
+/** Object storage for logs and run files (S3 API). */
+export interface BlobStore {
+  put(key: string, body: string | Uint8Array | Readable, contentType?: string, contentLength?: number): Promise<void>;
+  get(key: string): Promise<Buffer | null>;
+  getStream(key: string): Promise<Readable | null>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+}

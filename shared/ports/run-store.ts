@@ -1,0 +1,94 @@
+import type { AuditEvent, Page, Principal, Role, RunRecord, RunStatus, TaskRecord } from "../domain/records.ts";
+import type { WorkflowDefinition } from "../domain/workflow.ts";
+
+/** A run as stored: the run item, its task items, and the head of its audit chain. */
+export interface RunState {
+  run: RunRecord;
+  tasks: Map<string, TaskRecord>;
+  head: { seq: number; hash: string };
+}
+
+export type ChangeTarget = { kind: "run" } | { kind: "task"; nodeId: string };
+
+/** One audited change: an audit event plus the full next version of the item it targets. */
+export interface Change {
+  target: ChangeTarget;
+  event: { type: string; from: string | null; to: string | null; actor: string; detail: Record<string, unknown> };
+  next: RunRecord | TaskRecord;
+}
+
+export interface WorkflowVersion {
+  orgId: string;
+  name: string;
+  version: number;
+  definitionHash: string;
+  definition: WorkflowDefinition;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface KeyRecord {
+  keyId: string;
+  orgId: string;
+  name: string;
+  role: Role;
+  keyHash: string;
+  createdAt: string;
+  createdBy: string;
+  platform?: boolean;
+}
+
+export interface RunFilter {
+  workflow?: string;
+  status?: RunStatus;
+  jobRunId?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | null;
+}
+
+/** Storage of orgs, keys, workflows, runs, tasks and the hash-chained audit trail. */
+export interface RunStore {
+  // Orgs and keys
+  createOrg(orgId: string, at: string): Promise<void>;
+  orgExists(orgId: string): Promise<boolean>;
+  putKey(key: KeyRecord): Promise<void>;
+  findKeyByHash(keyHash: string): Promise<KeyRecord | null>;
+  listKeys(orgId: string): Promise<KeyRecord[]>;
+  deleteKey(orgId: string, keyId: string): Promise<boolean>;
+
+  // Workflows
+  putWorkflowVersion(
+    orgId: string,
+    def: WorkflowDefinition,
+    definitionHash: string,
+    at: string,
+    by: string,
+  ): Promise<{ version: WorkflowVersion; created: boolean }>;
+  getWorkflow(orgId: string, name: string, version?: number): Promise<WorkflowVersion | null>;
+  getWorkflowByHash(orgId: string, definitionHash: string): Promise<WorkflowVersion | null>;
+  listWorkflows(orgId: string, page: PageRequest): Promise<Page<WorkflowVersion>>;
+  listWorkflowVersions(orgId: string, name: string, page: PageRequest): Promise<Page<WorkflowVersion>>;
+
+  // Idempotency: returns the runId already claimed for this key, or null after claiming it.
+  claimIdempotencyKey(orgId: string, scope: string, key: string, runId: string, nowMs: number): Promise<string | null>;
+
+  // Runs
+  createRun(run: RunRecord, actor: string): Promise<RunState>;
+  loadRun(orgId: string, runId: string): Promise<RunState | null>;
+  /** Appends the change's audit event (conditional on the chain head) then writes the item. Throws StaleStateError. */
+  commit(state: RunState, change: Change, at: string): Promise<void>;
+  getRunStatus(orgId: string, runId: string): Promise<RunStatus | null>;
+  listRuns(orgId: string, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>>;
+  listAudit(orgId: string, runId: string): Promise<AuditEvent[]>;
+  listActiveRuns(): Promise<Array<{ orgId: string; runId: string }>>;
+
+  // The task token of a run's current human wait (never returned by the API).
+  putWaitToken(orgId: string, runId: string, token: string, at: string): Promise<void>;
+  getWaitToken(orgId: string, runId: string): Promise<string | null>;
+  deleteWaitToken(orgId: string, runId: string): Promise<void>;
+}
+
+export type { Principal };

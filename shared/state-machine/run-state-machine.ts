@@ -1,0 +1,113 @@
+/**
+ * The run lifecycle as one Standard state machine (JSONPath ASL), used unchanged by the CDK stack
+ * and by the embedded interpreter. It carries ids only; the run record in DynamoDB is the state.
+ *
+ *   Advance ─▶ Route ─┬▶ Advance           (time budget spent, more to do)
+ *                     ├▶ Wait ─▶ Advance    (only wait nodes left)
+ *                     ├▶ AwaitHuman ─▶ Advance  (approval / input; task token; timeout → Advance)
+ *                     ├▶ RunFailed          (the run ended failed)
+ *                     └▶ Done               (succeeded, no_action or cancelled)
+ *   any handler error ─▶ RecordFailure ─▶ RunFailed
+ *
+ * A run with no human steps or waits costs 3 transitions: Advance, Route, Done.
+ */
+export interface RunStateMachineFunctions {
+  advance: string;
+  awaitHuman: string;
+  recordFailure: string;
+}
+
+export const STATE = {
+  advance: "Advance",
+  route: "Route",
+  wait: "Wait",
+  awaitHuman: "AwaitHuman",
+  recordFailure: "RecordFailure",
+  runFailed: "RunFailed",
+  done: "Done",
+} as const;
+
+/** Seconds one Advance call may take: Lambda's 15-minute ceiling. */
+export const ADVANCE_TIMEOUT_SECONDS = 900;
+
+const lambdaRetry = [
+  {
+    ErrorEquals: [
+      "Lambda.ServiceException",
+      "Lambda.AWSLambdaException",
+      "Lambda.SdkClientException",
+      "Lambda.TooManyRequestsException",
+      "StaleStateError",
+    ],
+    IntervalSeconds: 1,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+  },
+];
+
+const ids = { "runId.$": "$.runId", "orgId.$": "$.orgId" };
+
+/** Builds the ASL definition for the given function names or ARNs. */
+export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<string, unknown> {
+  return {
+    Comment: "Stepwise run lifecycle",
+    StartAt: STATE.advance,
+    States: {
+      [STATE.advance]: {
+        Type: "Task",
+        Resource: "arn:aws:states:::lambda:invoke",
+        Parameters: { FunctionName: fn.advance, Payload: ids },
+        OutputPath: "$.Payload",
+        TimeoutSeconds: ADVANCE_TIMEOUT_SECONDS,
+        Retry: lambdaRetry,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATE.recordFailure }],
+        Next: STATE.route,
+      },
+      [STATE.route]: {
+        Type: "Choice",
+        Choices: [
+          { Variable: "$.next", StringEquals: "advance", Next: STATE.advance },
+          { Variable: "$.next", StringEquals: "wait", Next: STATE.wait },
+          { Variable: "$.next", StringEquals: "human", Next: STATE.awaitHuman },
+          { Variable: "$.next", StringEquals: "failed", Next: STATE.runFailed },
+        ],
+        Default: STATE.done,
+      },
+      [STATE.wait]: { Type: "Wait", SecondsPath: "$.waitSeconds", Next: STATE.advance },
+      [STATE.awaitHuman]: {
+        Type: "Task",
+        Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        Parameters: { FunctionName: fn.awaitHuman, Payload: { ...ids, "seq.$": "$.seq", "token.$": "$$.Task.Token" } },
+        TimeoutSecondsPath: "$.humanTimeoutSeconds",
+        ResultPath: null,
+        Catch: [
+          { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: STATE.advance },
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATE.recordFailure },
+        ],
+        Next: STATE.advance,
+      },
+      [STATE.recordFailure]: {
+        Type: "Task",
+        Resource: "arn:aws:states:::lambda:invoke",
+        Parameters: { FunctionName: fn.recordFailure, Payload: { ...ids, "error.$": "$.error" } },
+        OutputPath: "$.Payload",
+        Retry: lambdaRetry,
+        TimeoutSeconds: 60,
+        Next: STATE.runFailed,
+      },
+      [STATE.runFailed]: { Type: "Fail", Error: "RunFailed", Cause: "The run failed; its record holds the reason." },
+      [STATE.done]: { Type: "Succeed" },
+    },
+  };
+}
+
+/** What Advance returns to the state machine. */
+export interface AdvanceOutput {
+  runId: string;
+  orgId: string;
+  next: "advance" | "wait" | "human" | "failed" | "done";
+  /** The audit head this call left the run at. */
+  seq: number;
+  waitSeconds?: number;
+  humanTimeoutSeconds?: number;
+}
