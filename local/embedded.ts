@@ -27,7 +27,8 @@ import { matchRoute } from "../functions/http/match-route.ts";
 import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
 import { createTableInput } from "../shared/adapters/dynamo-table.ts";
-import { LocalStepFunctions } from "../shared/adapters/local-step-functions.ts";
+import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
+import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
@@ -35,9 +36,14 @@ import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
 import type { Principal } from "../shared/domain/records.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
-import { buildRunStateMachine } from "../shared/state-machine/run-state-machine.ts";
+import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey } from "../shared/use-cases/auth.ts";
 import { putWorkflow } from "../shared/use-cases/workflows.ts";
+import { wire as wireEvidence } from "./area-evidence.ts";
+import { wire as wireHumanSteps } from "./area-human-steps.ts";
+import { wire as wireJobs } from "./area-jobs.ts";
+import { wire as wireTriggers } from "./area-triggers.ts";
+import type { LocalAreaHandle } from "./area-wiring.ts";
 
 const TABLE = "stepwise";
 const BUCKET = "stepwise";
@@ -64,7 +70,7 @@ export interface EmbeddedStack {
   url: string;
   apiKey: string;
   deps: Deps;
-  orchestrator: LocalStepFunctions;
+  orchestrator: LocalOrchestrator;
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
 }
@@ -207,6 +213,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     orchestrator: undefined as unknown as Deps["orchestrator"],
     clock: opts.clock ?? systemClock,
     meter,
+    runListeners: [],
+    areas: {},
     settings: {
       engineVersion: ENGINE_VERSION,
       workRoot: join(tmpdir(), "stepwise-tasks"),
@@ -224,19 +232,25 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
     (payload: unknown) =>
       h(payload, lambdaContext(name));
-  const orchestrator = new LocalStepFunctions(
-    opts.stateMachineDefinition ??
-      buildRunStateMachine({ advance: "advance", awaitHuman: "await-human", recordFailure: "record-failure" }),
+  const runMachine = new LocalStateMachine(
     {
-      advance: call(makeAdvanceHandler(deps), "advance"),
-      awaitHuman: call(makeAwaitHumanHandler(deps), "await-human"),
-      recordFailure: call(makeRecordFailureHandler(deps), "record-failure"),
-      reconcile: call(makeReconcileHandler(deps), "reconcile"),
+      definition:
+        opts.stateMachineDefinition ??
+        buildRunStateMachine({ advance: "advance", awaitHuman: "await-human", recordFailure: "record-failure" }),
+      tasks: {
+        [STATE.advance]: call(makeAdvanceHandler(deps), "advance"),
+        [STATE.recordFailure]: call(makeRecordFailureHandler(deps), "record-failure"),
+      },
+      waitForToken: { [STATE.awaitHuman]: call(makeAwaitHumanHandler(deps), "await-human") },
+      onAbnormalEnd: (detail) => call(makeReconcileHandler(deps), "reconcile")({ detail }),
     },
     meter,
   );
+  const orchestrator = new LocalOrchestrator(runMachine);
   deps.orchestrator = orchestrator;
-  await wireExtensions(deps, dataDir);
+  const areaCtx = { dataDir, orchestrator, log };
+  const areas: LocalAreaHandle[] = [];
+  for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
 
   const api = makeApiHandler(deps);
   const dashboardDist = resolve(import.meta.dirname, "..", "dashboard", "dist");
@@ -279,7 +293,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const active = await deps.store.listActiveRuns();
   for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
-  await startExtensions(deps);
+  for (const a of areas) await a.start?.();
 
   return {
     url,
@@ -287,7 +301,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deps,
     orchestrator,
     async stop() {
-      await stopExtensions(deps);
+      for (const a of areas) await a.stop?.();
       orchestrator.shutdown();
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));
@@ -307,8 +321,3 @@ async function loadDashboardServer(): Promise<DashboardServer | null> {
     return null;
   }
 }
-
-// Later areas (secrets, evidence files, schedules, notifications) plug in here.
-async function wireExtensions(_deps: Deps, _dataDir: string): Promise<void> {}
-async function startExtensions(_deps: Deps): Promise<void> {}
-async function stopExtensions(_deps: Deps): Promise<void> {}

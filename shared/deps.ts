@@ -1,4 +1,6 @@
 import type { Clock } from "./domain/clock.ts";
+import type { RunRecord, RunStatus } from "./domain/records.ts";
+import type { FileHooks } from "./engine/advance-run.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
 import type { ItemStore } from "./ports/item-store.ts";
 import type { CostMeter } from "./ports/metrics.ts";
@@ -12,6 +14,14 @@ export interface Deps {
   orchestrator: Orchestrator;
   clock: Clock;
   meter: CostMeter;
+  /** Called after every run status change (notifications, job runs); errors are logged, never thrown. */
+  runListeners: Array<(run: RunRecord, from: RunStatus | null) => Promise<void>>;
+  /** Run files: place inputs, collect outputs (evidence area). */
+  files?: FileHooks;
+  /** Encrypts human-input secrets at rest (human-steps area). */
+  secrets?: SecretBox;
+  /** Area-specific services, keyed by area name (jobs, triggers, …). */
+  areas: Record<string, unknown>;
   settings: {
     engineVersion: string;
     /** Where task working directories are created (and removed after). */
@@ -25,4 +35,10 @@ export interface Deps {
     /** The longest single human wait the orchestrator can hold (the local interpreter's timers are bounded). */
     maxHumanWaitSeconds: number;
   };
+}
+
+/** Symmetric encryption of secret values (KMS in the cloud, a local key file embedded). */
+export interface SecretBox {
+  encrypt(plaintext: string, context: Record<string, string>): Promise<string>;
+  decrypt(ciphertext: string, context: Record<string, string>): Promise<string>;
 }

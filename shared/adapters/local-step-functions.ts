@@ -2,17 +2,17 @@ import "../polyfills.ts";
 import { randomUUID } from "node:crypto";
 import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import type { CostMeter } from "../ports/metrics.ts";
-import type { Orchestrator } from "../ports/orchestrator.ts";
-import { STATE } from "../state-machine/run-state-machine.ts";
 
-type Handler = (payload: unknown) => Promise<unknown>;
+export type LocalHandler = (payload: unknown) => Promise<unknown>;
 
-export interface LocalHandlers {
-  advance: Handler;
-  awaitHuman: Handler;
-  recordFailure: Handler;
+export interface LocalMachineSpec {
+  definition: Record<string, unknown>;
+  /** lambda:invoke Task states by state name → the handler the cloud's Lambda runs. */
+  tasks: Record<string, LocalHandler>;
+  /** lambda:invoke.waitForTaskToken Task states by state name; the payload gets a fresh `token`. */
+  waitForToken: Record<string, LocalHandler>;
   /** Called like the cloud's EventBridge rule when an execution ends FAILED or ABORTED. */
-  reconcile: Handler;
+  onAbnormalEnd?: (detail: { status: string; name: string; input: string }) => Promise<unknown>;
 }
 
 interface Execution {
@@ -21,83 +21,76 @@ interface Execution {
 }
 
 /**
- * The Orchestrator embedded: the same ASL run by aws-local-stepfunctions, with each lambda:invoke task
- * calling the same handler in process, and .waitForTaskToken emulated with a promise per token.
+ * One state machine run by aws-local-stepfunctions: each lambda:invoke task calls the same handler in
+ * process, and .waitForTaskToken is emulated with a promise that SendTaskSuccess settles.
  */
-export class LocalStepFunctions implements Orchestrator {
+export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly executions = new Map<string, Execution>();
-  private readonly tokens = new Map<string, { resolve: (v: unknown) => void; runId: string }>();
+  private readonly tokens = new Map<string, { resolve: (v: unknown) => void; name: string }>();
   private stopped = false;
 
   constructor(
-    definition: Record<string, unknown>,
-    private readonly handlers: LocalHandlers,
+    private readonly spec: LocalMachineSpec,
     private readonly meter: CostMeter,
   ) {
-    this.machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+    this.machine = new StateMachine(spec.definition as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false, checkPaths: false },
     });
   }
 
-  private envelope(handler: Handler) {
-    return async (input: unknown) => {
-      const payload = (input as { Payload?: unknown }).Payload;
-      return { StatusCode: 200, Payload: (await handler(payload)) ?? null } as never;
-    };
-  }
-
-  async startRun(orgId: string, runId: string): Promise<void> {
-    if (this.stopped || this.executions.has(runId)) return;
-    const waitForToken = async (input: unknown) => {
-      const payload = { ...((input as { Payload?: Record<string, unknown> }).Payload ?? {}) };
-      const token = randomUUID();
-      payload.token = token;
-      const settled = new Promise((resolve) => this.tokens.set(token, { resolve, runId }));
-      await this.handlers.awaitHuman(payload);
-      return (await settled) as never;
-    };
-    const exec = this.machine.run(
-      { runId, orgId },
-      {
-        overrides: {
-          taskResourceLocalHandlers: {
-            [STATE.advance]: this.envelope(this.handlers.advance),
-            [STATE.awaitHuman]: waitForToken,
-            [STATE.recordFailure]: this.envelope(this.handlers.recordFailure),
-          },
-        },
-        context: { Task: { Token: "replaced-per-wait" } } as never,
-      },
-    );
+  /** Starts an execution named `name`; a name already running is not started twice. */
+  start(name: string, input: Record<string, unknown>): void {
+    if (this.stopped || this.executions.has(name)) return;
+    const overrides: Record<string, (input: unknown) => Promise<never>> = {};
+    for (const [state, handler] of Object.entries(this.spec.tasks)) {
+      overrides[state] = async (input) => {
+        const payload = (input as { Payload?: unknown }).Payload;
+        // A lambda:invoke override returns the {StatusCode, Payload} envelope.
+        return { StatusCode: 200, Payload: (await handler(payload)) ?? null } as never;
+      };
+    }
+    for (const [state, handler] of Object.entries(this.spec.waitForToken)) {
+      overrides[state] = async (input) => {
+        const payload = { ...((input as { Payload?: Record<string, unknown> }).Payload ?? {}) };
+        const token = randomUUID();
+        payload.token = token;
+        const settled = new Promise((resolve) => this.tokens.set(token, { resolve, name }));
+        await handler(payload);
+        return (await settled) as never;
+      };
+    }
+    const exec = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: overrides as never },
+      context: { Task: { Token: "replaced-per-wait" } } as never,
+    });
     const entry: Execution = { abort: exec.abort, aborted: false };
-    this.executions.set(runId, entry);
+    this.executions.set(name, entry);
     void (async () => {
       for await (const ev of exec.eventLogs) if (ev.type === "StateEntered") this.meter.transitions++;
     })().catch(() => {});
     exec.result
-      .then(() => undefined)
       .catch(async (err: unknown) => {
         if (this.stopped) return;
         const status = err instanceof ExecutionAbortedError || entry.aborted ? "ABORTED" : "FAILED";
-        await this.handlers
-          .reconcile({ detail: { status, name: runId, input: JSON.stringify({ runId, orgId }) } })
-          .catch(() => {});
+        await this.spec.onAbnormalEnd?.({ status, name, input: JSON.stringify(input) }).catch(() => {});
       })
       .finally(() => {
-        this.executions.delete(runId);
-        for (const [t, w] of this.tokens) if (w.runId === runId) this.tokens.delete(t);
+        this.executions.delete(name);
+        for (const [t, w] of this.tokens) if (w.name === name) this.tokens.delete(t);
       });
   }
 
-  async stopRun(_orgId: string, runId: string): Promise<void> {
-    const exec = this.executions.get(runId);
+  /** Aborts the named execution if it is going (StopExecution). */
+  stop(name: string): void {
+    const exec = this.executions.get(name);
     if (!exec) return;
     exec.aborted = true;
     exec.abort();
   }
 
-  async sendTaskSuccess(token: string, output: Record<string, unknown>): Promise<boolean> {
+  /** SendTaskSuccess: false when the token is unknown or its execution ended. */
+  sendTaskSuccess(token: string, output: unknown): boolean {
     const waiter = this.tokens.get(token);
     if (!waiter) return false;
     this.tokens.delete(token);
@@ -105,12 +98,15 @@ export class LocalStepFunctions implements Orchestrator {
     return true;
   }
 
-  /** Executions now going (for tests and shutdown). */
+  isRunning(name: string): boolean {
+    return this.executions.has(name);
+  }
+
   get active(): number {
     return this.executions.size;
   }
 
-  /** Stops every execution without reconciling: the records stay as they are, to be resumed on the next start. */
+  /** Stops every execution without reconciling: records stay as they are, to be resumed on the next start. */
   shutdown(): void {
     this.stopped = true;
     for (const e of this.executions.values()) {

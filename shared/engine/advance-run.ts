@@ -116,7 +116,7 @@ export class RunSession {
     actor = ENGINE_ACTOR,
     detail: Record<string, unknown> = {},
   ) {
-    return this.apply((s) => {
+    const change = await this.apply((s) => {
       if (s.run.status === to || isTerminalRun(s.run.status)) return null;
       assertRunTransition(s.run.status, to);
       const at = nowIso(this.deps.clock);
@@ -129,6 +129,8 @@ export class RunSession {
         next,
       };
     });
+    if (change) await notifyRunChange(this.deps, this.run, change.event.from as RunStatus);
+    return change;
   }
 
   /** Moves a task, building its next record from the current one. */
@@ -151,6 +153,19 @@ export class RunSession {
         next,
       };
     });
+  }
+}
+
+/** Tells every run listener about a status change; a failing listener never fails the run. */
+export async function notifyRunChange(deps: Deps, run: RunRecord, from: RunStatus | null): Promise<void> {
+  for (const listener of deps.runListeners) {
+    try {
+      await listener(run, from);
+    } catch (err) {
+      console.error(
+        JSON.stringify({ level: "error", msg: "run listener failed", runId: run.runId, error: (err as Error).message }),
+      );
+    }
   }
 }
 

@@ -11,7 +11,7 @@ import {
   type Trigger,
 } from "../domain/records.ts";
 import { resolveParameters, type WorkflowDefinition } from "../domain/workflow.ts";
-import { durationBetween, finishRun, pendingTask, RunSession } from "../engine/advance-run.ts";
+import { durationBetween, finishRun, notifyRunChange, pendingTask, RunSession } from "../engine/advance-run.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
@@ -85,6 +85,7 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
     root: null,
   };
   const state = await deps.store.createRun(run, p.userId);
+  await notifyRunChange(deps, run, null);
   try {
     await deps.orchestrator.startRun(p.orgId, runId);
   } catch (err) {

@@ -1,0 +1,5 @@
+import type { RouteHandler } from "../request.ts";
+import type { RouteKey } from "../route-specs.ts";
+
+/** Routes of the jobs area. */
+export const routes: Partial<Record<RouteKey, RouteHandler>> = {};

@@ -1,0 +1,4 @@
+import type { LocalAreaWiring } from "./area-wiring.ts";
+
+/** Embedded-mode wiring of the human-steps area (its services, background work and local state machines). */
+export const wire: LocalAreaWiring = async () => ({});
