@@ -47,7 +47,7 @@ export const ROUTE_SPECS = [
   { method: "POST", path: "/api/runs/{runId}/cancel", access: "operator" },
   { method: "POST", path: "/api/runs/{runId}/rerun", access: "operator" },
   { method: "POST", path: "/api/runs/{runId}/approvals/{nodeId}", access: "approver" },
-  { method: "POST", path: "/api/runs/{runId}/inputs/{nodeId}", access: "approver" },
+  { method: "POST", path: "/api/runs/{runId}/inputs/{nodeId}", access: "viewer" },
   { method: "GET", path: "/api/approvals", access: "viewer" },
   { method: "GET", path: "/api/files/{sha256}/lineage", access: "viewer" },
 

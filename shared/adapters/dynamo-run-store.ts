@@ -317,6 +317,12 @@ export class DynamoRunStore implements RunStore {
     const pk = runPk(state.run.orgId, state.run.runId);
     const base: Item = { pk, sk: targetSk(target), ...next, seq, auditHash: hash };
     if (target.kind === "run") Object.assign(base, this.runIndexKeys(next as RunRecord));
+    const status = (next as TaskRecord).status;
+    if (target.kind === "task" && (status === "awaiting_approval" || status === "awaiting_input")) {
+      // A sparse index of the org's waiting human steps: the approvals inbox.
+      base.gsi3pk = `ORG#${state.run.orgId}#HUMAN`;
+      base.gsi3sk = `${(next as TaskRecord).waitingSince ?? ""}#${state.run.runId}#${target.nodeId}`;
+    }
     return base;
   }
 
@@ -543,6 +549,30 @@ export class DynamoRunStore implements RunStore {
     } while (start);
     // Runs whose first event was written but whose item was not (a crash in between) are also active.
     return out;
+  }
+
+  async listWaitingHumanSteps(
+    orgId: string,
+    page: PageRequest,
+  ): Promise<Page<{ runId: string; nodeId: string; waitingSince: string }>> {
+    const res = await this.queryPage(
+      {
+        TableName: this.table,
+        IndexName: "gsi3",
+        KeyConditionExpression: "gsi3pk = :p",
+        ExpressionAttributeValues: { ":p": `ORG#${orgId}#HUMAN` },
+        ProjectionExpression: "pk, sk, gsi3pk, gsi3sk",
+        ScanIndexForward: true,
+      },
+      page,
+    );
+    return {
+      items: res.items.map((i) => {
+        const [waitingSince = "", runId = "", nodeId = ""] = String(i.gsi3sk).split("#");
+        return { runId, nodeId, waitingSince };
+      }),
+      nextCursor: res.nextCursor,
+    };
   }
 
   async putWaitToken(orgId: string, runId: string, token: string, at: string): Promise<void> {

@@ -25,7 +25,8 @@ export const ParameterSchema = z
 const RetrySchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(10),
-    backoffSeconds: z.number().min(0).max(600).default(1),
+    // No defaults: the stored definition (and its hash) stays exactly what the user wrote.
+    backoffSeconds: z.number().min(0).max(600).optional(),
   })
   .strict();
 
@@ -75,14 +76,14 @@ export const ApprovalNodeSchema = z
     type: z.literal("approval"),
     approvers: z
       .object({
-        count: z.number().int().min(1).max(20).default(1),
+        count: z.number().int().min(1).max(20).optional(),
         roles: z
           .array(z.enum(["admin", "operator", "approver", "viewer"]))
           .min(1)
           .optional(),
       })
       .strict()
-      .default({ count: 1 }),
+      .optional(),
     allowSelfApproval: z.boolean().optional(),
     timeoutSeconds: humanTimeout.optional(),
     onTimeout: z.enum(["reject", "approve"]).optional(),

@@ -19,6 +19,7 @@ import {
   type WorkflowNode,
 } from "../domain/workflow.ts";
 import { StaleStateError } from "../errors.ts";
+import { runSecrets } from "../human-steps/secrets.ts";
 import type { Change, RunState } from "../ports/run-store.ts";
 import type { AdvanceOutput } from "../state-machine/run-state-machine.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
@@ -37,8 +38,6 @@ export interface FileHooks {
   collectOutputs?(state: RunState, node: WorkflowNode, outcome: TaskOutcome): Promise<AttemptRecord["outputs"]>;
   /** Input files placed for the attempt, as recorded evidence. */
   inputsOf?(state: RunState, node: WorkflowNode): AttemptRecord["inputs"];
-  /** Secret values of human inputs a node may read (decrypted); never stored. */
-  secretsFor?(state: RunState): Promise<Record<string, string>>;
 }
 
 export const emptyAttempt = (attempt: number): AttemptRecord => ({
@@ -287,7 +286,9 @@ class Advancer {
         if (waitingHumans.length) {
           // Wait nodes due before the human steps' deadline go first through the Wait state.
           if (waitNode) return out("wait", { waitSeconds: Math.max(1, Math.ceil((waitNode - this.now()) / 1000)) });
-          return out("human", { humanTimeoutSeconds: this.humanTimeoutSeconds(waitingHumans as HumanNode[]) });
+          return out("human", {
+            Payload: { humanTimeoutSeconds: this.humanTimeoutSeconds(waitingHumans as HumanNode[]) },
+          });
         }
         if (waitNode) return out("wait", { waitSeconds: Math.max(1, Math.ceil((waitNode - this.now()) / 1000)) });
         // Ready nodes that do not fit in what is left of this call's budget go to the next call.
@@ -473,7 +474,7 @@ class Advancer {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(node.env ?? {}))
         env[k] = interpolate(v, { context: plainContext(ctx), params, run: runInfo });
-      const secrets = hooks?.secretsFor ? await hooks.secretsFor(s.state) : {};
+      const secrets = await runSecrets(this.deps, s.run.orgId, s.run.runId);
       outcome = await runTask(
         {
           kind: node.type,

@@ -85,6 +85,12 @@ export interface RunStore {
   listAudit(orgId: string, runId: string): Promise<AuditEvent[]>;
   listActiveRuns(): Promise<Array<{ orgId: string; runId: string }>>;
 
+  /** The org's waiting human steps, oldest first (the approvals inbox). */
+  listWaitingHumanSteps(
+    orgId: string,
+    page: PageRequest,
+  ): Promise<Page<{ runId: string; nodeId: string; waitingSince: string }>>;
+
   // The task token of a run's current human wait (never returned by the API).
   putWaitToken(orgId: string, runId: string, token: string, at: string): Promise<void>;
   getWaitToken(orgId: string, runId: string): Promise<string | null>;

@@ -77,8 +77,18 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
       [STATE.awaitHuman]: {
         Type: "Task",
         Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
-        Parameters: { FunctionName: fn.awaitHuman, Payload: { ...ids, "seq.$": "$.seq", "token.$": "$$.Task.Token" } },
-        TimeoutSecondsPath: "$.humanTimeoutSeconds",
+        Parameters: {
+          FunctionName: fn.awaitHuman,
+          Payload: {
+            ...ids,
+            "seq.$": "$.seq",
+            "token.$": "$$.Task.Token",
+            "humanTimeoutSeconds.$": "$.Payload.humanTimeoutSeconds",
+          },
+        },
+        // aws-local-stepfunctions reads TimeoutSecondsPath after Parameters, AWS before: this path means the
+        // same value in both shapes (Advance returns it under Payload, and Parameters copies it there).
+        TimeoutSecondsPath: "$.Payload.humanTimeoutSeconds",
         ResultPath: null,
         Catch: [
           { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: STATE.advance },
@@ -109,5 +119,6 @@ export interface AdvanceOutput {
   /** The audit head this call left the run at. */
   seq: number;
   waitSeconds?: number;
-  humanTimeoutSeconds?: number;
+  /** With next = human: how long the AwaitHuman task may wait (see TimeoutSecondsPath). */
+  Payload?: { humanTimeoutSeconds: number };
 }

@@ -1,0 +1,266 @@
+import type { Deps } from "../deps.ts";
+import { isoMicro, parseIsoMicro } from "../domain/clock.ts";
+import { hashJson } from "../domain/hash.ts";
+import type { Decision, Principal, Role, TaskRecord, TypedValue } from "../domain/records.ts";
+import type { ApprovalNode, InputNode } from "../domain/workflow.ts";
+import { durationBetween, RunSession, stripAttempt } from "../engine/advance-run.ts";
+import { deriveContext } from "../engine/run-context.ts";
+import { ConflictError, type ErrorDetail, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
+import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
+import { wakeRun } from "../use-cases/state-machine-tasks.ts";
+import { storeSecrets } from "./secrets.ts";
+
+const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];
+const INPUT_ROLES: Role[] = ["operator", "approver", "admin"];
+
+async function humanNode<T extends "approval" | "input">(
+  deps: Deps,
+  p: Principal,
+  runId: string,
+  nodeId: string,
+  type: T,
+) {
+  const state = await loadRunOr404(deps, p, runId);
+  const def = await definitionOf(deps, state.run);
+  const node = def.nodes.find((n) => n.id === nodeId);
+  if (!node) throw new NotFoundError(`node '${nodeId}' not found in this run`);
+  if (node.type !== type)
+    throw new ConflictError(
+      `node '${nodeId}' is a ${node.type} node, not ${type === "approval" ? "an approval" : "an input"}`,
+    );
+  return { state, node: node as T extends "approval" ? ApprovalNode : InputNode };
+}
+
+/** The hash of the context a person saw when deciding, kept in the audit trail. */
+const contextHashOf = (tasks: Iterable<TaskRecord>) => hashJson(deriveContext(tasks));
+
+/** Records an approve or reject; the quorum of distinct people completes the step, one reject fails it. */
+export async function decide(
+  deps: Deps,
+  p: Principal,
+  runId: string,
+  nodeId: string,
+  body: { decision: "approve" | "reject"; comment?: string },
+) {
+  const { state, node } = await humanNode(deps, p, runId, nodeId, "approval");
+  const roles = node.approvers?.roles ?? DEFAULT_APPROVER_ROLES;
+  if (!roles.includes(p.role))
+    throw new ForbiddenError(`the ${p.role} role may not decide '${nodeId}' (allowed: ${roles.join(", ")})`);
+  const triggeredBy = state.run.trigger.userId ?? state.run.createdBy;
+  if (!node.allowSelfApproval && p.userId === triggeredBy) {
+    throw new ForbiddenError(`'${p.userId}' started this run and may not approve it (allowSelfApproval is off)`);
+  }
+  const session = new RunSession(deps, state);
+  const required = node.approvers?.count ?? 1;
+  const change = await session.setTask(
+    node,
+    "approval.decision",
+    (cur, s) => {
+      if (cur.status !== "awaiting_approval")
+        throw new ConflictError(`'${nodeId}' is not awaiting approval (it is ${cur.status})`);
+      const decisions = cur.decisions ?? [];
+      if (decisions.some((d) => d.by === p.userId))
+        throw new ConflictError(`'${p.userId}' has already decided '${nodeId}'`);
+      const at = isoMicro(deps.clock.nowMs());
+      const decision: Decision = {
+        by: p.userId,
+        role: p.role,
+        decision: body.decision,
+        comment: body.comment ?? null,
+        at,
+        contextHash: contextHashOf(s.tasks.values()),
+      };
+      const all = [...decisions, decision];
+      const approvals = all.filter((d) => d.decision === "approve").length;
+      const next: TaskRecord = { ...cur, decisions: all };
+      if (body.decision === "reject") {
+        Object.assign(next, {
+          status: "failed",
+          endedAt: at,
+          durationMs: durationBetween(cur.startedAt, at),
+          error: {
+            code: "rejected",
+            message: `rejected by ${p.userId}${body.comment ? `: ${body.comment}` : ""}`,
+            nodeId,
+          },
+        });
+      } else if (approvals >= required) {
+        Object.assign(next, { status: "succeeded", endedAt: at, durationMs: durationBetween(cur.startedAt, at) });
+      }
+      if (next.status !== "awaiting_approval") next.attempts = [stripAttempt(next)];
+      return next;
+    },
+    p.userId,
+    { decision: body.decision, comment: body.comment ?? null, required },
+  );
+  const task = session.state.tasks.get(nodeId) as TaskRecord;
+  if (task.status !== "awaiting_approval") await wakeRun(deps, p.orgId, runId);
+  const decision = (change?.next as TaskRecord).decisions?.at(-1);
+  return {
+    runId,
+    nodeId,
+    status: task.status,
+    decision: body.decision,
+    approvals: { required, received: (task.decisions ?? []).filter((d) => d.decision === "approve").length },
+    contextHash: decision?.contextHash ?? null,
+  };
+}
+
+/** Checks submitted values against an input node's fields; every problem names its field. */
+export function validateInput(node: InputNode, values: unknown): Record<string, string | number | boolean> {
+  if (!values || typeof values !== "object" || Array.isArray(values)) {
+    throw new ValidationError("values must be an object", [
+      { path: "values", message: "must be an object of field values" },
+    ]);
+  }
+  const given = values as Record<string, unknown>;
+  const details: ErrorDetail[] = [];
+  const out: Record<string, string | number | boolean> = {};
+  for (const key of Object.keys(given)) {
+    if (!(key in node.fields))
+      details.push({ path: `values.${key}`, message: `'${key}' is not a field of '${node.id}'` });
+  }
+  for (const [field, spec] of Object.entries(node.fields)) {
+    const v = given[field];
+    const path = `values.${field}`;
+    if (v === undefined || v === null || v === "") {
+      if (spec.required !== false) details.push({ path, message: `'${field}' is required` });
+      continue;
+    }
+    if (spec.type === "number") {
+      if (typeof v !== "number" || !Number.isFinite(v)) details.push({ path, message: `'${field}' must be a number` });
+      else out[field] = v;
+      continue;
+    }
+    if (spec.type === "boolean") {
+      if (typeof v !== "boolean") details.push({ path, message: `'${field}' must be true or false` });
+      else out[field] = v;
+      continue;
+    }
+    if (typeof v !== "string") {
+      details.push({ path, message: `'${field}' must be a string` });
+      continue;
+    }
+    if (spec.type === "enum" && !(spec.values ?? []).includes(v)) {
+      details.push({ path, message: `'${field}' must be one of ${(spec.values ?? []).join(", ")}` });
+      continue;
+    }
+    if (spec.pattern && !new RegExp(`^(?:${spec.pattern})$`).test(v)) {
+      details.push({
+        path,
+        message: `'${field}' does not match the pattern ${spec.secret ? "(value hidden)" : spec.pattern}`,
+      });
+      continue;
+    }
+    out[field] = v;
+  }
+  if (details.length) throw new ValidationError(details.map((d) => d.message).join("; "), details);
+  return out;
+}
+
+/** Accepts an input step's values: plain ones go to the context as `<nodeId>.<field>`, secret ones are sealed. */
+export async function submitInput(deps: Deps, p: Principal, runId: string, nodeId: string, values: unknown) {
+  if (!INPUT_ROLES.includes(p.role)) throw new ForbiddenError(`the ${p.role} role may not answer input steps`);
+  const { state, node } = await humanNode(deps, p, runId, nodeId, "input");
+  const current = state.tasks.get(nodeId);
+  if (current?.status !== "awaiting_input")
+    throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${current?.status ?? "pending"})`);
+  const valid = validateInput(node, values);
+  const secrets: Record<string, string> = {};
+  const outputs: Record<string, TypedValue> = {};
+  for (const [field, value] of Object.entries(valid)) {
+    if (node.fields[field]?.secret) secrets[field] = String(value);
+    else
+      outputs[`${nodeId}.${field}`] = {
+        type: typeof value === "string" ? "string" : (typeof value as "number" | "boolean"),
+        value,
+      };
+  }
+  // Sealed before the step completes, so the next node always finds them.
+  if (Object.keys(secrets).length) await storeSecrets(deps, p.orgId, runId, nodeId, secrets);
+  const session = new RunSession(deps, state);
+  await session.setTask(
+    node,
+    "input.submitted",
+    (cur, s) => {
+      if (cur.status !== "awaiting_input")
+        throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${cur.status})`);
+      const at = isoMicro(deps.clock.nowMs());
+      const next: TaskRecord = {
+        ...cur,
+        status: "succeeded",
+        endedAt: at,
+        durationMs: durationBetween(cur.startedAt, at),
+        outputVariables: outputs,
+        contextSeq: s.head.seq + 1,
+        submittedBy: p.userId,
+      };
+      return { ...next, attempts: [stripAttempt(next)] };
+    },
+    p.userId,
+    {
+      fields: Object.keys(valid).map((f) => (node.fields[f]?.secret ? `${f} (secret)` : f)),
+      contextHash: contextHashOf(state.tasks.values()),
+    },
+  );
+  await wakeRun(deps, p.orgId, runId);
+  return { runId, nodeId, status: "succeeded" as const, context: Object.keys(outputs) };
+}
+
+/** The org's human steps that wait for someone: run, node, what is asked, since when, who may answer. */
+export async function listApprovals(
+  deps: Deps,
+  p: Principal,
+  status: string | undefined,
+  page: { limit: number; cursor?: string | null },
+) {
+  if (status !== undefined && status !== "pending") {
+    throw new ValidationError("status must be 'pending'", [{ path: "status", message: "only pending is supported" }]);
+  }
+  const res = await deps.store.listWaitingHumanSteps(p.orgId, page);
+  const items = [];
+  for (const t of res.items) {
+    const state = await deps.store.loadRun(p.orgId, t.runId);
+    if (!state) continue;
+    const runId = t.runId;
+    const def = await definitionOf(deps, state.run);
+    const node = def.nodes.find((n) => n.id === t.nodeId);
+    if (!node || (node.type !== "approval" && node.type !== "input")) continue;
+    const task = state.tasks.get(node.id);
+    if (task?.status !== "awaiting_approval" && task?.status !== "awaiting_input") continue;
+    const base = {
+      runId,
+      nodeId: node.id,
+      type: node.type,
+      workflow: state.run.workflow,
+      description: node.description ?? null,
+      since: task.waitingSince,
+      timeoutAt:
+        node.timeoutSeconds && task.waitingSince
+          ? isoMicro(parseIsoMicro(task.waitingSince) + node.timeoutSeconds * 1000)
+          : null,
+      triggeredBy: state.run.trigger.userId ?? state.run.createdBy,
+    };
+    if (node.type === "approval") {
+      items.push({
+        ...base,
+        whoMayAnswer: node.approvers?.roles ?? DEFAULT_APPROVER_ROLES,
+        allowSelfApproval: node.allowSelfApproval ?? false,
+        onTimeout: node.onTimeout ?? "reject",
+        approvals: {
+          required: node.approvers?.count ?? 1,
+          received: (task.decisions ?? []).filter((d) => d.decision === "approve").length,
+          decisions: (task.decisions ?? []).map((d) => ({
+            by: d.by,
+            decision: d.decision,
+            comment: d.comment,
+            at: d.at,
+          })),
+        },
+      });
+    } else {
+      items.push({ ...base, whoMayAnswer: INPUT_ROLES, fields: node.fields });
+    }
+  }
+  return { items, nextCursor: res.nextCursor };
+}
