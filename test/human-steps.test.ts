@@ -1,0 +1,361 @@
+import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+
+const PLATFORM_KEY = "test-platform-key-0123456789";
+const SECRET = "731946"; // the one-time code that must appear nowhere
+
+let stack: EmbeddedStack;
+let dataDir: string;
+const keys: Record<string, string> = {};
+/** Every response body this suite received, searched for the secret at the end. */
+const seen: string[] = [];
+
+async function call(method: string, path: string, body?: unknown, key = keys.operator ?? PLATFORM_KEY) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  seen.push(text);
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // text/plain routes
+  }
+  return { status: res.status, body: json as Record<string, any> };
+}
+
+async function waitFor(runId: string, statuses: string[], timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call("GET", `/api/runs/${runId}`);
+    if (statuses.includes(r.body.status)) return r.body;
+    if (Date.now() > until) throw new Error(`run ${runId} is ${r.body.status}, expected ${statuses.join("|")}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+async function apply(def: Record<string, unknown>) {
+  const r = await call("PUT", `/api/workflows/${def.name}`, def, PLATFORM_KEY);
+  expect([200, 201]).toContain(r.status);
+}
+
+async function trigger(name: string, parameters: Record<string, unknown> = {}, key = keys.operator) {
+  const r = await call("POST", `/api/workflows/${name}/trigger`, { parameters }, key);
+  expect(r.status).toBe(202);
+  return r.body.runId as string;
+}
+
+const approvalFlow = (name: string, approval: Record<string, unknown>) => ({
+  name,
+  nodes: [
+    { id: "prepare", type: "command", command: "echo prepared; echo rows:number=3 >> $STEPWISE_OUTPUT" },
+    { id: "sign-off", type: "approval", needs: ["prepare"], ...approval },
+    { id: "ship", type: "command", needs: ["sign-off"], command: "echo shipped" },
+  ],
+});
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "stepwise-human-"));
+  stack = await startEmbedded({ dataDir, port: 0, apiKey: PLATFORM_KEY, examplesDir: null });
+  for (const [name, role] of [
+    ["operator", "operator"],
+    ["alice", "approver"],
+    ["bob", "approver"],
+    ["victor", "viewer"],
+  ] as const) {
+    const r = await call("POST", "/api/keys", { name, role }, PLATFORM_KEY);
+    keys[name] = r.body.key;
+  }
+  await apply(approvalFlow("one-approver", { approvers: { count: 1 } }));
+  await apply(approvalFlow("two-approvers", { approvers: { count: 2 } }));
+  await apply(approvalFlow("timeout-reject", { timeoutSeconds: 1, onTimeout: "reject" }));
+  await apply(approvalFlow("timeout-approve", { timeoutSeconds: 1, onTimeout: "approve" }));
+  await apply(approvalFlow("self-ok", { allowSelfApproval: true }));
+  await apply({
+    name: "with-otp",
+    nodes: [
+      {
+        id: "otp",
+        type: "input",
+        fields: {
+          ticket: { type: "string", pattern: "[A-Z]+-[0-9]+" },
+          code: { type: "string", secret: true, pattern: "[0-9]{6}" },
+          env: { type: "enum", values: ["staging", "prod"] },
+        },
+      },
+      {
+        id: "use-it",
+        type: "script",
+        runtime: "node",
+        needs: ["otp"],
+        code: "export default async ({ context, secrets }) => { console.log('code is', secrets['otp.code']); return { codeLength: secrets['otp.code'].length, env: context['otp.env'] }; }",
+      },
+      { id: "shell", type: "command", needs: ["otp"], command: 'echo "shell sees $STEPWISE_SECRET_OTP_CODE"' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("approvals", () => {
+  it("waits for approval, lists it in the inbox, and goes on when approved", async () => {
+    const runId = await trigger("one-approver");
+    const waiting = await waitFor(runId, ["awaiting_approval"]);
+    expect(waiting.currentStateName).toBe("sign-off");
+    const inbox = await call("GET", "/api/approvals?status=pending", undefined, keys.alice);
+    const item = inbox.body.items.find((i: { runId: string }) => i.runId === runId);
+    expect(item).toMatchObject({ nodeId: "sign-off", type: "approval", whoMayAnswer: ["approver", "admin"] });
+    expect(item.approvals).toMatchObject({ required: 1, received: 0 });
+
+    const ok = await call(
+      "POST",
+      `/api/runs/${runId}/approvals/sign-off`,
+      { decision: "approve", comment: "looks good" },
+      keys.alice,
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: "succeeded", approvals: { required: 1, received: 1 } });
+    const done = await waitFor(runId, ["succeeded", "failed"]);
+    expect(done.status).toBe("succeeded");
+
+    const audit = await call("GET", `/api/runs/${runId}/audit`);
+    const decision = audit.body.items.find((e: { type: string }) => e.type === "approval.decision");
+    expect(decision).toMatchObject({
+      actor: "alice",
+      detail: { decision: "approve", comment: "looks good", nodeId: "sign-off" },
+    });
+    const task = await call("GET", `/api/runs/${runId}/tasks/sign-off`);
+    expect(task.body.decisions[0]).toMatchObject({ by: "alice", decision: "approve" });
+    expect(task.body.decisions[0].contextHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const after = await call("GET", "/api/approvals?status=pending", undefined, keys.alice);
+    expect(after.body.items.some((i: { runId: string }) => i.runId === runId)).toBe(false);
+  });
+
+  it("fails the run on a rejection, naming who rejected and why", async () => {
+    const runId = await trigger("one-approver");
+    await waitFor(runId, ["awaiting_approval"]);
+    const r = await call(
+      "POST",
+      `/api/runs/${runId}/approvals/sign-off`,
+      { decision: "reject", comment: "numbers are off" },
+      keys.bob,
+    );
+    expect(r.status).toBe(200);
+    const run = await waitFor(runId, ["failed", "succeeded"]);
+    expect(run.status).toBe("failed");
+    expect(run.error.message).toContain("bob");
+    expect(run.error.message).toContain("numbers are off");
+    const tasks = await call("GET", `/api/runs/${runId}/tasks`);
+    expect(tasks.body.items.find((t: { nodeId: string }) => t.nodeId === "ship").status).toBe("skipped");
+  });
+
+  it("needs two distinct people for a quorum of two; the same person twice is a conflict", async () => {
+    const runId = await trigger("two-approvers");
+    await waitFor(runId, ["awaiting_approval"]);
+    const first = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.alice);
+    expect(first.body).toMatchObject({ status: "awaiting_approval", approvals: { required: 2, received: 1 } });
+    const again = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.alice);
+    expect(again.status).toBe(409);
+    expect((await call("GET", `/api/runs/${runId}`)).body.status).toBe("awaiting_approval");
+    const second = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.bob);
+    expect(second.body).toMatchObject({ status: "succeeded", approvals: { required: 2, received: 2 } });
+    expect((await waitFor(runId, ["succeeded", "failed"])).status).toBe("succeeded");
+  });
+
+  it("refuses self-approval unless allowed, and roles that may not approve", async () => {
+    const adminKey = (await call("POST", "/api/keys", { name: "ada", role: "admin" }, PLATFORM_KEY)).body.key;
+    const runId = await trigger("one-approver", {}, adminKey);
+    await waitFor(runId, ["awaiting_approval"]);
+    const self = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, adminKey);
+    expect(self.status).toBe(403);
+    expect(self.body.error.code).toBe("forbidden");
+    const viewer = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.victor);
+    expect(viewer.status).toBe(403);
+    const operator = await call(
+      "POST",
+      `/api/runs/${runId}/approvals/sign-off`,
+      { decision: "approve" },
+      keys.operator,
+    );
+    expect(operator.status).toBe(403);
+    expect((await call("GET", `/api/runs/${runId}`)).body.status).toBe("awaiting_approval");
+    await call("POST", `/api/runs/${runId}/cancel`, {}, adminKey);
+
+    const allowed = await trigger("self-ok", {}, adminKey);
+    await waitFor(allowed, ["awaiting_approval"]);
+    const mine = await call("POST", `/api/runs/${allowed}/approvals/sign-off`, { decision: "approve" }, adminKey);
+    expect(mine.status).toBe(200);
+    expect((await waitFor(allowed, ["succeeded", "failed"])).status).toBe("succeeded");
+  });
+
+  it("applies onTimeout: reject fails the run, approve lets it go on", async () => {
+    const rejected = await trigger("timeout-reject");
+    const approved = await trigger("timeout-approve");
+    const r1 = await waitFor(rejected, ["failed", "succeeded"]);
+    expect(r1.status).toBe("failed");
+    expect(r1.error.code).toBe("human_timeout");
+    const r2 = await waitFor(approved, ["failed", "succeeded"]);
+    expect(r2.status).toBe("succeeded");
+    const audit = await call("GET", `/api/runs/${approved}/audit`);
+    expect(audit.body.items.some((e: { type: string }) => e.type === "task.timeout")).toBe(true);
+  });
+
+  it("lets exactly one of two simultaneous deciders and a cancel win", async () => {
+    const runId = await trigger("one-approver");
+    await waitFor(runId, ["awaiting_approval"]);
+    const results = await Promise.all([
+      call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.alice),
+      call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "reject", comment: "no" }, keys.bob),
+      call("POST", `/api/runs/${runId}/cancel`, { reason: "changed my mind" }, keys.operator),
+    ]);
+    const [alice, bob] = results;
+    // The two deciders never both win the step.
+    expect([alice?.status, bob?.status].filter((s) => s === 200).length).toBeLessThanOrEqual(1);
+    expect(results.every((r) => [200, 202, 409].includes(r.status))).toBe(true);
+    await waitFor(runId, ["succeeded", "failed", "cancelled"]);
+    const audit = (await call("GET", `/api/runs/${runId}/audit`)).body.items as Array<{ type: string; to: string }>;
+    const completing = audit.filter((e) => e.type === "approval.decision" && e.to !== "awaiting_approval");
+    const step = (await call("GET", `/api/runs/${runId}/tasks/sign-off`)).body;
+    // The step has exactly one outcome: a single decision completed it, or the cancel ended the wait.
+    if (completing.length === 1) expect(step.status).toBe(completing[0]?.to);
+    else {
+      expect(completing.length).toBe(0);
+      expect(step.status).toBe("cancelled");
+      expect(alice?.status).toBe(409);
+      expect(bob?.status).toBe(409);
+    }
+    const again = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.alice);
+    expect(again.status).toBe(409);
+  });
+
+  it("ends a waiting run cleanly when cancelled", async () => {
+    const runId = await trigger("one-approver");
+    await waitFor(runId, ["awaiting_approval"]);
+    const r = await call("POST", `/api/runs/${runId}/cancel`, { reason: "not today" });
+    expect(r.status).toBe(202);
+    const run = await waitFor(runId, ["cancelled"]);
+    expect(run.currentStateName).toBeNull();
+    const tasks = (await call("GET", `/api/runs/${runId}/tasks`)).body.items as Array<{
+      nodeId: string;
+      status: string;
+    }>;
+    expect(tasks.find((t) => t.nodeId === "sign-off")?.status).toBe("cancelled");
+    expect(tasks.find((t) => t.nodeId === "ship")?.status).toBe("skipped");
+    const late = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.alice);
+    expect(late.status).toBe(409);
+  });
+});
+
+describe("inputs", () => {
+  it("rejects bad values naming the field and keeps waiting; keeps the secret out of every record", async () => {
+    const runId = await trigger("with-otp");
+    await waitFor(runId, ["awaiting_input"]);
+    const bad = await call(
+      "POST",
+      `/api/runs/${runId}/inputs/otp`,
+      { values: { ticket: "nope", code: "12ab", env: "moon" } },
+      keys.alice,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("validation_failed");
+    const paths = (bad.body.error.details as Array<{ path: string }>).map((d) => d.path).sort();
+    expect(paths).toEqual(["values.code", "values.env", "values.ticket"]);
+    const unknown = await call(
+      "POST",
+      `/api/runs/${runId}/inputs/otp`,
+      { values: { ticket: "OPS-1", code: SECRET, env: "prod", x: 1 } },
+      keys.alice,
+    );
+    expect(unknown.status).toBe(400);
+    expect((await call("GET", `/api/runs/${runId}`)).body.status).toBe("awaiting_input");
+
+    const good = await call(
+      "POST",
+      `/api/runs/${runId}/inputs/otp`,
+      { values: { ticket: "OPS-42", code: SECRET, env: "prod" } },
+      keys.alice,
+    );
+    expect(good.status).toBe(200);
+    const twice = await call(
+      "POST",
+      `/api/runs/${runId}/inputs/otp`,
+      { values: { ticket: "OPS-42", code: SECRET, env: "prod" } },
+      keys.alice,
+    );
+    expect(twice.status).toBe(409);
+    const run = await waitFor(runId, ["succeeded", "failed"]);
+    expect(run.status).toBe("succeeded");
+    // Later nodes got the secret: the script saw six characters, the shell the variable.
+    expect(run.context.codeLength).toEqual({ type: "number", value: 6, writtenBy: "use-it" });
+    expect(run.context["otp.ticket"]).toMatchObject({ type: "string", value: "OPS-42" });
+    expect(run.context["otp.code"]).toBeUndefined();
+    const logs = await call("GET", `/api/runs/${runId}/logs`);
+    expect(logs.body).toContain("use-it | code is ********");
+    expect(logs.body).toContain("shell | shell sees ********");
+
+    // Everything the API said about this run.
+    for (const path of ["", "/tasks", "/tasks/otp", "/tasks/use-it", "/tasks/shell", "/audit", "/logs"]) {
+      await call("GET", `/api/runs/${runId}${path}`);
+    }
+    await call("GET", "/api/approvals?status=pending");
+    for (const body of seen) expect(body.includes(SECRET)).toBe(false);
+
+    // Every stored item of the table (DynamoDB API) and every object in the bucket (S3 files on disk).
+    const db = (
+      stack.deps.store as unknown as {
+        db: { send: (c: unknown) => Promise<{ Items?: unknown[]; LastEvaluatedKey?: unknown }> };
+      }
+    ).db;
+    let start: unknown;
+    let items = 0;
+    do {
+      const page = await db.send(new ScanCommand({ TableName: "stepwise", ExclusiveStartKey: start as never }));
+      for (const item of page.Items ?? []) {
+        items++;
+        expect(JSON.stringify(item).includes(SECRET)).toBe(false);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    expect(items).toBeGreaterThan(10);
+    const files = await listFiles(join(dataDir, "s3"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect((await readFile(f)).includes(Buffer.from(SECRET))).toBe(false);
+    const audit = (await call("GET", `/api/runs/${runId}/audit`)).body.items as Array<{
+      type: string;
+      detail: { fields?: string[] };
+    }>;
+    expect(audit.find((e) => e.type === "input.submitted")?.detail.fields).toContain("code (secret)");
+  });
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir)) {
+    const p = join(dir, entry);
+    if ((await stat(p)).isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+describe("restart", () => {
+  it("keeps a human wait across a restart and resumes on a decision made after it", async () => {
+    const runId = await trigger("one-approver");
+    await waitFor(runId, ["awaiting_approval"]);
+    await stack.stop();
+    stack = await startEmbedded({ dataDir, port: 0, apiKey: PLATFORM_KEY, examplesDir: null });
+    expect((await call("GET", `/api/runs/${runId}`)).body.status).toBe("awaiting_approval");
+    const r = await call("POST", `/api/runs/${runId}/approvals/sign-off`, { decision: "approve" }, keys.alice);
+    expect(r.status).toBe(200);
+    expect((await waitFor(runId, ["succeeded", "failed"])).status).toBe("succeeded");
+  });
+});
