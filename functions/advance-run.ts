@@ -1,0 +1,5 @@
+import { cloudDeps } from "./cloud-deps.ts";
+import { makeAdvanceHandler } from "./engine-handlers.ts";
+
+/** Lambda entry: the Advance task of the run state machine. */
+export const handler = makeAdvanceHandler(cloudDeps());

@@ -1,0 +1,5 @@
+import { cloudDeps } from "./cloud-deps.ts";
+import { makeApiHandler } from "./http/api-handler.ts";
+
+/** Lambda entry: every HTTP API route (API Gateway HTTP API v2). */
+export const handler = makeApiHandler(cloudDeps());

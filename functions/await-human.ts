@@ -1,0 +1,5 @@
+import { cloudDeps } from "./cloud-deps.ts";
+import { makeAwaitHumanHandler } from "./engine-handlers.ts";
+
+/** Lambda entry: the AwaitHuman (.waitForTaskToken) task of the run state machine. */
+export const handler = makeAwaitHumanHandler(cloudDeps());

@@ -1,0 +1,51 @@
+import middy from "@middy/core";
+import { z } from "zod";
+import type { Deps } from "../shared/deps.ts";
+import { ValidationError } from "../shared/errors.ts";
+import { reconcileJobRunExecution, recordJobRunFailure, runNextWorkflow } from "../shared/jobs/job-run-engine.ts";
+
+const Ids = z.object({ jobRunId: z.string().regex(/^jr_/), orgId: z.string().min(1) });
+const RunNextPayload = Ids.extend({ token: z.string().min(1) });
+const FailurePayload = Ids.extend({
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+const ExecutionEvent = z.object({
+  detail: z.object({ status: z.string(), name: z.string().optional(), input: z.string().nullish() }),
+});
+
+function parse<T extends z.ZodTypeAny>(schema: T, payload: unknown): z.infer<T> {
+  const res = schema.safeParse(payload);
+  if (!res.success) throw new ValidationError(`invalid job state machine payload: ${res.error.issues[0]?.message}`);
+  return res.data;
+}
+
+/** RunNext: the waitForTaskToken task that starts (or waits for) the job run's next workflow run. */
+export const makeRunNextHandler = (deps: Deps) =>
+  middy<unknown, { stored: true }>().handler(async (payload) => {
+    deps.meter.handlerCalls++;
+    await runNextWorkflow(deps, parse(RunNextPayload, payload));
+    return { stored: true };
+  });
+
+/** RecordFailure: the Catch of RunNext; the job run ends failed with the reason. */
+export const makeRecordJobFailureHandler = (deps: Deps) =>
+  middy<unknown, { jobRunId: string; orgId: string }>().handler(async (payload) => {
+    deps.meter.handlerCalls++;
+    return recordJobRunFailure(deps, parse(FailurePayload, payload));
+  });
+
+/** Reconcile: EventBridge "Step Functions Execution Status Change" of the job machine's abnormal ends. */
+export const makeReconcileJobHandler = (deps: Deps) =>
+  middy<unknown, { changed: boolean }>().handler(async (event) => {
+    deps.meter.handlerCalls++;
+    const e = parse(ExecutionEvent, event);
+    let input: unknown;
+    try {
+      input = JSON.parse(e.detail.input ?? "{}");
+    } catch {
+      return { changed: false };
+    }
+    const ids = Ids.safeParse(input);
+    if (!ids.success) return { changed: false };
+    return reconcileJobRunExecution(deps, { ...ids.data, executionStatus: e.detail.status });
+  });

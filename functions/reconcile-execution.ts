@@ -1,0 +1,5 @@
+import { cloudDeps } from "./cloud-deps.ts";
+import { makeReconcileHandler } from "./engine-handlers.ts";
+
+/** Lambda entry: EventBridge rule on executions that ended FAILED, TIMED_OUT or ABORTED. */
+export const handler = makeReconcileHandler(cloudDeps());

@@ -1,0 +1,5 @@
+import { cloudDeps } from "./cloud-deps.ts";
+import { makeRecordFailureHandler } from "./engine-handlers.ts";
+
+/** Lambda entry: the RecordFailure task (the state machine's Catch). */
+export const handler = makeRecordFailureHandler(cloudDeps());
