@@ -1,0 +1,95 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+
+const KEY = "test-platform-key-0123456789";
+let stack: EmbeddedStack;
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function waitFor(runId: string, statuses: string[]) {
+  for (let i = 0; i < 300; i++) {
+    const r = await call("GET", `/api/runs/${runId}`);
+    if (statuses.includes(r.body.status)) return r.body;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`run ${runId} never reached ${statuses.join("|")}`);
+}
+
+beforeAll(async () => {
+  stack = await startEmbedded({
+    dataDir: await mkdtemp(join(tmpdir(), "stepwise-sm-")),
+    port: 0,
+    apiKey: KEY,
+    examplesDir: null,
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("run state machine", () => {
+  it("runs a 10-node diamond in 3 state transitions and one Advance call", async () => {
+    const middle = Array.from({ length: 8 }, (_, i) => ({
+      id: `m${i}`,
+      type: "command",
+      needs: ["start"],
+      command: `echo ${i}`,
+    }));
+    const def = {
+      name: "diamond",
+      nodes: [
+        { id: "start", type: "command", command: "echo start" },
+        ...middle,
+        { id: "end", type: "command", needs: middle.map((m) => m.id), command: "echo end" },
+      ],
+    };
+    expect((await call("PUT", "/api/workflows/diamond", def)).status).toBe(201);
+    const before = stack.deps.meter.snapshot();
+    const { body } = await call("POST", "/api/workflows/diamond/trigger", {});
+    expect((await waitFor(body.runId, ["succeeded", "failed"])).status).toBe("succeeded");
+    // The record is terminal before Advance returns; the execution then passes Route and Done.
+    for (let i = 0; i < 100 && stack.orchestrator.runs.isRunning(body.runId); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((res) => setTimeout(res, 20));
+    const after = stack.deps.meter.snapshot();
+    expect(after.transitions - before.transitions).toBe(3);
+    expect(after.handlerCalls - before.handlerCalls).toBe(1);
+    const tasks = (await call("GET", `/api/runs/${body.runId}/tasks`)).body.items as Array<{ status: string }>;
+    expect(tasks).toHaveLength(10);
+    expect(tasks.every((t) => t.status === "succeeded")).toBe(true);
+  });
+
+  it("reconciles a run whose execution was stopped outside the handlers", async () => {
+    const def = {
+      name: "stalled",
+      nodes: [
+        { id: "gate", type: "approval" },
+        { id: "after", type: "command", needs: ["gate"], command: "true" },
+      ],
+    };
+    await call("PUT", "/api/workflows/stalled", def);
+    const { body } = await call("POST", "/api/workflows/stalled/trigger", {});
+    await waitFor(body.runId, ["awaiting_approval"]);
+    // What an operator's StopExecution (or an execution timeout) does in the cloud.
+    stack.orchestrator.runs.stop(body.runId);
+    const run = await waitFor(body.runId, ["failed"]);
+    expect(run.error).toMatchObject({ code: "execution_ended" });
+    expect(run.error.message).toContain("ABORTED");
+    const tasks = (await call("GET", `/api/runs/${body.runId}/tasks`)).body.items as Array<{
+      nodeId: string;
+      status: string;
+    }>;
+    expect(tasks.find((t) => t.nodeId === "gate")?.status).toBe("cancelled");
+    expect(tasks.find((t) => t.nodeId === "after")?.status).toBe("skipped");
+  });
+});
