@@ -1,0 +1,173 @@
+import { createWriteStream, existsSync } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Command } from "commander";
+import { type BundleReport, verifyBundle } from "../shared/evidence/bundle.ts";
+import type { RunComparison } from "../shared/evidence/compare.ts";
+import type { VerifyReport } from "../shared/evidence/verify.ts";
+import { ApiError } from "./api-client.ts";
+import { type JsonOption, withJson } from "./commands/options.ts";
+import { resolveServer } from "./config.ts";
+import type { Context } from "./context.ts";
+import { CliError } from "./errors.ts";
+import { paint, renderKeyValues, renderTable } from "./format.ts";
+
+const seg = encodeURIComponent;
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => "");
+  try {
+    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    if (e?.message) return new ApiError(res.status, e.code ?? `http_${res.status}`, e.message);
+  } catch {
+    // not the contract's JSON
+  }
+  return new ApiError(res.status, `http_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim());
+}
+
+/** `runs export`: downloads the run's evidence bundle, following the API's redirect to storage for large ones. */
+async function exportBundle(ctx: Context, runId: string, output: string, opts: JsonOption): Promise<void> {
+  const server = await resolveServer(ctx.io.env, ctx.io.cwd);
+  const doFetch = ctx.io.fetch ?? fetch;
+  let res: Response;
+  try {
+    res = await doFetch(`${server.url}/api/runs/${seg(runId)}/export`, {
+      headers: { authorization: `Bearer ${server.apiKey}` },
+      redirect: "manual",
+    });
+  } catch (err) {
+    throw new CliError(`cannot reach the Stepwise server at ${server.url} (${(err as Error).message})`);
+  }
+  const root = res.headers.get("x-stepwise-root");
+  if (res.status === 302) {
+    const location = res.headers.get("location");
+    if (!location) throw new CliError("the server redirected the export without a location");
+    // The presigned URL carries its own authorization; the API key never goes to storage.
+    res = await doFetch(location);
+  }
+  if (!res.ok || !res.body) throw await errorFrom(res);
+  const target = resolve(ctx.io.cwd, output);
+  const partial = `${target}.partial`;
+  try {
+    await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), createWriteStream(partial));
+    await rename(partial, target);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw new CliError(`cannot write ${output}: ${(err as Error).message}`);
+  }
+  const bytes = (await stat(target)).size;
+  if (opts.json) ctx.json({ runId, file: target, bytes, root });
+  else {
+    ctx.print(`exported ${runId} to ${output} (${formatBytes(bytes)})${root ? `, root ${root}` : ""}`);
+    ctx.note(`check it with no server: stepwise verify ${output}`);
+  }
+}
+
+/** The human form of a verify report. */
+export function renderVerifyReport(r: VerifyReport | BundleReport, source: string, color: boolean): string[] {
+  const head = r.valid ? paint("✓ valid", "green", color) : paint("✗ INVALID", "red", color);
+  const rootLine = r.sealedRoot && r.root !== r.sealedRoot ? `${r.root} (sealed: ${r.sealedRoot})` : (r.root ?? "-");
+  const lines = [
+    `${head}  ${r.runId ?? "(unknown run)"}`,
+    ...renderKeyValues([
+      ["source", source],
+      ["root", rootLine],
+      ["sealed", r.sealed ? "yes" : "no (the run has not ended)"],
+      [
+        "checked",
+        `${r.checked.auditEvents} audit events, ${r.checked.tasks} tasks, ${r.checked.files} files, ${r.checked.logs} logs`,
+      ],
+      ["after seal", r.eventsAfterSeal ? `${r.eventsAfterSeal} audit event(s), covered by the chain` : undefined],
+    ]),
+  ];
+  if (r.problems.length) lines.push("problems:", ...r.problems.map((p) => `  - ${p}`));
+  return lines;
+}
+
+/** The human form of a run comparison. */
+export function renderComparison(c: RunComparison, color: boolean): string[] {
+  const same = (ok: boolean) => (ok ? "same" : paint("differs", "yellow", color));
+  const lines = [
+    ...renderKeyValues([
+      ["runs", `${c.runId} vs ${c.otherRunId}`],
+      [
+        "definition",
+        c.definition.match ? `same (${c.definition.run})` : `differs (${c.definition.run} vs ${c.definition.other})`,
+      ],
+      ["parameters", c.parameters.match ? "same" : `differ: ${c.parameters.differs.map((d) => d.name).join(", ")}`],
+    ]),
+    "",
+    ...renderTable(c.tasks, [
+      { header: "node", value: (t) => t.nodeId },
+      { header: "definition", value: (t) => same(t.definition.match) },
+      { header: "inputs", value: (t) => same(t.inputs.match) },
+      { header: "outputs", value: (t) => same(t.outputs.match && t.outputVariables.match) },
+    ]),
+  ];
+  const diffs = c.tasks.filter((t) => t.differences.length);
+  if (diffs.length) {
+    lines.push("", "differences:");
+    for (const t of diffs) for (const d of t.differences) lines.push(`  ${t.nodeId}: ${d}`);
+  }
+  lines.push("", c.identical ? paint(c.summary, "green", color) : paint(c.summary, "yellow", color));
+  return lines;
+}
+
+/** `runs export`, `runs diff` and `verify`: the evidence commands. */
+export function registerEvidenceCommands(program: Command, ctx: Context): void {
+  const runs = program.commands.find((c) => c.name() === "runs") ?? program.command("runs");
+
+  withJson(
+    runs
+      .command("export <runId>")
+      .description("write the run's evidence bundle (manifest, records, files, logs) as a .tgz")
+      .requiredOption("-o, --output <file>", "where to write the bundle, e.g. run.tgz"),
+  ).action(async (runId: string, opts: JsonOption & { output: string }) => exportBundle(ctx, runId, opts.output, opts));
+
+  withJson(
+    runs
+      .command("diff <runId> <otherRunId>")
+      .description("compare two runs task by task by hash (exit code 1 when they differ)"),
+  ).action(async (runId: string, otherRunId: string, opts: JsonOption) => {
+    const client = await ctx.client();
+    const res = await client.request<RunComparison>("GET", `/api/runs/${seg(runId)}/compare/${seg(otherRunId)}`);
+    if (opts.json) ctx.json(res.body);
+    else ctx.print(renderComparison(res.body, ctx.color));
+    if (!res.body.identical) ctx.exitCode = 1;
+  });
+
+  withJson(
+    program
+      .command("verify <bundleOrRunId>")
+      .description("verify an exported bundle with no server, or a run on the server (exit code 1 when invalid)"),
+  ).action(async (target: string, opts: JsonOption) => {
+    let report: VerifyReport | BundleReport;
+    let source: string;
+    if (existsSync(resolve(ctx.io.cwd, target))) {
+      source = `bundle ${target} (checked offline)`;
+      try {
+        report = await verifyBundle(resolve(ctx.io.cwd, target));
+      } catch (err) {
+        throw new CliError(`${target} is not a readable evidence bundle: ${(err as Error).message}`);
+      }
+    } else if (/^run_[0-9A-Za-z]+$/.test(target)) {
+      source = "the server's stored records and files";
+      const client = await ctx.client();
+      report = (await client.request<VerifyReport>("GET", `/api/runs/${seg(target)}/verify`)).body;
+    } else {
+      throw new CliError(`no such file: ${target}`, ["give a bundle written by `stepwise runs export`, or a run id"]);
+    }
+    if (opts.json) ctx.json(report);
+    else ctx.print(renderVerifyReport(report, source, ctx.color));
+    if (!report.valid) ctx.exitCode = 1;
+  });
+}
