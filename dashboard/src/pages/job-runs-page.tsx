@@ -1,0 +1,168 @@
+// Job runs of the org, with the jobs that can be started from here.
+import { useState } from "preact/hooks";
+import { ActionError, Empty, ErrorBox, Loading, Pager, StatusBadge, Time, usePager } from "../components/ui.tsx";
+import { useSession } from "../context.ts";
+import { durationBetween, formatDuration, humanize } from "../format.ts";
+import { useNow, usePageTitle, usePolled } from "../hooks.ts";
+import { can } from "../permissions.ts";
+import { formatRoute, type Route } from "../router.ts";
+import { isTerminalJobRun, JOB_RUN_STATUSES } from "../types.ts";
+
+export function JobRunsPage({ route }: { route: Extract<Route, { page: "job-runs" }> }) {
+  const { api, who } = useSession();
+  usePageTitle("Jobs");
+  const pager = usePager(`job-runs|${route.status ?? ""}|${route.job ?? ""}`);
+  const list = usePolled(
+    () => api.listJobRuns({ cursor: pager.cursor, status: route.status, job: route.job, limit: 20 }),
+    [pager.cursor, route.status, route.job],
+    { intervalMs: 2000, keepPolling: (p) => p.items.some((j) => !isTerminalJobRun(j.status)) },
+  );
+  const active = list.data?.items.some((j) => !isTerminalJobRun(j.status)) ?? false;
+  const now = useNow(active);
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <h1>Jobs</h1>
+          <p class="lead">A job runs workflows one after another; a failed workflow run halts it.</p>
+        </div>
+      </div>
+      <Jobs mayStart={can(who.role, "start-job")} />
+      <section class="card" aria-labelledby="job-runs-title">
+        <h2 id="job-runs-title">Job runs</h2>
+        <div class="toolbar">
+          <label for="job-status">Status</label>
+          <select
+            id="job-status"
+            value={route.status ?? ""}
+            onChange={(e) => {
+              const status = (e.currentTarget as HTMLSelectElement).value || undefined;
+              window.location.hash = formatRoute({ ...route, status });
+            }}
+          >
+            <option value="">Any status</option>
+            {JOB_RUN_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {humanize(s)}
+              </option>
+            ))}
+          </select>
+        </div>
+        {list.data === undefined ? (
+          list.loading ? (
+            <Loading what="job runs" />
+          ) : (
+            <ErrorBox error={list.error} what="job runs" onRetry={list.reload} />
+          )
+        ) : list.data.items.length === 0 ? (
+          <Empty title={route.status ? `No ${humanize(route.status)} job runs.` : "No job runs yet."} />
+        ) : (
+          <div class="table-wrap">
+            <table class="table table-cards">
+              <thead>
+                <tr>
+                  <th scope="col">Job run</th>
+                  <th scope="col">Job</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">Started</th>
+                  <th scope="col" class="num">
+                    Duration
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.items.map((j) => (
+                  <tr key={j.jobRunId} data-job-run={j.jobRunId}>
+                    <td data-label="Job run">
+                      <a class="mono" href={formatRoute({ page: "job-run", jobRunId: j.jobRunId })}>
+                        {j.jobRunId}
+                      </a>
+                    </td>
+                    <td data-label="Job">{j.job}</td>
+                    <td data-label="Status">
+                      <StatusBadge status={j.status} />
+                    </td>
+                    <td data-label="Who">{j.createdBy ?? "—"}</td>
+                    <td data-label="Started">
+                      <Time iso={j.createdAt} now={now} />
+                    </td>
+                    <td data-label="Duration" class="num">
+                      {formatDuration(
+                        durationBetween(
+                          j.createdAt,
+                          j.completedAt,
+                          isTerminalJobRun(j.status) ? undefined : now * 1000,
+                        ),
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {list.data ? (
+          <Pager
+            page={pager.page}
+            hasNext={Boolean(list.data.nextCursor)}
+            onNext={() => list.data?.nextCursor && pager.next(list.data.nextCursor)}
+            onPrev={pager.prev}
+          />
+        ) : null}
+      </section>
+    </>
+  );
+}
+
+function Jobs({ mayStart }: { mayStart: boolean }) {
+  const { api } = useSession();
+  const jobs = usePolled(() => api.listJobs({ limit: 100 }), []);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  if (jobs.data === undefined) {
+    return jobs.loading ? <Loading what="jobs" /> : <ErrorBox error={jobs.error} what="jobs" onRetry={jobs.reload} />;
+  }
+  if (jobs.data.items.length === 0) return null;
+  const start = async (name: string) => {
+    setBusy(name);
+    setFailure(null);
+    try {
+      const { jobRunId } = await api.startJob(name);
+      window.location.hash = formatRoute({ page: "job-run", jobRunId });
+    } catch (err) {
+      setFailure(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="jobs-title">
+      <h2 id="jobs-title">Defined jobs</h2>
+      <ActionError error={failure} />
+      <ul class="job-list">
+        {jobs.data.items.map((j) => (
+          <li key={j.name} class="job-item" data-job={j.name}>
+            <div>
+              <strong>{j.name}</strong>
+              {j.description ? <span class="muted"> — {j.description}</span> : null}
+              {j.workflowExecutionOrder ? (
+                <div class="chain muted small">{j.workflowExecutionOrder.join(" → ")}</div>
+              ) : null}
+            </div>
+            {mayStart ? (
+              <button
+                type="button"
+                class="btn btn-secondary btn-sm"
+                disabled={busy !== null}
+                onClick={() => void start(j.name)}
+              >
+                {busy === j.name ? "Starting…" : "Start"}
+              </button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
