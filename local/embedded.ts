@@ -35,6 +35,7 @@ import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
 import type { Principal } from "../shared/domain/records.ts";
+import { runtimeImage } from "../shared/engine/task-runner.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey } from "../shared/use-cases/auth.ts";
@@ -248,7 +249,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   );
   const orchestrator = new LocalOrchestrator(runMachine);
   deps.orchestrator = orchestrator;
-  const areaCtx = { dataDir, orchestrator, log };
+  const areaCtx = { dataDir, orchestrator, log, examplesDir: opts.examplesDir ?? null };
   const areas: LocalAreaHandle[] = [];
   for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
 
@@ -294,6 +295,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
   for (const a of areas) await a.start?.();
+  // Hash the runtimes now rather than on the first task.
+  for (const kind of ["script", "command"] as const) void runtimeImage(kind, deps.settings.workRoot).catch(() => {});
 
   return {
     url,

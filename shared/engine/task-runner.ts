@@ -64,15 +64,39 @@ async function hashFile(path: string): Promise<string> {
   return `sha256:${hash.digest("hex")}`;
 }
 
-/** The runtime that runs a kind of task and the sha256 of its binary, computed once per process. */
-export function runtimeImage(kind: "command" | "script"): Promise<{ image: string; imageHash: string }> {
+/** sha256 of a binary, remembered on disk by (path, size, mtime) so a new process does not rehash ~100 MB. */
+async function hashBinary(path: string, cacheDir: string): Promise<string> {
+  const info = await stat(path);
+  const cacheFile = join(cacheDir, "runtime-hashes.json");
+  const key = `${path}:${info.size}:${info.mtimeMs}`;
+  let cache: Record<string, string> = {};
+  try {
+    cache = JSON.parse(await readFile(cacheFile, "utf8")) as Record<string, string>;
+  } catch {
+    // first use
+  }
+  const known = cache[key];
+  if (known) return known;
+  const hash = await hashFile(path);
+  await mkdir(cacheDir, { recursive: true });
+  await writeFile(cacheFile, JSON.stringify({ ...cache, [key]: hash }));
+  return hash;
+}
+
+/** The runtime that runs a kind of task and the sha256 of its binary, computed once per machine. */
+export function runtimeImage(
+  kind: "command" | "script",
+  cacheDir: string,
+): Promise<{ image: string; imageHash: string }> {
   let cached = imageCache.get(kind);
   if (!cached) {
     cached = (async () => {
-      if (kind === "script") return { image: `node ${process.version}`, imageHash: await hashFile(process.execPath) };
+      if (kind === "script")
+        return { image: `node ${process.version}`, imageHash: await hashBinary(process.execPath, cacheDir) };
       const shell = await realpath("/bin/sh");
-      return { image: `sh (${shell})`, imageHash: await hashFile(shell) };
+      return { image: `sh (${shell})`, imageHash: await hashBinary(shell, cacheDir) };
     })();
+    cached.catch(() => imageCache.delete(kind));
     imageCache.set(kind, cached);
   }
   return cached;
@@ -195,7 +219,7 @@ export async function runTask(
   await mkdir(outDir, { recursive: true });
   await mkdir(inDir, { recursive: true });
   const cleanup = () => rm(dir, { recursive: true, force: true });
-  const { image, imageHash } = await runtimeImage(spec.kind);
+  const { image, imageHash } = await runtimeImage(spec.kind, workRoot);
   const secretValues = Object.values(spec.secrets).filter((s) => s.length >= 3);
   const mask = (s: string) => secretValues.reduce((acc, v) => acc.split(v).join("********"), s);
   const logPath = join(dir, "task.log");
@@ -236,7 +260,14 @@ export async function runTask(
     Object.assign(env, { STEPWISE_INPUT: inputFile, STEPWISE_RESULT: resultFile, STEPWISE_SCRIPT: scriptPath });
     argv = [process.execPath, runnerPath];
   }
-  if (spec.prepareInputs) await spec.prepareInputs(inDir);
+  if (spec.prepareInputs) {
+    try {
+      await spec.prepareInputs(inDir);
+    } catch (err) {
+      await cleanup(); // nothing ran: the caller gets no outcome to clean up with
+      throw err;
+    }
+  }
 
   const startMs = clock.nowMs();
   const child = spawn(argv[0] as string, argv.slice(1), {
