@@ -4,11 +4,11 @@ import { registerJobCommands } from "./commands/jobs.ts";
 import { registerKeyCommands } from "./commands/keys.ts";
 import { registerRunsCommands } from "./commands/runs.ts";
 import { registerTriggerCommands } from "./commands/triggers.ts";
-import { registerEvidenceCommands } from "./evidence-commands.ts";
 import { registerRunCommand, registerWorkflowCommands } from "./commands/workflows.ts";
 import { readCliEnv } from "./config.ts";
 import { type CliIo, Context } from "./context.ts";
 import { CliError } from "./errors.ts";
+import { registerEvidenceCommands } from "./evidence-commands.ts";
 
 /** The commander program with every command registered against one invocation's context. */
 export function buildProgram(ctx: Context): Command {

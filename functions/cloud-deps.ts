@@ -7,6 +7,7 @@ import { type CloudConfig, ENGINE_VERSION, loadConfig } from "../shared/config.t
 import type { Deps } from "../shared/deps.ts";
 import { systemClock } from "../shared/domain/clock.ts";
 import { isTerminalRun } from "../shared/domain/records.ts";
+import { wireEvidence } from "../shared/evidence/evidence-service.ts";
 import { deleteRunSecrets } from "../shared/human-steps/secrets.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 
@@ -49,6 +50,7 @@ export function cloudDeps(): Deps {
   deps.runListeners.push(async (run) => {
     if (isTerminalRun(run.status)) await deleteRunSecrets(deps, run.orgId, run.runId);
   });
+  wireEvidence(deps); // run files and the sealed root: evidence is always on
   for (const wire of cloudAreas) wire(deps, config);
   cached = deps;
   return deps;

@@ -1,8 +1,12 @@
 import middy from "@middy/core";
 import { z } from "zod";
+import type { CloudConfig } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { ValidationError } from "../shared/errors.ts";
 import { reconcileJobRunExecution, recordJobRunFailure, runNextWorkflow } from "../shared/jobs/job-run-engine.ts";
+import type { JobsArea } from "../shared/jobs/jobs-area.ts";
+import { SfnJobRunOrchestrator } from "../shared/jobs/sfn-job-run-orchestrator.ts";
+import { wireJobsArea } from "../shared/jobs/wire-jobs-area.ts";
 
 const Ids = z.object({ jobRunId: z.string().regex(/^jr_/), orgId: z.string().min(1) });
 const RunNextPayload = Ids.extend({ token: z.string().min(1) });
@@ -49,3 +53,22 @@ export const makeReconcileJobHandler = (deps: Deps) =>
     if (!ids.success) return { changed: false };
     return reconcileJobRunExecution(deps, { ...ids.data, executionStatus: e.detail.status });
   });
+
+/**
+ * The jobs area in the cloud (a CloudAreaWiring for functions/cloud-deps.ts): job runs start as executions of
+ * JOB_STATE_MACHINE_ARN. Wire it in every Lambda, not only the job machine's: the run listener it adds is what
+ * completes a job run's wait when one of its workflow runs ends, wherever that run's status changes.
+ */
+export function wireJobsCloud(deps: Deps, config: CloudConfig): JobsArea {
+  const arn = config.JOB_STATE_MACHINE_ARN;
+  return wireJobsArea(
+    deps,
+    arn
+      ? SfnJobRunOrchestrator.create(arn)
+      : {
+          startJobRun: async () => {
+            throw new Error("JOB_STATE_MACHINE_ARN is not set in this function's environment");
+          },
+        },
+  );
+}

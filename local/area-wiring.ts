@@ -5,6 +5,8 @@ export interface LocalAreaContext {
   dataDir: string;
   orchestrator: LocalOrchestrator;
   log: (line: string) => void;
+  /** The examples folder loaded at start-up (null for none); areas load their own examples from it. */
+  examplesDir?: string | null;
 }
 
 /** What an area runs in the background in embedded mode (schedulers, delivery workers). */

@@ -49,7 +49,7 @@ export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of ROUTE_SPECS) {
     const path = spec.path.replace("{path+}", "{path}");
-    const params = [...path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => ({
+    const params = [...path.matchAll(/\{([A-Za-z0-9]+)\}/g)].map((m) => ({
       name: m[1],
       in: "path",
       required: true,

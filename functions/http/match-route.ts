@@ -2,7 +2,7 @@ import { ROUTE_SPECS, type RouteKey, type RouteSpec } from "./route-specs.ts";
 
 const compiled = ROUTE_SPECS.map((spec) => {
   const names: string[] = [];
-  const pattern = spec.path.replace(/\{([A-Za-z]+)(\+?)\}/g, (_m, name: string, greedy: string) => {
+  const pattern = spec.path.replace(/\{([A-Za-z][A-Za-z0-9]*)(\+?)\}/g, (_m, name: string, greedy: string) => {
     names.push(name + greedy);
     return greedy ? "(.+)" : "([^/]+)";
   });

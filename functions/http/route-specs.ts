@@ -61,6 +61,7 @@ export const ROUTE_SPECS = [
 
   { method: "PUT", path: "/api/schedules/{name}", access: "operator" },
   { method: "GET", path: "/api/schedules", access: "viewer" },
+  { method: "GET", path: "/api/schedules/{name}", access: "viewer" },
   { method: "DELETE", path: "/api/schedules/{name}", access: "operator" },
   { method: "PUT", path: "/api/subscriptions/{name}", access: "admin" },
   { method: "GET", path: "/api/subscriptions", access: "viewer" },

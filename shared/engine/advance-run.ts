@@ -1,6 +1,8 @@
 import { createReadStream } from "node:fs";
+import { hostname } from "node:os";
 import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso, parseIsoMicro } from "../domain/clock.ts";
+import { sha256 } from "../domain/hash.ts";
 import { assertRunTransition, assertTaskTransition } from "../domain/lifecycle.ts";
 import {
   type AttemptRecord,
@@ -24,7 +26,7 @@ import type { Change, RunState } from "../ports/run-store.ts";
 import type { AdvanceOutput } from "../state-machine/run-state-machine.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
 import { logKey } from "./storage-keys.ts";
-import { LOG_HEAD_BYTES, runTask, type TaskOutcome } from "./task-runner.ts";
+import { LOG_HEAD_BYTES, runTask, runtimeImage, type TaskOutcome } from "./task-runner.ts";
 
 const ENGINE_ACTOR = "stepwise:engine";
 /** Below this, a wait node is slept inside the call rather than handed to a Wait state. */
@@ -38,6 +40,8 @@ export interface FileHooks {
   collectOutputs?(state: RunState, node: WorkflowNode, outcome: TaskOutcome): Promise<AttemptRecord["outputs"]>;
   /** Input files placed for the attempt, as recorded evidence. */
   inputsOf?(state: RunState, node: WorkflowNode): AttemptRecord["inputs"];
+  /** The evidence root of a run as it ends (`terminal` is its terminal record), stored by that same write. */
+  rootOf?(state: RunState, terminal: RunRecord): string;
 }
 
 export const emptyAttempt = (attempt: number): AttemptRecord => ({
@@ -122,6 +126,8 @@ export class RunSession {
       const next: RunRecord = { ...s.run, ...patch, status: to, updatedAt: at };
       if (to === "running" && !next.startedAt) next.startedAt = at;
       if (isTerminalRun(to)) next.completedAt = at;
+      // Sealed in the terminal write itself, so an ended run is never seen without its root.
+      if (isTerminalRun(to) && this.deps.files?.rootOf) next.root = this.deps.files.rootOf(s, next);
       return {
         target: { kind: "run" },
         event: { type: "run.transition", from: s.run.status, to, actor, detail },
@@ -351,7 +357,8 @@ class Advancer {
           status: "interrupted",
           error: { code: "interrupted", message: "the engine stopped while the task ran; it runs again" },
         };
-        return { ...cur, attempts: [...cur.attempts, interrupted] };
+        // The run after an interruption is a new attempt, with its own number (and log key).
+        return { ...cur, attempt: cur.attempt + 1, attempts: [...cur.attempts, interrupted] };
       });
       this.launch(node);
     }
@@ -454,7 +461,8 @@ class Advancer {
         this.failure ??= { code: "engine_error", message: (err as Error).message, nodeId: node.id };
       })
       .finally(() => {
-        this.inFlight.delete(node.id);
+        // A retry may already be in flight under the same id (its timer fired during cleanup): keep it.
+        if (this.inFlight.get(node.id)?.done === done) this.inFlight.delete(node.id);
         this.notify();
       });
     this.inFlight.set(node.id, { node, abort, done });
@@ -469,7 +477,7 @@ class Advancer {
     const runInfo = { id: s.run.runId, nodeId: node.id, attempt, workflow: s.run.workflow.name };
     const hooks = (this.deps as Deps & { files?: FileHooks }).files;
     let outcome: TaskOutcome | null = null;
-    let setupError: string | null = null;
+    let setupError: { code: string; message: string } | null = null;
     try {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(node.env ?? {}))
@@ -494,7 +502,9 @@ class Advancer {
         signal,
       );
     } catch (err) {
-      setupError = (err as Error).message;
+      // Typed failures (an input failing its integrity check) keep their code in the task's error.
+      const code = (err as { code?: unknown }).code;
+      setupError = { code: typeof code === "string" ? code : "setup_failed", message: (err as Error).message };
     }
     try {
       await this.record(node, attempt, outcome, setupError);
@@ -507,7 +517,7 @@ class Advancer {
     node: WorkflowNode & { type: "command" | "script" },
     attempt: number,
     outcome: TaskOutcome | null,
-    setupError: string | null,
+    setupError: { code: string; message: string } | null,
   ): Promise<void> {
     const s = this.session;
     const { orgId, runId } = s.run;
@@ -519,7 +529,7 @@ class Advancer {
     }
     let status = outcome?.status ?? "failed";
     let error: RunError | null = outcome?.error ? { ...outcome.error, nodeId: node.id } : null;
-    if (setupError) error = { code: "setup_failed", message: setupError, nodeId: node.id };
+    if (setupError) error = { ...setupError, nodeId: node.id };
     let outputs: AttemptRecord["outputs"] = [];
     if (outcome && (status === "succeeded" || status === "no_action") && hooks?.collectOutputs) {
       try {
@@ -536,13 +546,15 @@ class Advancer {
         error = { code: "context_type", message: conflicts.join("; "), nodeId: node.id };
       }
     }
+    // An attempt that failed before its process started still records what it would have run, and where.
+    const runtime = outcome ?? (await runtimeImage(node.type, this.deps.settings.workRoot));
     const attemptRecord: AttemptRecord = {
       attempt,
       status: status === "no_action" ? "succeeded" : status,
-      image: outcome?.image ?? null,
-      imageHash: outcome?.imageHash ?? null,
+      image: runtime.image,
+      imageHash: runtime.imageHash,
       command: outcome?.command ?? (node.type === "command" ? node.command : null),
-      codeHash: outcome?.codeHash ?? null,
+      codeHash: outcome?.codeHash ?? sha256(node.type === "command" ? node.command : node.code),
       inputs: hooks?.inputsOf ? hooks.inputsOf(s.state, node) : [],
       outputs,
       outputVariables: status === "failed" ? {} : (outcome?.outputVariables ?? {}),
@@ -554,7 +566,7 @@ class Advancer {
       startedAt: outcome?.startedAt ?? isoMicro(this.now()),
       endedAt: outcome?.endedAt ?? isoMicro(this.now()),
       durationMs: outcome?.durationMs ?? 0,
-      host: outcome?.host ?? null,
+      host: outcome?.host ?? hostname(),
       error,
     };
     const failedSoFar =

@@ -95,7 +95,7 @@ export async function decide(
   );
   const task = session.state.tasks.get(nodeId) as TaskRecord;
   if (task.status !== "awaiting_approval") await wakeRun(deps, p.orgId, runId);
-  const decision = (change?.next as TaskRecord).decisions?.at(-1);
+  const decision = (change?.next as TaskRecord | undefined)?.decisions?.at(-1);
   return {
     runId,
     nodeId,

@@ -7,4 +7,6 @@ export interface BlobStore {
   getStream(key: string): Promise<Readable | null>;
   delete(key: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /** A time-limited URL that GETs the object without credentials (large downloads bypass the API). */
+  presignGet?(key: string, expiresSeconds: number): Promise<string>;
 }

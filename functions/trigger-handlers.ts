@@ -1,0 +1,64 @@
+import middy from "@middy/core";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { z } from "zod";
+import type { Deps } from "../shared/deps.ts";
+import { ValidationError } from "../shared/errors.ts";
+import { processDelivery } from "../shared/triggers/delivery.ts";
+import { type FireOutcome, fireSchedule } from "../shared/triggers/schedules.ts";
+
+/** What EventBridge Scheduler (or the embedded scheduler) sends at each instant. */
+const Firing = z.object({
+  orgId: z.string().min(1),
+  name: z.string().min(1),
+  scheduledFor: z.string().min(1),
+});
+
+/** One message of the delivery queue. */
+const DeliveryMessageSchema = z.object({
+  orgId: z.string().min(1),
+  subscription: z.string().min(1),
+  deliveryId: z.string().regex(/^dlv_/),
+  notBefore: z.number().optional(),
+});
+
+const log = (msg: string, extra: Record<string, unknown>) =>
+  console.error(JSON.stringify({ level: "error", msg, ...extra }));
+
+/** Trigger: fires a schedule for one instant (at most once per instant, as its overlap policy says). */
+export const makeScheduleTriggerHandler = (deps: Deps) =>
+  middy<unknown, { outcome: FireOutcome }>().handler(async (payload) => {
+    deps.meter.handlerCalls++;
+    const parsed = Firing.safeParse(payload);
+    if (!parsed.success) throw new ValidationError(`invalid schedule payload: ${parsed.error.issues[0]?.message}`);
+    return { outcome: await fireSchedule(deps, parsed.data) };
+  });
+
+/**
+ * Delivery worker: the delivery queue's consumer (SQS with ReportBatchItemFailures in the cloud, the in-process queue
+ * embedded). A receiver's failure is not an error here (the worker re-queues with backoff); only infrastructure
+ * errors return the message to the queue. `stop` aborts attempts in flight when the embedded stack stops.
+ */
+export const makeDeliveryWorkerHandler = (deps: Deps, opts: { stop?: AbortSignal } = {}) =>
+  middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
+    deps.meter.handlerCalls++;
+    const failures: SQSBatchResponse["batchItemFailures"] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        let message: z.infer<typeof DeliveryMessageSchema>;
+        try {
+          message = DeliveryMessageSchema.parse(JSON.parse(record.body));
+        } catch {
+          // A malformed message never becomes valid: drop it rather than retry it into the dead-letter queue.
+          log("malformed delivery message dropped", { messageId: record.messageId });
+          return;
+        }
+        try {
+          await processDelivery(deps, message, opts.stop);
+        } catch (err) {
+          log("delivery attempt failed", { deliveryId: message.deliveryId, error: (err as Error).message });
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      }),
+    );
+    return { batchItemFailures: failures };
+  });

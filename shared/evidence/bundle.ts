@@ -1,0 +1,196 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+import type { TaskRecord } from "../domain/records.ts";
+import type { BlobStore } from "../ports/blob-store.ts";
+import { type Digest, HashingStream } from "./hashing.ts";
+import { manifestRoot } from "./manifest.ts";
+import { readTar, TarWriter } from "./tar.ts";
+import {
+  type ContentSource,
+  type EvidenceMaterial,
+  manifestAtSeal,
+  type VerifyReport,
+  verifyMaterial,
+} from "./verify.ts";
+
+export const BUNDLE_FORMAT = "stepwise-evidence-bundle/1";
+/** JSON entries larger than this are refused by the reader rather than loaded into memory. */
+const MAX_JSON_ENTRY_BYTES = 512 * 1024 * 1024;
+
+const README = `Stepwise evidence bundle
+
+bundle.json           what this is: run id, root, when it was exported
+manifest.json         the run's evidence manifest; sha256 of its canonical JSON (RFC 8785) is the root
+records/run.json      the stored run record
+records/tasks.json    the stored task records (every attempt's evidence)
+records/audit.json    the hash-chained audit events, each with the snapshot of the record it produced
+records/workflow.json the workflow definition the run executed
+files/<node>/<attempt>/<path>  every file a task wrote under out/
+logs/<node>/<attempt>.log      every attempt's full log
+
+Check it with no server:  stepwise verify <this file>
+`;
+
+/** Where a file version and a log sit inside a bundle. */
+export const bundleFilePath = (nodeId: string, attempt: number, path: string) => `files/${nodeId}/${attempt}/${path}`;
+export const bundleLogPath = (nodeId: string, attempt: number) => `logs/${nodeId}/${attempt}.log`;
+
+const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+
+/** Copies a stored object to a temp file (hashing it), so its real size is known before its tar header is written. */
+async function stage(
+  blobs: BlobStore,
+  key: string,
+  dir: string,
+  n: number,
+): Promise<{ path: string; size: number } | null> {
+  const stream = await blobs.getStream(key);
+  if (!stream) return null;
+  const path = join(dir, `blob-${n}`);
+  const counter = new HashingStream();
+  await pipeline(stream, counter, createWriteStream(path));
+  return { path, size: counter.bytes };
+}
+
+export interface BundleSource {
+  material: EvidenceMaterial;
+  blobs: BlobStore;
+  /** The blob key of an attempt's output file. */
+  fileKey: (nodeId: string, attempt: number, path: string) => string;
+  exportedAt: string;
+}
+
+/**
+ * Writes a run's evidence bundle (tar + gzip) to `dest`: manifest, raw records and every file and log as stored.
+ * Stored bytes go in as they are, tampered or not: the bundle is what verify judges.
+ */
+export async function writeBundle(src: BundleSource, dest: string): Promise<{ size: number; root: string | null }> {
+  const { material: m } = src;
+  if (!m.run) throw new Error("the run record is missing");
+  const at = manifestAtSeal(m.run, m.tasks, m.audit);
+  const root = at.sealedRoot ?? manifestRoot(at.manifest);
+  const gzip = createGzip({ level: 6 });
+  const done = pipeline(gzip, createWriteStream(dest, { mode: 0o600 }));
+  const tar = new TarWriter(gzip);
+  const scratch = await mkdtemp(join(tmpdir(), "stepwise-bundle-"));
+  try {
+    await tar.add(
+      "bundle.json",
+      json({
+        format: BUNDLE_FORMAT,
+        runId: m.run.runId,
+        orgId: m.run.orgId,
+        workflow: m.run.workflow,
+        root,
+        sealed: at.sealed,
+        exportedAt: src.exportedAt,
+      }),
+    );
+    await tar.add("README.txt", Buffer.from(README, "utf8"));
+    await tar.add("manifest.json", json(at.manifest));
+    await tar.add("records/run.json", json(m.run));
+    await tar.add("records/tasks.json", json(m.tasks));
+    await tar.add("records/audit.json", json(m.audit));
+    await tar.add("records/workflow.json", json(m.workflow));
+    let n = 0;
+    for (const t of m.tasks as unknown as TaskRecord[]) {
+      for (const a of t.attempts ?? []) {
+        for (const f of a.outputs ?? []) {
+          const staged = await stage(src.blobs, src.fileKey(t.nodeId, a.attempt, f.path), scratch, n++);
+          if (!staged) continue; // missing content: verify reports it
+          await tar.add(bundleFilePath(t.nodeId, a.attempt, f.path), createReadStream(staged.path), staged.size);
+          await rm(staged.path, { force: true });
+        }
+        if (a.logKey) {
+          const staged = await stage(src.blobs, a.logKey, scratch, n++);
+          if (!staged) continue;
+          await tar.add(bundleLogPath(t.nodeId, a.attempt), createReadStream(staged.path), staged.size);
+          await rm(staged.path, { force: true });
+        }
+      }
+    }
+    await tar.finish();
+    gzip.end();
+    await done;
+  } catch (err) {
+    gzip.destroy();
+    await done.catch(() => {});
+    throw err;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return { size: (await stat(dest)).size, root };
+}
+
+export interface BundleReport extends VerifyReport {
+  bundle: { format: string | null; runId: string | null; root: string | null; exportedAt: string | null };
+}
+
+/**
+ * Verifies a bundle with no server: recomputes everything from its records and bytes, exactly as the API's verify
+ * does from storage, and checks the root it carries and its manifest against the recomputed ones.
+ */
+export async function verifyBundle(path: string): Promise<BundleReport> {
+  const docs = new Map<string, unknown>();
+  const digests = new Map<string, Digest>();
+  const source = createReadStream(path).pipe(createGunzip());
+  for await (const entry of readTar(source)) {
+    if (entry.name.startsWith("files/") || entry.name.startsWith("logs/")) {
+      const hasher = new HashingStream();
+      await pipeline(entry.body, hasher, async (chunks: AsyncIterable<Buffer>) => {
+        for await (const _ of chunks) {
+          // hash only
+        }
+      });
+      digests.set(entry.name, hasher.digest());
+    } else if (entry.name.endsWith(".json")) {
+      if (entry.size > MAX_JSON_ENTRY_BYTES) throw new Error(`${entry.name} is too large to be a bundle record`);
+      const parts: Buffer[] = [];
+      for await (const chunk of entry.body) parts.push(chunk);
+      try {
+        docs.set(entry.name, JSON.parse(Buffer.concat(parts).toString("utf8")));
+      } catch {
+        throw new Error(`${entry.name} in the bundle is not valid JSON`);
+      }
+    }
+  }
+  const info = (docs.get("bundle.json") ?? {}) as {
+    format?: string;
+    runId?: string;
+    root?: string;
+    exportedAt?: string;
+  };
+  const material: EvidenceMaterial = {
+    run: (docs.get("records/run.json") as EvidenceMaterial["run"]) ?? null,
+    tasks: (docs.get("records/tasks.json") as EvidenceMaterial["tasks"]) ?? [],
+    audit: (docs.get("records/audit.json") as EvidenceMaterial["audit"]) ?? [],
+    workflow: (docs.get("records/workflow.json") as EvidenceMaterial["workflow"]) ?? null,
+  };
+  const content: ContentSource = {
+    file: async (nodeId, attempt, p) => digests.get(bundleFilePath(nodeId, attempt, p)) ?? null,
+    log: async (nodeId, attempt) => digests.get(bundleLogPath(nodeId, attempt)) ?? null,
+  };
+  const report = await verifyMaterial(material, content);
+  const problems = [...report.problems];
+  if (info.format !== BUNDLE_FORMAT) problems.unshift(`this is not a Stepwise evidence bundle (${BUNDLE_FORMAT})`);
+  if (info.root && report.root && info.root !== report.root && info.root !== report.sealedRoot)
+    problems.push(`the bundle says its root is ${info.root}, but its records give ${report.root}`);
+  const shipped = docs.get("manifest.json");
+  if (shipped !== undefined && report.root && manifestRoot(shipped as never) !== report.root)
+    problems.push("manifest.json in the bundle is not the manifest its records give");
+  return {
+    ...report,
+    valid: problems.length === 0,
+    problems,
+    bundle: {
+      format: info.format ?? null,
+      runId: info.runId ?? null,
+      root: info.root ?? null,
+      exportedAt: info.exportedAt ?? null,
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { createReadStream } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Deps } from "../deps.ts";
+import { nowIso } from "../domain/clock.ts";
+import type { Principal } from "../domain/records.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
+import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
+import { writeBundle } from "./bundle.ts";
+import { compareRuns, type RunComparison } from "./compare.ts";
+import { contentTypeOf, digestBlob } from "./hashing.ts";
+import { type LineageGraph, runLineage } from "./lineage.ts";
+import { rootAtEnd } from "./manifest.ts";
+import { currentFiles, makeFileHooks, normalizeRunPath, producedFiles, runFileKey } from "./run-files.ts";
+import type { EvidenceMaterial, VerifyReport } from "./verify.ts";
+import { verifyMaterial } from "./verify.ts";
+
+/** Bodies up to this size are answered inline; larger ones by a redirect to a presigned URL. */
+export const INLINE_MAX_BYTES = 1024 * 1024;
+const PRESIGN_SECONDS = 300;
+
+/** Where a run's latest exported evidence bundle is kept. */
+export const bundleKey = (orgId: string, runId: string) => `orgs/${orgId}/runs/${runId}/evidence/bundle.tgz`;
+
+/** Plugs the evidence area into the engine: run files in and out of tasks, and the root sealed when a run ends. */
+export function wireEvidence(deps: Deps): void {
+  // Other areas may have set hooks of their own already; keep theirs.
+  deps.files = { ...deps.files, ...makeFileHooks(deps), rootOf: rootAtEnd };
+}
+
+/** A stored object as an HTTP answer: its bytes, or where to fetch them. */
+export type BlobAnswer =
+  | { kind: "inline"; data: Buffer; contentType: string; headers: Record<string, string> }
+  | { kind: "redirect"; location: string; headers: Record<string, string> };
+
+async function answerBlob(
+  deps: Deps,
+  key: string,
+  size: number,
+  contentType: string,
+  headers: Record<string, string>,
+): Promise<BlobAnswer> {
+  if (size > INLINE_MAX_BYTES && deps.blobs.presignGet) {
+    return { kind: "redirect", location: await deps.blobs.presignGet(key, PRESIGN_SECONDS), headers };
+  }
+  const data = await deps.blobs.get(key);
+  if (!data) throw new NotFoundError("the file's content is no longer stored (retention may have removed it)");
+  return { kind: "inline", data, contentType, headers };
+}
+
+/** The run's files: one per path (the latest writer wins), with hash, size and producer. */
+export async function listRunFiles(deps: Deps, p: Principal, runId: string) {
+  const state = await loadRunOr404(deps, p, runId);
+  const items = [...currentFiles(state.tasks.values()).values()].map((f) => ({
+    path: f.path,
+    sha256: f.sha256,
+    size: f.size,
+    producedBy: f.producedBy,
+  }));
+  return { items, nextCursor: null };
+}
+
+/** One run file's bytes (or a redirect to them); `producedBy` picks another writer's version of the same path. */
+export async function runFile(deps: Deps, p: Principal, runId: string, rawPath: string, producedBy?: string) {
+  const state = await loadRunOr404(deps, p, runId);
+  let path: string;
+  try {
+    path = normalizeRunPath(rawPath);
+  } catch {
+    throw new ValidationError(`'${rawPath}' is not a run file path`, [{ path: "path", message: "relative path" }]);
+  }
+  const file = producedBy
+    ? producedFiles(state.tasks.values())
+        .filter((f) => f.path === path && f.producedBy === producedBy)
+        .pop()
+    : currentFiles(state.tasks.values()).get(path);
+  if (!file) throw new NotFoundError(`run file '${path}' not found in this run`);
+  return answerBlob(
+    deps,
+    runFileKey(state.run.orgId, state.run.runId, file.producedBy, file.attempt, file.path),
+    file.size,
+    contentTypeOf(file.path),
+    { "x-stepwise-sha256": file.sha256, "x-stepwise-produced-by": file.producedBy },
+  );
+}
+
+/** The run's lineage graph. */
+export async function lineageOfRun(deps: Deps, p: Principal, runId: string): Promise<LineageGraph> {
+  const state = await loadRunOr404(deps, p, runId);
+  return runLineage(state, await definitionOf(deps, state.run));
+}
+
+type Item = Record<string, unknown>;
+
+const stripKeys = (item: Item): Item => {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item))
+    if (k !== "pk" && k !== "sk" && k !== "expiresAt" && !k.startsWith("gsi")) out[k] = v;
+  return out;
+};
+
+/** Everything stored about a run, read raw from the table, for verification and export. */
+export async function loadMaterial(deps: Deps, orgId: string, runId: string): Promise<EvidenceMaterial> {
+  const store = deps.store as unknown as { rawRunItems?: (o: string, r: string) => Promise<Item[]> };
+  if (typeof store.rawRunItems !== "function") throw new Error("the run store cannot list a run's raw items");
+  const raw = await store.rawRunItems(orgId, runId);
+  const material: EvidenceMaterial = { run: null, tasks: [], audit: [], workflow: null };
+  for (const item of raw) {
+    const sk = String(item.sk);
+    if (sk === "RUN") material.run = stripKeys(item);
+    else if (sk.startsWith("TASK#")) material.tasks.push(stripKeys(item));
+    else if (sk.startsWith("AUDIT#")) material.audit.push(stripKeys(item));
+  }
+  const hash = (material.run?.workflow as { definitionHash?: unknown } | undefined)?.definitionHash;
+  if (typeof hash === "string") {
+    const wf = await deps.store.getWorkflowByHash(orgId, hash);
+    if (wf)
+      material.workflow = {
+        name: wf.name,
+        version: wf.version,
+        definitionHash: wf.definitionHash,
+        definition: wf.definition,
+      };
+  }
+  return material;
+}
+
+/** Recomputes the audit chain, the records, the manifest root and every stored file's and log's hash. */
+export async function verifyRun(deps: Deps, p: Principal, runId: string): Promise<VerifyReport> {
+  const state = await loadRunOr404(deps, p, runId);
+  const { orgId } = state.run;
+  const material = await loadMaterial(deps, orgId, runId);
+  return verifyMaterial(material, {
+    file: (nodeId, attempt, path) => digestBlob(deps.blobs, runFileKey(orgId, runId, nodeId, attempt, path)),
+    log: (_n, _a, key) => digestBlob(deps.blobs, key),
+  });
+}
+
+/** Task-by-task comparison of two runs of the caller's org. */
+export async function compareTwoRuns(deps: Deps, p: Principal, runId: string, otherId: string): Promise<RunComparison> {
+  const a = await loadRunOr404(deps, p, runId);
+  const b = await loadRunOr404(deps, p, otherId);
+  return compareRuns(
+    { state: a, definition: await definitionOf(deps, a.run) },
+    { state: b, definition: await definitionOf(deps, b.run) },
+  );
+}
+
+/** Builds the run's evidence bundle (tar.gz), stores it next to the run and answers with it. */
+export async function exportRun(deps: Deps, p: Principal, runId: string): Promise<BlobAnswer> {
+  const state = await loadRunOr404(deps, p, runId);
+  const { orgId } = state.run;
+  const material = await loadMaterial(deps, orgId, runId);
+  const dir = await mkdtemp(join(tmpdir(), "stepwise-export-"));
+  try {
+    const file = join(dir, "bundle.tgz");
+    const { size, root } = await writeBundle(
+      {
+        material,
+        blobs: deps.blobs,
+        fileKey: (nodeId, attempt, path) => runFileKey(orgId, runId, nodeId, attempt, path),
+        exportedAt: nowIso(deps.clock),
+      },
+      file,
+    );
+    const headers = {
+      "content-disposition": `attachment; filename="${runId}.tgz"`,
+      ...(root ? { "x-stepwise-root": root } : {}),
+    };
+    if (size <= INLINE_MAX_BYTES) {
+      // Small bundles go straight back; they are still kept, like large ones, as the run's latest export.
+      const data = await readFile(file);
+      await deps.blobs.put(bundleKey(orgId, runId), data, "application/gzip", size);
+      return { kind: "inline", data, contentType: "application/gzip", headers };
+    }
+    await deps.blobs.put(bundleKey(orgId, runId), createReadStream(file), "application/gzip", size);
+    return answerBlob(deps, bundleKey(orgId, runId), size, "application/gzip", headers);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

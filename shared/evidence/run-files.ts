@@ -1,0 +1,180 @@
+import { lstat, readdir } from "node:fs/promises";
+import { join, posix } from "node:path";
+import type { Deps } from "../deps.ts";
+import { nowIso } from "../domain/clock.ts";
+import type { FileRef, TaskRecord } from "../domain/records.ts";
+import type { WorkflowNode } from "../domain/workflow.ts";
+import type { FileHooks } from "../engine/advance-run.ts";
+import { fileKey } from "../engine/storage-keys.ts";
+import type { RunState } from "../ports/run-store.ts";
+import { contentTypeOf, downloadVerified, InputMissingError, uploadHashed } from "./hashing.ts";
+import { type FileUse, indexFileUses } from "./lineage.ts";
+
+/** How many run files of one task are uploaded or downloaded at once. */
+const TRANSFER_CONCURRENCY = 4;
+
+/** One version of a run file: what a task attempt wrote under out/. */
+export interface ProducedFile extends FileRef {
+  producedBy: string;
+  attempt: number;
+  endedAt: string | null;
+}
+
+/**
+ * Where the bytes of a run file written by one task attempt live. Keyed by producer so that two nodes writing the
+ * same path keep both versions as evidence (the run's file list shows the later one).
+ */
+export const runFileKey = (orgId: string, runId: string, nodeId: string, attempt: number, path: string): string =>
+  fileKey(orgId, runId, `${nodeId}/${attempt}/${path}`);
+
+/** Every file version any attempt of any task of the run produced, in the order they were written. */
+export function producedFiles(tasks: Iterable<TaskRecord>): ProducedFile[] {
+  const out: ProducedFile[] = [];
+  for (const t of tasks) {
+    // Attempts hold the evidence; a task record without attempts (never ran) has no outputs either.
+    for (const a of t.attempts ?? []) {
+      for (const f of a.outputs ?? [])
+        out.push({
+          path: f.path,
+          sha256: f.sha256,
+          size: f.size,
+          producedBy: t.nodeId,
+          attempt: a.attempt,
+          endedAt: a.endedAt,
+        });
+    }
+  }
+  // µs ISO timestamps of one format sort as strings; ties (never in practice) fall back to node id.
+  return out.sort(
+    (a, b) =>
+      (a.endedAt ?? "").localeCompare(b.endedAt ?? "") ||
+      a.producedBy.localeCompare(b.producedBy) ||
+      a.attempt - b.attempt ||
+      a.path.localeCompare(b.path),
+  );
+}
+
+/** The run's files as a user sees them: one per path, the latest writer winning, sorted by path. */
+export function currentFiles(tasks: Iterable<TaskRecord>): Map<string, ProducedFile> {
+  const byPath = new Map<string, ProducedFile>();
+  for (const f of producedFiles(tasks)) byPath.set(f.path, f);
+  return new Map([...byPath.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** A run file path as a definition names it: relative, no `..`, forward slashes. */
+export function normalizeRunPath(raw: string): string {
+  const p = posix.normalize(raw.replace(/\\/g, "/")).replace(/^\.\//, "");
+  if (!p || p === "." || p.startsWith("/") || p === ".." || p.startsWith("../") || p.endsWith("/"))
+    throw new InputMissingError(`'${raw}' is not a relative file path`);
+  return p;
+}
+
+/** Every regular file under a directory, as sorted relative paths; links and special files are refused. */
+async function listTree(root: string, rel = ""): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(join(root, rel), { withFileTypes: true })) {
+    const path = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listTree(root, path)));
+    else if (entry.isFile()) out.push(path);
+    else if (entry.isSymbolicLink())
+      throw new Error(`out/${path} is a symbolic link; run files must be regular files (copy the content instead)`);
+    else throw new Error(`out/${path} is not a regular file`);
+  }
+  return out.sort();
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const declaredInputs = (node: WorkflowNode): string[] =>
+  node.type === "command" || node.type === "script" ? (node.inputs ?? []) : [];
+
+const attemptOf = (state: RunState, node: WorkflowNode): number => state.tasks.get(node.id)?.attempt || 1;
+
+/**
+ * The engine's file hooks: inputs are downloaded into in/ and checked against the record before the task starts;
+ * what the task wrote under out/ is uploaded with its hash and size. Both are indexed for cross-run lineage.
+ */
+export function makeFileHooks(deps: Deps): Required<Pick<FileHooks, "prepareInputs" | "collectOutputs" | "inputsOf">> {
+  // Inputs actually placed for the attempt being run, kept until the engine records the attempt.
+  const placed = new Map<string, FileRef[]>();
+  const memoKey = (state: RunState, node: WorkflowNode) => `${state.run.orgId}/${state.run.runId}/${node.id}`;
+
+  return {
+    async prepareInputs(state, node, inDir) {
+      const wanted = declaredInputs(node);
+      const refs: FileRef[] = [];
+      placed.set(memoKey(state, node), refs);
+      if (!wanted.length) return;
+      const files = currentFiles(state.tasks.values());
+      const plan = wanted.map((raw) => {
+        const path = normalizeRunPath(raw);
+        const file = files.get(path);
+        if (!file) {
+          const known = [...files.keys()];
+          throw new InputMissingError(
+            `input '${path}' is not a file of this run${known.length ? ` (run files: ${known.slice(0, 20).join(", ")})` : " (no node wrote any file yet)"}`,
+          );
+        }
+        return file;
+      });
+      const { orgId, runId } = state.run;
+      await mapLimit(plan, TRANSFER_CONCURRENCY, async (file) => {
+        const key = runFileKey(orgId, runId, file.producedBy, file.attempt, file.path);
+        await downloadVerified(deps.blobs, key, join(inDir, file.path), file);
+        refs.push({ path: file.path, sha256: file.sha256, size: file.size });
+      });
+      refs.sort((a, b) => a.path.localeCompare(b.path));
+      const attempt = attemptOf(state, node);
+      await indexFileUses(
+        deps,
+        state.run,
+        refs.map((r): FileUse => ({ ...r, role: "read", nodeId: node.id, attempt })),
+        nowIso(deps.clock),
+      );
+    },
+
+    async collectOutputs(state, node, outcome) {
+      const paths = await listTree(outcome.outDir);
+      const { orgId, runId } = state.run;
+      const attempt = attemptOf(state, node);
+      const refs = await mapLimit(paths, TRANSFER_CONCURRENCY, async (path) => {
+        for (const part of path.split("/"))
+          if (part === "..") throw new Error(`out/${path}: '..' is not allowed in a run file path`);
+        const local = (await lstat(join(outcome.outDir, path))).isFile() ? join(outcome.outDir, path) : null;
+        if (!local) throw new Error(`out/${path} is not a regular file`);
+        const digest = await uploadHashed(
+          deps.blobs,
+          runFileKey(orgId, runId, node.id, attempt, path),
+          local,
+          contentTypeOf(path),
+        );
+        return { path, sha256: digest.sha256, size: digest.size };
+      });
+      await indexFileUses(
+        deps,
+        state.run,
+        refs.map((r): FileUse => ({ ...r, role: "produced", nodeId: node.id, attempt })),
+        nowIso(deps.clock),
+      );
+      return refs;
+    },
+
+    inputsOf(state, node) {
+      const key = memoKey(state, node);
+      const refs = placed.get(key) ?? [];
+      placed.delete(key);
+      return refs;
+    },
+  };
+}

@@ -1,0 +1,266 @@
+import { type AuditEventBody, GENESIS_HASH, verifyChain } from "../domain/audit.ts";
+import { hashJson } from "../domain/hash.ts";
+import type { RunRecord, TaskRecord } from "../domain/records.ts";
+import type { Digest } from "./hashing.ts";
+import { buildManifest, type Manifest, manifestRoot } from "./manifest.ts";
+
+type Item = Record<string, unknown>;
+
+/** Everything stored about a run, as raw as the store holds it (table keys removed, `seq`/`auditHash` kept). */
+export interface EvidenceMaterial {
+  run: Item | null;
+  tasks: Item[];
+  /** Audit events with their `target`, `snapshot` and `snapshotHash`. */
+  audit: Item[];
+  workflow: { name: string; version: number; definitionHash: string; definition: unknown } | null;
+}
+
+/** Where verification reads the stored bytes of files and logs (S3, or the entries of a bundle). */
+export interface ContentSource {
+  file(nodeId: string, attempt: number, path: string): Promise<Digest | null>;
+  log(nodeId: string, attempt: number, logKey: string): Promise<Digest | null>;
+}
+
+export interface VerifyReport {
+  runId: string | null;
+  valid: boolean;
+  /** The root recomputed from the stored records (at the seal when the run is sealed). */
+  root: string | null;
+  /** The root stored on the run when it ended; null while the run is not sealed. */
+  sealedRoot: string | null;
+  sealed: boolean;
+  problems: string[];
+  checked: { auditEvents: number; tasks: number; files: number; logs: number };
+  /** Audit events after the seal (late evidence of a cancelled task); covered by the chain, not by the root. */
+  eventsAfterSeal: number;
+}
+
+type StoredEvent = AuditEventBody & { hash: string; target?: unknown; snapshot?: unknown };
+
+const recordOf = (item: Item): Item => {
+  const { seq: _s, auditHash: _h, ...rest } = item;
+  return rest;
+};
+const withoutRoot = (item: Item): Item => {
+  const { root: _r, ...rest } = item;
+  return rest;
+};
+const targetKey = (t: unknown): string | null => {
+  if (!t || typeof t !== "object") return null;
+  const o = t as { kind?: unknown; nodeId?: unknown };
+  if (o.kind === "run") return "run";
+  if (o.kind === "task" && typeof o.nodeId === "string") return `task:${o.nodeId}`;
+  return null;
+};
+/** What a snapshot is a version of, read from its content (the stored `target` is not covered by the hash). */
+const snapshotKey = (snap: unknown): string | null => {
+  if (!snap || typeof snap !== "object") return null;
+  const s = snap as { nodeId?: unknown; runId?: unknown };
+  if (typeof s.nodeId === "string") return `task:${s.nodeId}`;
+  if (typeof s.runId === "string") return "run";
+  return null;
+};
+const label = (key: string) => (key === "run" ? "the run record" : `the record of task '${key.slice(5)}'`);
+
+/**
+ * Verifies a run from its stored material: the audit chain, every stored record against the snapshot of the last
+ * event that changed it, the definition hash, the manifest root against the sealed one, and every file and log
+ * against its recorded hash. Each problem names what broke.
+ */
+export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource): Promise<VerifyReport> {
+  const problems: string[] = [];
+  const events = (m.audit as unknown as StoredEvent[]).slice().sort((a, b) => Number(a.seq) - Number(b.seq));
+  problems.push(...verifyChain(events));
+
+  // Every snapshot must be the one its event hashed; the last one per record must be what is stored.
+  const lastByKey = new Map<string, StoredEvent>();
+  for (const ev of events) {
+    if (hashJson(ev.snapshot ?? null) !== ev.snapshotHash) {
+      problems.push(`audit event ${ev.seq}: its stored snapshot does not match its snapshotHash`);
+      continue;
+    }
+    const key = snapshotKey(ev.snapshot);
+    if (!key) {
+      problems.push(`audit event ${ev.seq}: its snapshot is neither a run nor a task record`);
+      continue;
+    }
+    if (ev.target !== undefined && targetKey(ev.target) !== key)
+      problems.push(`audit event ${ev.seq}: its target does not match the record its snapshot is of`);
+    lastByKey.set(key, ev);
+  }
+
+  const stored = new Map<string, Item>();
+  if (m.run) stored.set("run", m.run);
+  for (const t of m.tasks) stored.set(`task:${String(t.nodeId)}`, t);
+  for (const [key, item] of stored) {
+    const ev = lastByKey.get(key);
+    if (!ev) {
+      problems.push(`${label(key)} has no audit event that produced it`);
+      continue;
+    }
+    if (hashJson(recordOf(item)) !== ev.snapshotHash)
+      problems.push(`${label(key)} differs from the snapshot of audit event ${ev.seq}, the last change to it`);
+    else if (Number(item.seq) !== Number(ev.seq))
+      problems.push(`${label(key)} is at audit event ${item.seq} but its last change is event ${ev.seq}`);
+    else if (item.auditHash !== ev.hash)
+      problems.push(`${label(key)} names an audit hash that is not event ${ev.seq}'s`);
+  }
+  for (const key of lastByKey.keys())
+    if (!stored.has(key)) problems.push(`${label(key)} is missing (audit event ${lastByKey.get(key)?.seq} wrote it)`);
+
+  if (!m.run) {
+    problems.push("the run record is missing");
+    return report(null, problems, null, null, false, events.length, 0, 0, 0, 0);
+  }
+  const runRecord = recordOf(m.run) as unknown as RunRecord;
+
+  if (!m.workflow) {
+    problems.push(`the workflow definition ${runRecord.workflow?.definitionHash} of the run is missing`);
+  } else if (hashJson(m.workflow.definition) !== runRecord.workflow.definitionHash) {
+    problems.push(
+      `the stored workflow definition hashes to ${hashJson(m.workflow.definition)}, not the run's definitionHash ${runRecord.workflow.definitionHash}`,
+    );
+  }
+
+  const at = manifestAtSeal(m.run, m.tasks, m.audit);
+  const { manifest, sealedRoot } = at;
+  if (at.sealed && runRecord.root !== sealedRoot)
+    problems.push(`the run record's root ${runRecord.root ?? "(none)"} is not the sealed root ${sealedRoot}`);
+  if (!at.sealed && runRecord.root) problems.push("the run record carries a root but no audit event sealed it");
+  const root = manifestRoot(manifest);
+  if (sealedRoot && root !== sealedRoot)
+    problems.push(
+      `the evidence manifest recomputed from the stored records hashes to ${root}, not the sealed root ${sealedRoot}`,
+    );
+
+  // The bytes: every file version and every log must still hash to what the records say.
+  let files = 0;
+  let logs = 0;
+  const produced = new Set(manifest.files.map((f) => `${f.path}\n${f.sha256}`));
+  for (const task of manifest.tasks) {
+    for (const a of task.attempts ?? []) {
+      for (const f of a.outputs ?? []) {
+        files++;
+        const got = await content.file(task.nodeId, a.attempt, f.path);
+        const who = `file '${f.path}' (written by '${task.nodeId}', attempt ${a.attempt})`;
+        if (!got) problems.push(`${who} is missing from storage`);
+        else if (got.sha256 !== f.sha256 || got.size !== f.size)
+          problems.push(
+            `${who}: the stored bytes hash to ${got.sha256} (${got.size} bytes) but the record says ${f.sha256} (${f.size} bytes)`,
+          );
+      }
+      for (const f of a.inputs ?? [])
+        if (!produced.has(`${f.path}\n${f.sha256}`))
+          problems.push(
+            `task '${task.nodeId}' attempt ${a.attempt} read '${f.path}' (${f.sha256}), which no task wrote`,
+          );
+      if (a.logKey && a.logSha256) {
+        logs++;
+        const got = await content.log(task.nodeId, a.attempt, a.logKey);
+        const who = `the log of task '${task.nodeId}' attempt ${a.attempt}`;
+        if (!got) problems.push(`${who} is missing from storage`);
+        else if (got.sha256 !== a.logSha256)
+          problems.push(`${who}: the stored bytes hash to ${got.sha256} but the record says ${a.logSha256}`);
+      }
+    }
+  }
+  return report(
+    runRecord.runId,
+    problems,
+    root,
+    sealedRoot,
+    at.sealed,
+    events.length,
+    manifest.tasks.length,
+    files,
+    logs,
+    at.eventsAfterSeal,
+  );
+}
+
+/**
+ * The manifest the run's root covers, rebuilt from stored material: the records as they stood when the run was
+ * sealed (a later event can only be late evidence of a cancelled task), or as they are now when it is not sealed.
+ */
+export function manifestAtSeal(
+  run: Item,
+  taskItems: Item[],
+  audit: Item[],
+): { manifest: Manifest; sealed: boolean; sealedRoot: string | null; eventsAfterSeal: number } {
+  const events = (audit as unknown as StoredEvent[]).slice().sort((a, b) => Number(a.seq) - Number(b.seq));
+  const stored = new Map<string, Item>([["run", run]]);
+  for (const t of taskItems) stored.set(`task:${String(t.nodeId)}`, t);
+  // The seal is the run's terminal event: the first whose run snapshot carries a root.
+  const sealIdx = events.findIndex((ev) => {
+    const snap = ev.snapshot as { root?: unknown } | undefined;
+    return snapshotKey(snap) === "run" && typeof snap?.root === "string";
+  });
+  const sealEvent = events[sealIdx];
+  if (!sealEvent) {
+    const last = events[events.length - 1];
+    const head = last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    const tasks = taskItems.map((t) => recordOf(t) as unknown as TaskRecord);
+    return {
+      manifest: buildManifest(recordOf(run) as unknown as RunRecord, tasks, head),
+      sealed: false,
+      sealedRoot: null,
+      eventsAfterSeal: 0,
+    };
+  }
+  const sealSeq = Number(sealEvent.seq);
+  const prev = events[sealIdx - 1];
+  const head = prev ? { seq: Number(prev.seq), hash: prev.hash } : { seq: 0, hash: GENESIS_HASH };
+  const atSeal = (key: string): Item | null => {
+    const item = stored.get(key);
+    // An ended run never changes, so the stored run item is the one the terminal event wrote.
+    if (item && (Number(item.seq) < sealSeq || (key === "run" && Number(item.seq) === sealSeq))) return recordOf(item);
+    if (key === "run") return sealEvent.snapshot as Item;
+    let found: Item | null = null;
+    for (const ev of events) {
+      if (Number(ev.seq) >= sealSeq) break;
+      if (snapshotKey(ev.snapshot) === key) found = ev.snapshot as Item;
+    }
+    return found;
+  };
+  const keys = new Set(stored.keys());
+  for (const ev of events) {
+    const k = snapshotKey(ev.snapshot);
+    if (k) keys.add(k);
+  }
+  const tasks = [...keys]
+    .filter((k) => k !== "run")
+    .map(atSeal)
+    .filter((t): t is Item => t !== null) as unknown as TaskRecord[];
+  const runAtSeal = withoutRoot(atSeal("run") ?? recordOf(run)) as unknown as RunRecord;
+  const root = (sealEvent.snapshot as { root?: unknown }).root;
+  return {
+    manifest: buildManifest(runAtSeal, tasks, head),
+    sealed: true,
+    sealedRoot: typeof root === "string" ? root : null,
+    eventsAfterSeal: events.length - 1 - sealIdx,
+  };
+}
+
+function report(
+  runId: string | null,
+  problems: string[],
+  root: string | null,
+  sealedRoot: string | null,
+  sealed: boolean,
+  auditEvents: number,
+  tasks: number,
+  files: number,
+  logs: number,
+  eventsAfterSeal: number,
+): VerifyReport {
+  return {
+    runId,
+    valid: problems.length === 0,
+    root,
+    sealedRoot,
+    sealed,
+    problems,
+    checked: { auditEvents, tasks, files, logs },
+    eventsAfterSeal,
+  };
+}

@@ -1,0 +1,142 @@
+import type { Cron } from "croner";
+import { type Clock, isoMicro } from "../domain/clock.ts";
+import type { ItemStore } from "../ports/item-store.ts";
+import type { ScheduleFiring, ScheduleRegistration, Scheduler } from "./area.ts";
+import { instantsBetween, parseCron } from "./cron.ts";
+import { LOCAL_SCHEDULER_PK } from "./keys.ts";
+
+interface Entry {
+  reg: ScheduleRegistration;
+  cron: Cron;
+  /** Instants up to here have been looked at (fired, or let pass as missed). */
+  checkedThrough: number;
+}
+
+interface StoredRegistration extends ScheduleRegistration {
+  checkedThrough: number;
+}
+
+export interface LocalSchedulerOptions {
+  /** Fires one instant: the same trigger handler EventBridge Scheduler invokes in the cloud. */
+  fire: (firing: ScheduleFiring) => Promise<unknown>;
+  /** How late an on-time instant may still fire (read at every tick, so tests can change it). */
+  graceSeconds: () => number;
+  /** How often the background timer ticks; the time itself always comes from the injected clock. */
+  tickMs: number;
+  /** Every this many ticks, re-checks each schedule for a buffered firing whose run has ended. */
+  sweepEveryTicks?: number;
+  sweep?: (orgId: string, name: string) => Promise<unknown>;
+  log: (line: string) => void;
+}
+
+const keyOf = (orgId: string, name: string) => `${orgId}#${name}`;
+
+/**
+ * The embedded mode's EventBridge Scheduler: registrations persist in the table, instants come from the injected
+ * Clock (tests call `tick()` after moving it), and after a restart an instant is never fired twice: the position
+ * reached is saved, and each instant is also claimed by the trigger handler before it starts anything. An instant
+ * missed while the process was down fires once if it lies within the schedule's catch-up window (the latest one only).
+ */
+export class LocalScheduler implements Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private ticks = 0;
+
+  constructor(
+    private readonly store: ItemStore,
+    private readonly clock: Clock,
+    private readonly opts: LocalSchedulerOptions,
+  ) {}
+
+  /** Loads the saved registrations and starts the background timer. */
+  async start(): Promise<void> {
+    let cursor: string | null = null;
+    do {
+      const page: { items: StoredRegistration[]; nextCursor: string | null } = await this.store.queryIndex(
+        null,
+        LOCAL_SCHEDULER_PK,
+        { limit: 100, cursor },
+        false,
+      );
+      for (const stored of page.items) {
+        const { checkedThrough, ...reg } = stored;
+        try {
+          this.entries.set(keyOf(reg.orgId, reg.name), {
+            reg,
+            cron: parseCron(reg.cron, reg.timezone),
+            checkedThrough,
+          });
+        } catch (err) {
+          this.opts.log(`schedule ${reg.orgId}/${reg.name} not loaded: ${(err as Error).message}`);
+        }
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.timer = setInterval(() => void this.tick().catch(() => {}), this.opts.tickMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer, waits for a tick in progress and saves how far each schedule got. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.chain;
+    for (const e of this.entries.values()) await this.save(e);
+  }
+
+  async put(reg: ScheduleRegistration): Promise<void> {
+    const key = keyOf(reg.orgId, reg.name);
+    const before = this.entries.get(key);
+    const cron = parseCron(reg.cron, reg.timezone);
+    const sameTimes = before && before.reg.cron === reg.cron && before.reg.timezone === reg.timezone;
+    // A new or re-timed schedule starts from now: instants before the change are not "missed".
+    const entry: Entry = { reg, cron, checkedThrough: sameTimes ? before.checkedThrough : this.clock.nowMs() };
+    await this.save(entry);
+    this.entries.set(key, entry);
+  }
+
+  async remove(orgId: string, name: string): Promise<void> {
+    this.entries.delete(keyOf(orgId, name));
+    await this.store.deleteItem(LOCAL_SCHEDULER_PK, keyOf(orgId, name));
+  }
+
+  /** Looks at the clock once and fires every schedule that is due; ticks never overlap. */
+  tick(): Promise<void> {
+    const run = this.chain.then(() => this.tickOnce());
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async tickOnce(): Promise<void> {
+    const now = this.clock.nowMs();
+    const sweep = this.opts.sweep && ++this.ticks % (this.opts.sweepEveryTicks ?? 30) === 0;
+    for (const e of [...this.entries.values()]) {
+      if (sweep) await this.opts.sweep?.(e.reg.orgId, e.reg.name).catch(() => {});
+      if (!e.reg.enabled) {
+        e.checkedThrough = Math.max(e.checkedThrough, now);
+        continue;
+      }
+      const windowMs = Math.max(e.reg.catchupWindowSeconds, this.opts.graceSeconds()) * 1000;
+      const due = instantsBetween(e.cron, Math.max(e.checkedThrough, now - windowMs), now, 1);
+      const latest = due[due.length - 1];
+      if (latest === undefined) {
+        e.checkedThrough = Math.max(e.checkedThrough, now);
+        continue;
+      }
+      try {
+        await this.opts.fire({ orgId: e.reg.orgId, name: e.reg.name, scheduledFor: isoMicro(latest) });
+      } catch (err) {
+        this.opts.log(`schedule ${e.reg.orgId}/${e.reg.name} at ${isoMicro(latest)} failed: ${(err as Error).message}`);
+      }
+      e.checkedThrough = Math.max(e.checkedThrough, now);
+      // Unless the schedule was replaced or removed while it fired.
+      if (this.entries.get(keyOf(e.reg.orgId, e.reg.name)) === e) await this.save(e);
+    }
+  }
+
+  private async save(e: Entry): Promise<void> {
+    const item: StoredRegistration = { ...e.reg, checkedThrough: e.checkedThrough };
+    await this.store.putItem({ pk: LOCAL_SCHEDULER_PK, sk: keyOf(e.reg.orgId, e.reg.name), ...item });
+  }
+}

@@ -1,0 +1,56 @@
+import type { Deps } from "../deps.ts";
+import type { RunRecord, RunStatus } from "../domain/records.ts";
+import type { JobRunLike, StepwiseEvent } from "./area.ts";
+import { triggersOf } from "./area.ts";
+import { eventBody, queueDelivery } from "./delivery.ts";
+import { jobRunEvent, matchesEvent, runEvent } from "./events.ts";
+import { onScheduledJobRunChange, onScheduledRunChange } from "./schedules.ts";
+import { allSubscriptions } from "./subscriptions.ts";
+
+const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}) =>
+  console.error(JSON.stringify({ level: "error", msg, ...extra, error: (err as Error)?.message ?? String(err) }));
+
+/**
+ * Publishes one event: to the cloud channels (SNS, EventBridge) when configured, and as one queued delivery per
+ * matching subscription. Nothing here waits on a receiver: deliveries are sent by the delivery worker.
+ */
+export async function publishEvent(deps: Deps, event: StepwiseEvent): Promise<void> {
+  const area = triggersOf(deps);
+  await Promise.all(
+    area.publishers.map((p) =>
+      p.publish(event).catch((err) => logError("event publish failed", err, { publisher: p.name, eventId: event.id })),
+    ),
+  );
+  const subs = await allSubscriptions(deps, event.data.orgId);
+  const matching = subs.filter((s) => matchesEvent(s.events, event.type));
+  if (!matching.length) return;
+  const body = eventBody(event);
+  for (const s of matching) {
+    await queueDelivery(deps, s.orgId, s.name, { eventId: event.id, type: event.type, body }).catch((err) =>
+      logError("delivery not queued", err, { subscription: s.name, eventId: event.id }),
+    );
+  }
+}
+
+/** The run listener of the area: one event per run status change, and buffered schedule firings. */
+export function makeRunListener(deps: Deps) {
+  return async (run: RunRecord, from: RunStatus | null): Promise<void> => {
+    try {
+      await publishEvent(deps, runEvent(deps.clock, run, from));
+    } finally {
+      await onScheduledRunChange(deps, run, from);
+    }
+  };
+}
+
+/** The job-run listener of the area: one event per job-run status change, and schedules' job-run tracking. */
+export function makeJobRunListener(deps: Deps) {
+  return async (jobRun: JobRunLike, from: string | null): Promise<void> => {
+    try {
+      const event = jobRunEvent(deps.clock, jobRun, from);
+      if (event) await publishEvent(deps, event);
+    } finally {
+      await onScheduledJobRunChange(deps, jobRun);
+    }
+  };
+}

@@ -1,0 +1,181 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { nowIso } from "../domain/clock.ts";
+import type { Principal } from "../domain/records.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
+import type { PageRequest } from "../ports/run-store.ts";
+import { triggersOf } from "./area.ts";
+import {
+  type DeliveryRecord,
+  deliveryView,
+  queueDelivery,
+  type SubscriptionRecord,
+  subscriptionSealContext,
+} from "./delivery.ts";
+import { isEventPattern } from "./events.ts";
+import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
+import { newSigningSecret, secretBoxOf } from "./webhooks.ts";
+
+export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** The body of `PUT /api/subscriptions/{name}`. */
+export const SubscriptionBodySchema = z
+  .object({
+    url: z.string().min(1).max(2048),
+    events: z.array(z.string()).min(1, "name at least one event type (or '*')").max(50),
+    secret: z.string().min(16, "a secret has at least 16 characters").max(256).optional(),
+  })
+  .strict();
+export type SubscriptionBody = z.infer<typeof SubscriptionBodySchema>;
+
+const bad = (path: string, message: string) => new ValidationError(message, [{ path, message }]);
+
+/** Loopback, private, link-local (cloud metadata) and unspecified addresses, by literal. */
+function isPrivateHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (h === "localhost" || h.endsWith(".localhost") || h.endsWith(".internal")) return true;
+  if (isIP(h) === 4) {
+    const [a, b] = h.split(".").map(Number) as [number, number];
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168)
+    );
+  }
+  if (isIP(h) === 6)
+    return h === "::1" || h === "::" || h.startsWith("fc") || h.startsWith("fd") || h.startsWith("fe80");
+  return false;
+}
+
+function checkUrl(url: string, allowInsecure: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw bad("url", `url '${url}' is not an absolute URL`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw bad("url", "url must be http(s)");
+  if (parsed.username || parsed.password) throw bad("url", "url must not carry credentials");
+  if (!allowInsecure) {
+    if (parsed.protocol !== "https:") throw bad("url", "url must be https");
+    // Literal private addresses only; a name that resolves to one is the network's job (egress rules).
+    if (isPrivateHost(parsed.hostname)) throw bad("url", "url must not point at a private or loopback address");
+  }
+}
+
+const view = (s: SubscriptionRecord) => ({
+  name: s.name,
+  url: s.url,
+  events: s.events,
+  createdAt: s.createdAt,
+  createdBy: s.createdBy,
+  updatedAt: s.updatedAt,
+  updatedBy: s.updatedBy,
+});
+
+const getSubscription = (deps: Deps, orgId: string, name: string) =>
+  deps.store.getItem<SubscriptionRecord>(subscriptionPk(orgId, name), SUBSCRIPTION_SK);
+
+async function subscriptionOr404(deps: Deps, orgId: string, name: string): Promise<SubscriptionRecord> {
+  const s = SUBSCRIPTION_NAME_PATTERN.test(name) ? await getSubscription(deps, orgId, name) : null;
+  if (!s) throw new NotFoundError(`subscription '${name}' not found`);
+  return s;
+}
+
+/**
+ * Creates or replaces a subscription. Without a secret, a new one is generated and returned this once (an update
+ * without one keeps the old secret); secrets are stored sealed and never shown again.
+ */
+export async function putSubscription(deps: Deps, p: Principal, name: string, body: SubscriptionBody) {
+  if (!SUBSCRIPTION_NAME_PATTERN.test(name))
+    throw bad("name", "a subscription name is 1-100 letters, digits, '.', '_' or '-'");
+  checkUrl(body.url, triggersOf(deps).options.allowInsecureUrls);
+  const unknown = body.events.filter((e) => !isEventPattern(e));
+  if (unknown.length)
+    throw new ValidationError(
+      `unknown event type${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")} (run.<status>, job_run.<status>, run.*, job_run.*, *)`,
+      unknown.map((e) => ({ path: "events", message: `unknown event type '${e}'` })),
+    );
+  const existing = await getSubscription(deps, p.orgId, name);
+  const generated = !body.secret && !existing ? newSigningSecret() : null;
+  const secret = body.secret ?? generated;
+  const at = nowIso(deps.clock);
+  const record: SubscriptionRecord = {
+    orgId: p.orgId,
+    name,
+    url: body.url,
+    events: [...new Set(body.events)],
+    secretSealed: secret
+      ? await secretBoxOf(deps).encrypt(secret, subscriptionSealContext(p.orgId, name))
+      : (existing as SubscriptionRecord).secretSealed,
+    createdAt: existing?.createdAt ?? at,
+    createdBy: existing?.createdBy ?? p.userId,
+    updatedAt: at,
+    updatedBy: p.userId,
+  };
+  await deps.store.putItem({
+    pk: subscriptionPk(p.orgId, name),
+    sk: SUBSCRIPTION_SK,
+    gsi1pk: subscriptionsIndexPk(p.orgId),
+    gsi1sk: name,
+    ...record,
+  });
+  return { created: !existing, body: generated ? { ...view(record), secret: generated } : view(record) };
+}
+
+/** The org's subscriptions by name, without secrets. */
+export async function listSubscriptions(deps: Deps, p: Principal, page: PageRequest) {
+  const res = await deps.store.queryIndex<SubscriptionRecord>("gsi1", subscriptionsIndexPk(p.orgId), page, false);
+  return { items: res.items.map(view), nextCursor: res.nextCursor };
+}
+
+/** Every subscription of an org (the event fan-out reads them all). */
+export async function allSubscriptions(deps: Deps, orgId: string): Promise<SubscriptionRecord[]> {
+  const out: SubscriptionRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: SubscriptionRecord[]; nextCursor: string | null } = await deps.store.queryIndex(
+      "gsi1",
+      subscriptionsIndexPk(orgId),
+      { limit: 100, cursor },
+      false,
+    );
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** Deletes a subscription; deliveries still queued for it end as failed. */
+export async function deleteSubscription(deps: Deps, p: Principal, name: string): Promise<void> {
+  await subscriptionOr404(deps, p.orgId, name);
+  await deps.store.deleteItem(subscriptionPk(p.orgId, name), SUBSCRIPTION_SK);
+}
+
+/** A subscription's deliveries, newest first, each with its attempts. */
+export async function listDeliveries(deps: Deps, p: Principal, name: string, page: PageRequest) {
+  await subscriptionOr404(deps, p.orgId, name);
+  const res = await deps.store.queryIndex<DeliveryRecord>(null, deliveriesPk(p.orgId, name), page, true);
+  return { items: res.items.map(deliveryView), nextCursor: res.nextCursor };
+}
+
+/** Sends a delivery's event again, with the same event id and body, as a new delivery. */
+export async function redeliver(deps: Deps, p: Principal, name: string, deliveryId: string) {
+  await subscriptionOr404(deps, p.orgId, name);
+  const original = /^dlv_[0-9A-HJKMNP-TV-Z]{26}$/.test(deliveryId)
+    ? await deps.store.getItem<DeliveryRecord>(deliveriesPk(p.orgId, name), deliveryId)
+    : null;
+  if (!original) throw new NotFoundError(`delivery '${deliveryId}' not found in subscription '${name}'`);
+  const copy = await queueDelivery(
+    deps,
+    p.orgId,
+    name,
+    { eventId: original.eventId, type: original.type, body: original.body },
+    original.deliveryId,
+  );
+  return deliveryView(copy);
+}

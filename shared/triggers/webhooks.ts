@@ -1,0 +1,151 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Deps, SecretBox } from "../deps.ts";
+import { nowIso } from "../domain/clock.ts";
+import { newId } from "../domain/ids.ts";
+import type { Principal } from "../domain/records.ts";
+import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from "../errors.ts";
+import type { PageRequest } from "../ports/run-store.ts";
+import { triggerRun } from "../use-cases/runs.ts";
+import { triggersOf } from "./area.ts";
+import { WEBHOOK_SK, webhookPk, webhooksIndexPk } from "./keys.ts";
+import { safeEqualHex } from "./verify-signature.ts";
+
+/** The body of `POST /api/workflows/{name}/webhooks` (optional). */
+export const WebhookBodySchema = z.object({ description: z.string().max(500).optional() }).strict();
+
+interface WebhookRecord {
+  webhookId: string;
+  orgId: string;
+  workflow: string;
+  description: string | null;
+  /** The secret sealed by the secret box (KMS in the cloud, a local key embedded): HMAC checks need it back. */
+  secretSealed: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+const WEBHOOK_ID = /^wh_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Secrets of webhooks and subscriptions are sealed with the runtime's secret box, bound to what they belong to. */
+export function secretBoxOf(deps: Deps): SecretBox {
+  if (!deps.secrets) throw new Error("no secret box is configured (SECRETS_KMS_KEY_ID in the cloud)");
+  return deps.secrets;
+}
+
+/** A new random signing secret (shown once). */
+export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString("base64url")}`;
+
+const sealContext = (orgId: string, webhookId: string) => ({ orgId, webhookId, purpose: "webhook" });
+
+const view = (w: WebhookRecord) => ({
+  webhookId: w.webhookId,
+  url: `/hooks/${w.webhookId}`,
+  workflow: w.workflow,
+  description: w.description,
+  createdAt: w.createdAt,
+  createdBy: w.createdBy,
+});
+
+/** Creates an inbound webhook for a workflow; the secret is returned this once and stored sealed. */
+export async function createWebhook(deps: Deps, p: Principal, workflow: string, description?: string) {
+  const wf = await deps.store.getWorkflow(p.orgId, workflow);
+  if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
+  const webhookId = newId("wh", deps.clock.nowMs());
+  const secret = newSigningSecret();
+  const record: WebhookRecord = {
+    webhookId,
+    orgId: p.orgId,
+    workflow: wf.name,
+    description: description ?? null,
+    secretSealed: await secretBoxOf(deps).encrypt(secret, sealContext(p.orgId, webhookId)),
+    createdAt: nowIso(deps.clock),
+    createdBy: p.userId,
+  };
+  await deps.store.putItem(
+    {
+      pk: webhookPk(webhookId),
+      sk: WEBHOOK_SK,
+      gsi1pk: webhooksIndexPk(p.orgId, wf.name),
+      gsi1sk: webhookId,
+      ...record,
+    },
+    { ifAbsent: true },
+  );
+  return { ...view(record), secret };
+}
+
+/** A workflow's webhooks, newest first, without secrets. */
+export async function listWebhooks(deps: Deps, p: Principal, workflow: string, page: PageRequest) {
+  const wf = await deps.store.getWorkflow(p.orgId, workflow);
+  if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
+  const res = await deps.store.queryIndex<WebhookRecord>("gsi1", webhooksIndexPk(p.orgId, workflow), page, true);
+  return { items: res.items.map(view), nextCursor: res.nextCursor };
+}
+
+async function loadOwned(deps: Deps, orgId: string, workflow: string, webhookId: string) {
+  const hook = WEBHOOK_ID.test(webhookId)
+    ? await deps.store.getItem<WebhookRecord>(webhookPk(webhookId), WEBHOOK_SK)
+    : null;
+  // Another org's hook is as absent as a missing one.
+  if (!hook || hook.orgId !== orgId || hook.workflow !== workflow)
+    throw new NotFoundError(`webhook '${webhookId}' not found for workflow '${workflow}'`);
+  return hook;
+}
+
+/** Revokes a webhook: later calls to its URL get 404. */
+export async function deleteWebhook(deps: Deps, p: Principal, workflow: string, webhookId: string): Promise<void> {
+  await loadOwned(deps, p.orgId, workflow, webhookId);
+  await deps.store.deleteItem(webhookPk(webhookId), WEBHOOK_SK);
+}
+
+export interface InboundCall {
+  webhookId: string;
+  rawBody: Buffer;
+  /** The parsed JSON body (undefined when empty). */
+  body: unknown;
+  /** The X-Stepwise-Signature header. */
+  signature: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+/**
+ * `POST /hooks/{webhookId}`: checks size, hook and HMAC signature (over the raw body, in constant time), then triggers
+ * the workflow with the JSON body as its parameters. Nothing starts unless every check passes.
+ */
+export async function receiveWebhook(deps: Deps, call: InboundCall): Promise<{ runId: string }> {
+  const limit = triggersOf(deps).options.maxWebhookBodyBytes;
+  if (call.rawBody.length > limit) throw new PayloadTooLargeError(`a webhook body may be at most ${limit} bytes`);
+  const hook = WEBHOOK_ID.test(call.webhookId)
+    ? await deps.store.getItem<WebhookRecord>(webhookPk(call.webhookId), WEBHOOK_SK)
+    : null;
+  if (!hook) throw new NotFoundError(`webhook '${call.webhookId}' not found`);
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec((call.signature ?? "").trim());
+  if (!m) throw new UnauthorizedError("missing or malformed X-Stepwise-Signature (sha256=<hex HMAC>)");
+  const secret = await secretBoxOf(deps).decrypt(hook.secretSealed, sealContext(hook.orgId, hook.webhookId));
+  const expected = createHmac("sha256", secret).update(call.rawBody).digest("hex");
+  if (!safeEqualHex((m[1] as string).toLowerCase(), expected))
+    throw new UnauthorizedError("the X-Stepwise-Signature does not match the body");
+  const body = call.body ?? {};
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ValidationError("the webhook body must be a JSON object of parameters", [
+      { path: "body", message: "must be an object" },
+    ]);
+  if (call.idempotencyKey !== undefined && call.idempotencyKey.length > 160)
+    throw new ValidationError("Idempotency-Key is longer than 160 characters");
+  const principal: Principal = {
+    orgId: hook.orgId,
+    keyId: hook.webhookId,
+    role: "operator",
+    userId: `webhook:${hook.webhookId}`,
+    platform: false,
+  };
+  const res = await triggerRun(deps, principal, {
+    workflow: hook.workflow,
+    parameters: body,
+    // Scoped to the hook, so two senders' keys never collide with each other or with manual triggers.
+    idempotencyKey: call.idempotencyKey ? `${hook.webhookId}:${call.idempotencyKey}` : undefined,
+    trigger: { type: "webhook", webhookId: hook.webhookId },
+  });
+  return { runId: res.runId };
+}
