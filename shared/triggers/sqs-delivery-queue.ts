@@ -1,7 +1,4 @@
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { SignatureV4 } from "@smithy/signature-v4";
-import type { AwsCredentialIdentity } from "@smithy/types";
+import { SendMessageCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import type { DeliveryMessage, DeliveryQueue } from "./area.ts";
 
 /** SQS holds a message back at most 15 minutes; longer backoffs are re-queued by the worker (`notBefore`). */
@@ -33,72 +30,14 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 }
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: SourceData): string | Uint8Array =>
-  typeof d === "string"
-    ? d
-    : d instanceof ArrayBuffer
-      ? new Uint8Array(d)
-      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-
-/** sha256 (or HMAC-sha256 with a secret) in the shape the SigV4 signer expects. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  private readonly secret?: string | Uint8Array;
-  constructor(secret?: SourceData) {
-    this.secret = secret === undefined ? undefined : bytes(secret);
-    this.hash = this.secret ? createHmac("sha256", this.secret) : createHash("sha256");
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.secret ? createHmac("sha256", this.secret) : createHash("sha256");
-  }
-}
-
-/**
- * SendMessage over SQS's JSON protocol, signed with SigV4 and the function's credentials. The project has no
- * @aws-sdk/client-sqs; with it installed this is `client.send(new SendMessageCommand(input))`.
- */
-export function sigV4SqsSender(
+/** SendMessage through the SDK's SQS client (the function's credentials, or the config given). */
+export function sqsSender(
   queueUrl: string,
-  opts: { region?: string; credentials?: AwsCredentialIdentity } = {},
+  config: SQSClientConfig = {},
 ): (input: SqsSendMessageInput) => Promise<void> {
-  const url = new URL(queueUrl);
-  const region = opts.region ?? /^sqs\.([a-z0-9-]+)\./.exec(url.hostname)?.[1] ?? "us-east-1";
-  const signer = new SignatureV4({
-    credentials: opts.credentials ?? defaultProvider(),
-    region,
-    service: "sqs",
-    sha256: NodeSha256,
-  });
+  const region = /^sqs\.([a-z0-9-]+)\./.exec(new URL(queueUrl).hostname)?.[1];
+  const client = new SQSClient({ ...(region ? { region } : {}), ...config });
   return async (input) => {
-    const body = JSON.stringify(input);
-    const signed = await signer.sign({
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: "/",
-      headers: {
-        host: url.host,
-        "content-type": "application/x-amz-json-1.0",
-        "x-amz-target": "AmazonSQS.SendMessage",
-      },
-      body,
-    });
-    // fetch sets Host itself (to the same value that was signed).
-    const { host: _host, ...headers } = signed.headers;
-    const res = await fetch(`${url.protocol}//${url.host}/`, {
-      method: "POST",
-      headers,
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) throw new Error(`SQS SendMessage failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    await client.send(new SendMessageCommand(input));
   };
 }

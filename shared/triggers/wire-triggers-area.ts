@@ -9,7 +9,7 @@ import { EventBridgePublisher } from "./eventbridge-publisher.ts";
 import { EventBridgeScheduler } from "./eventbridge-scheduler.ts";
 import { makeJobRunListener, makeRunListener } from "./publish.ts";
 import { SnsEventPublisher } from "./sns-publisher.ts";
-import { SqsDeliveryQueue, sigV4SqsSender } from "./sqs-delivery-queue.ts";
+import { SqsDeliveryQueue, sqsSender } from "./sqs-delivery-queue.ts";
 
 /**
  * Puts the area's services at `deps.areas.triggers` and registers its run listener (events, buffered schedule
@@ -61,7 +61,7 @@ export function cloudTriggersArea(config: CloudConfig): TriggersArea {
   if (config.EVENT_BUS_NAME)
     publishers.push(new EventBridgePublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME));
   const deliveryQueue = config.DELIVERY_QUEUE_URL
-    ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sigV4SqsSender(config.DELIVERY_QUEUE_URL))
+    ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL))
     : new Unconfigured("the delivery queue (DELIVERY_QUEUE_URL)");
   // The cloud sends only to public https receivers.
   return { scheduler, publishers, deliveryQueue, options: { ...cloneOptions(), allowInsecureUrls: false } };

@@ -1,0 +1,348 @@
+import { createHash } from "node:crypto";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { verifyStepwiseSignature as fromReceiver } from "../receiver.ts";
+import { ValidationError } from "../shared/errors.ts";
+import { DEFAULT_TRIGGER_OPTIONS } from "../shared/triggers/area.ts";
+import { instantsBetween, nextInstant, parseCron, toEventBridgeCron } from "../shared/triggers/cron.ts";
+import { retryDelayMs } from "../shared/triggers/delivery.ts";
+import { EVENT_SOURCE, EventBridgePublisher } from "../shared/triggers/eventbridge-publisher.ts";
+import { EventBridgeScheduler, eventBridgeScheduleName } from "../shared/triggers/eventbridge-scheduler.ts";
+import { EVENT_TYPES, isEventPattern, matchesEvent } from "../shared/triggers/events.ts";
+import { SnsEventPublisher } from "../shared/triggers/sns-publisher.ts";
+import {
+  SQS_MAX_DELAY_SECONDS,
+  SqsDeliveryQueue,
+  type SqsSendMessageInput,
+  sqsSender,
+} from "../shared/triggers/sqs-delivery-queue.ts";
+import { signStepwisePayload, verifyStepwiseSignature } from "../shared/triggers/verify-signature.ts";
+import type { Json } from "./support/stack.ts";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const next = (cron: string, tz: string, after: string) => iso(nextInstant(parseCron(cron, tz), Date.parse(after)));
+const series = (cron: string, tz: string, after: string, until: string) =>
+  instantsBetween(parseCron(cron, tz), Date.parse(after), Date.parse(until)).map((t) => new Date(t).toISOString());
+
+function validationOf(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  }
+  throw new Error("expected a ValidationError");
+}
+
+describe("cron in a time zone", () => {
+  it("fires weekdays at 09:00 Berlin: 08:00Z in winter, 07:00Z in summer, across the spring change", () => {
+    expect(series("0 9 * * MON-FRI", "Europe/Berlin", "2026-03-26T12:00:00Z", "2026-03-31T12:00:00Z")).toEqual([
+      "2026-03-27T08:00:00.000Z", // Friday, CET (UTC+1)
+      "2026-03-30T07:00:00.000Z", // Monday, CEST (UTC+2): clocks went forward on Sunday the 29th
+      "2026-03-31T07:00:00.000Z",
+    ]);
+  });
+
+  it("fires a time skipped by spring-forward once, right after the gap", () => {
+    // 02:30 does not exist in Berlin on 2026-03-29 (02:00 → 03:00): it fires at 03:00 CEST = 01:00Z.
+    expect(series("30 2 * * *", "Europe/Berlin", "2026-03-28T00:00:00Z", "2026-03-30T12:00:00Z")).toEqual([
+      "2026-03-28T01:30:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-30T00:30:00.000Z",
+    ]);
+  });
+
+  it("fires a time that occurs twice on fall-back day only once", () => {
+    // 02:30 happens twice in Berlin on 2026-10-25 (03:00 CEST → 02:00 CET): only the first one fires.
+    expect(series("30 2 * * *", "Europe/Berlin", "2026-10-24T00:00:00Z", "2026-10-26T12:00:00Z")).toEqual([
+      "2026-10-24T00:30:00.000Z",
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-26T01:30:00.000Z",
+    ]);
+  });
+
+  it("fires an hourly schedule every real hour through the fall-back night", () => {
+    expect(series("0 * * * *", "Europe/Berlin", "2026-10-24T23:30:00Z", "2026-10-25T02:30:00Z")).toEqual([
+      "2026-10-25T00:00:00.000Z", // 02:00 CEST
+      "2026-10-25T01:00:00.000Z", // 02:00 CET (the second one)
+      "2026-10-25T02:00:00.000Z", // 03:00 CET
+    ]);
+  });
+
+  it("follows each zone's own rules (New York changes on another date)", () => {
+    expect(next("0 9 * * *", "America/New_York", "2026-03-07T15:00:00Z")).toBe("2026-03-08T13:00:00.000Z");
+    expect(next("0 9 * * *", "America/New_York", "2026-03-06T15:00:00Z")).toBe("2026-03-07T14:00:00.000Z");
+    expect(next("0 9 * * *", "UTC", "2026-03-07T15:00:00Z")).toBe("2026-03-08T09:00:00.000Z");
+  });
+
+  it("keeps the newest instants when asked for a few", () => {
+    const all = instantsBetween(
+      parseCron("* * * * *", "UTC"),
+      Date.parse("2026-01-01T00:00:00Z"),
+      Date.parse("2026-01-01T01:00:00Z"),
+      1,
+    );
+    expect(all.map(iso)).toEqual(["2026-01-01T01:00:00.000Z"]);
+  });
+
+  it("rejects a bad cron or time zone with a 400 naming it", () => {
+    const tz = validationOf(() => parseCron("0 9 * * *", "Mars/Olympus_Mons"));
+    expect(tz.status).toBe(400);
+    expect(tz.details?.[0]?.path).toBe("timezone");
+    expect(tz.message).toContain("Mars/Olympus_Mons");
+    for (const bad of ["61 * * * *", "* * *", "0 9 * * FOO", "@daily", "0 0 9 * * *", "0 9 1 * MON", "0 0 30 2 *"]) {
+      const err = validationOf(() => parseCron(bad, "UTC"));
+      expect(err.details?.[0]?.path, bad).toBe("cron");
+      expect(err.message, bad).toContain(bad);
+    }
+  });
+});
+
+describe("EventBridge Scheduler mapping", () => {
+  it("writes cron expressions in EventBridge's syntax (days 1-7 from Sunday, '?' in one day field)", () => {
+    expect(toEventBridgeCron("0 9 * * MON-FRI")).toBe("cron(0 9 ? * MON,TUE,WED,THU,FRI *)");
+    expect(toEventBridgeCron("0 9 * * 1-5")).toBe("cron(0 9 ? * MON,TUE,WED,THU,FRI *)");
+    expect(toEventBridgeCron("30 2 * * *")).toBe("cron(30 2 * * ? *)");
+    expect(toEventBridgeCron("0 0 1,15 * *")).toBe("cron(0 0 1,15 * ? *)");
+    expect(toEventBridgeCron("*/15 8-18 * * 0,6")).toBe("cron(*/15 8-18 ? * SUN,SAT *)");
+    expect(toEventBridgeCron("0 12 * * 5-7")).toBe("cron(0 12 ? * SUN,FRI,SAT *)");
+    expect(toEventBridgeCron("0 12 * * 5L")).toBe("cron(0 12 ? * 6L *)");
+    expect(toEventBridgeCron("0 12 * * 1#2")).toBe("cron(0 12 ? * 2#2 *)");
+    expect(toEventBridgeCron("0 12 * * 0-6")).toBe("cron(0 12 * * ? *)");
+  });
+
+  it("creates a schedule in the group that invokes the trigger function with the instant, then updates it", async () => {
+    const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
+    let exists = false;
+    const client = {
+      send: async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        sent.push({ name: cmd.constructor.name, input: cmd.input });
+        if (cmd.constructor.name === "CreateScheduleCommand" && exists) {
+          throw Object.assign(new Error("exists"), { name: "ConflictException" });
+        }
+        if (cmd.constructor.name === "CreateScheduleCommand") exists = true;
+        if (cmd.constructor.name === "DeleteScheduleCommand") {
+          if (!exists) throw Object.assign(new Error("gone"), { name: "ResourceNotFoundException" });
+          exists = false;
+        }
+        return {};
+      },
+    };
+    const scheduler = new EventBridgeScheduler(client as never, {
+      groupName: "stepwise",
+      roleArn: "arn:aws:iam::1:role/sched",
+      targetArn: "arn:aws:lambda:eu-central-1:1:function:trigger",
+    });
+    const reg = {
+      orgId: "acme",
+      name: "nightly",
+      cron: "0 9 * * MON-FRI",
+      timezone: "Europe/Berlin",
+      enabled: true,
+      catchupWindowSeconds: 0,
+    };
+    await scheduler.put(reg);
+    await scheduler.put({ ...reg, enabled: false });
+    await scheduler.remove("acme", "nightly");
+    await scheduler.remove("acme", "nightly");
+    expect(sent.map((s) => s.name)).toEqual([
+      "CreateScheduleCommand",
+      "CreateScheduleCommand",
+      "UpdateScheduleCommand",
+      "DeleteScheduleCommand",
+      "DeleteScheduleCommand",
+    ]);
+    const created = sent[0]?.input as Json;
+    expect(created.Name).toBe(eventBridgeScheduleName("acme", "nightly"));
+    expect(created.Name).toMatch(/^sw-[0-9a-f]{40}$/);
+    expect(created.GroupName).toBe("stepwise");
+    expect(created.ScheduleExpression).toBe("cron(0 9 ? * MON,TUE,WED,THU,FRI *)");
+    expect(created.ScheduleExpressionTimezone).toBe("Europe/Berlin");
+    expect(created.State).toBe("ENABLED");
+    expect(created.Target.Arn).toContain("function:trigger");
+    expect(JSON.parse(created.Target.Input)).toEqual({
+      orgId: "acme",
+      name: "nightly",
+      scheduledFor: "<aws.scheduler.scheduled-time>",
+    });
+    expect(sent[2]?.input.State).toBe("DISABLED");
+  });
+});
+
+describe("cloud publishers", () => {
+  const event = {
+    id: "evt_01JAAAAAAAAAAAAAAAAAAAAAAA",
+    type: "run.failed",
+    occurredAt: "2026-11-21T10:00:00.123456Z",
+    data: { orgId: "acme", runId: "run_1" },
+  };
+  const fakeClient = (reply: unknown = {}) => {
+    const inputs: Json[] = [];
+    return {
+      inputs,
+      client: {
+        send: async (cmd: { input: Json }) => {
+          inputs.push(cmd.input);
+          return reply;
+        },
+      } as never,
+    };
+  };
+
+  it("put each event on the bus with source stepwise and the event type as detail-type", async () => {
+    const fake = fakeClient({ FailedEntryCount: 0 });
+    await new EventBridgePublisher(fake.client, "stepwise").publish(event);
+    const entry = fake.inputs[0].Entries[0];
+    expect(entry).toMatchObject({ EventBusName: "stepwise", Source: EVENT_SOURCE, DetailType: "run.failed" });
+    expect(EVENT_SOURCE).toBe("stepwise");
+    expect(JSON.parse(entry.Detail)).toEqual(event);
+    expect(entry.Time.toISOString()).toBe("2026-11-21T10:00:00.123Z");
+    const refused = fakeClient({ FailedEntryCount: 1, Entries: [{ ErrorCode: "AccessDenied" }] });
+    await expect(new EventBridgePublisher(refused.client, "stepwise").publish(event)).rejects.toThrow(/AccessDenied/);
+  });
+
+  it("publish each event to the topic with its type and org as attributes", async () => {
+    const fake = fakeClient();
+    await new SnsEventPublisher(fake.client, "arn:aws:sns:eu-central-1:1:events").publish(event);
+    expect(fake.inputs[0]).toMatchObject({
+      TopicArn: "arn:aws:sns:eu-central-1:1:events",
+      MessageAttributes: {
+        type: { DataType: "String", StringValue: "run.failed" },
+        orgId: { DataType: "String", StringValue: "acme" },
+      },
+    });
+    expect(JSON.parse(fake.inputs[0].Message)).toEqual(event);
+  });
+});
+
+describe("events and subscriptions' patterns", () => {
+  it("knows run.<status> and job_run.<status> and matches exact, prefix and catch-all patterns", () => {
+    expect(EVENT_TYPES).toContain("run.awaiting_approval");
+    expect(EVENT_TYPES).toContain("run.no_action");
+    expect(EVENT_TYPES).toContain("job_run.completed");
+    expect(isEventPattern("run.failed")).toBe(true);
+    expect(isEventPattern("*")).toBe(true);
+    expect(isEventPattern("run.*")).toBe(true);
+    expect(isEventPattern("run.exploded")).toBe(false);
+    expect(matchesEvent(["run.failed"], "run.failed")).toBe(true);
+    expect(matchesEvent(["run.failed"], "run.succeeded")).toBe(false);
+    expect(matchesEvent(["run.*"], "run.succeeded")).toBe(true);
+    expect(matchesEvent(["run.*"], "job_run.completed")).toBe(false);
+    expect(matchesEvent(["*"], "job_run.completed")).toBe(true);
+  });
+});
+
+describe("delivery retries", () => {
+  it("back off exponentially with jitter: 6 attempts over about an hour by default", () => {
+    const o = DEFAULT_TRIGGER_OPTIONS.delivery;
+    expect(o.maxAttempts).toBeGreaterThanOrEqual(5);
+    const mid = [1, 2, 3, 4, 5].map((n) => retryDelayMs(n, o, () => 0.5));
+    expect(mid).toEqual([120_000, 240_000, 480_000, 960_000, 1_920_000]);
+    const totalMinutes = mid.reduce((a, b) => a + b, 0) / 60_000;
+    expect(totalMinutes).toBeGreaterThan(45);
+    expect(totalMinutes).toBeLessThan(75);
+    expect(retryDelayMs(1, o, () => 0)).toBe(96_000);
+    expect(retryDelayMs(1, o, () => 1)).toBe(144_000);
+    expect(retryDelayMs(20, o, () => 0.5)).toBe(o.maxDelayMs);
+  });
+
+  it("hold long delays on SQS in 15-minute steps, carrying when the attempt is due", async () => {
+    const sent: SqsSendMessageInput[] = [];
+    const queue = new SqsDeliveryQueue(
+      "https://sqs.eu-central-1.amazonaws.com/1/q",
+      async (i) => void sent.push(i),
+      () => 1_000_000,
+    );
+    const msg = { orgId: "o", subscription: "s", deliveryId: "dlv_01J00000000000000000000000" };
+    await queue.enqueue(msg, 0);
+    await queue.enqueue(msg, 240_000);
+    await queue.enqueue(msg, 1_920_000);
+    expect(sent.map((s) => s.DelaySeconds)).toEqual([0, 240, SQS_MAX_DELAY_SECONDS]);
+    expect(JSON.parse(sent[1]?.MessageBody as string)).toEqual(msg);
+    expect(JSON.parse(sent[2]?.MessageBody as string)).toEqual({ ...msg, notBefore: 1_000_000 + 1_920_000 });
+  });
+
+  it("send SQS SendMessage over the JSON protocol, SigV4-signed", async () => {
+    const seen: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        seen.push({ headers: req.headers, body });
+        // A stand-in for SQS (nothing local speaks its API): it answers like SendMessage does.
+        const md5 = createHash("md5").update(JSON.parse(body).MessageBody).digest("hex");
+        res
+          .writeHead(200, { "content-type": "application/x-amz-json-1.0" })
+          .end(JSON.stringify({ MessageId: "m-1", MD5OfMessageBody: md5 }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/123456789012/deliveries`;
+      const send = sqsSender(url, {
+        endpoint: url.slice(0, url.indexOf("/123456789012")),
+        region: "eu-central-1",
+        credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "token" },
+      });
+      await send({ QueueUrl: url, MessageBody: '{"deliveryId":"dlv_1"}', DelaySeconds: 30 });
+      const [req] = seen;
+      expect(req?.headers["x-amz-target"]).toBe("AmazonSQS.SendMessage");
+      expect(req?.headers["content-type"]).toBe("application/x-amz-json-1.0");
+      expect(req?.headers["x-amz-security-token"]).toBe("token");
+      expect(req?.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-central-1\/sqs\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+      );
+      expect(JSON.parse(req?.body ?? "")).toEqual({
+        QueueUrl: url,
+        MessageBody: '{"deliveryId":"dlv_1"}',
+        DelaySeconds: 30,
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("the receiver's signature check", () => {
+  const secret = "whsec_test_secret_0123456789";
+  const body = JSON.stringify({ id: "evt_1", type: "run.failed", occurredAt: "x", data: { runId: "run_1" } });
+  const now = 1_800_000_000_000;
+
+  it("accepts a fresh, matching signature (the same function is exported from receiver.ts)", () => {
+    const header = signStepwisePayload(secret, body, now / 1000);
+    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
+    expect(verifyStepwiseSignature({ secret, header, body, nowMs: now })).toEqual({
+      valid: true,
+      timestamp: 1_800_000_000,
+    });
+    expect(fromReceiver({ secret, header, body: Buffer.from(body), nowMs: now + 60_000 }).valid).toBe(true);
+  });
+
+  it("rejects stale or future timestamps (5 minutes), other bodies, other secrets and malformed headers", () => {
+    const header = signStepwisePayload(secret, body, now / 1000);
+    expect(verifyStepwiseSignature({ secret, header, body, nowMs: now + 301_000 })).toEqual({
+      valid: false,
+      reason: "stale_timestamp",
+    });
+    expect(verifyStepwiseSignature({ secret, header, body, nowMs: now - 301_000 }).valid).toBe(false);
+    expect(verifyStepwiseSignature({ secret, header, body: `${body} `, nowMs: now })).toEqual({
+      valid: false,
+      reason: "signature_mismatch",
+    });
+    expect(verifyStepwiseSignature({ secret: "another-secret-value", header, body, nowMs: now }).valid).toBe(false);
+    expect(verifyStepwiseSignature({ secret, header: undefined, body, nowMs: now })).toEqual({
+      valid: false,
+      reason: "missing_header",
+    });
+    expect(verifyStepwiseSignature({ secret, header: "v1=abc", body, nowMs: now })).toEqual({
+      valid: false,
+      reason: "malformed_header",
+    });
+    // A timestamp swapped into a valid signature breaks it.
+    const forged = header.replace("t=1800000000", "t=1800000100");
+    expect(verifyStepwiseSignature({ secret, header: forged, body, nowMs: now }).valid).toBe(false);
+  });
+});
