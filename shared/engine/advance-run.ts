@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import { hostname } from "node:os";
 import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso, parseIsoMicro } from "../domain/clock.ts";
@@ -24,9 +23,10 @@ import { StaleStateError } from "../errors.ts";
 import { runSecrets } from "../human-steps/secrets.ts";
 import type { Change, RunState } from "../ports/run-store.ts";
 import type { AdvanceOutput } from "../state-machine/run-state-machine.ts";
+import { putLocalFile } from "./put-local-file.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
 import { logKey } from "./storage-keys.ts";
-import { LOG_HEAD_BYTES, runTask, runtimeImage, type TaskOutcome } from "./task-runner.ts";
+import { LOG_HEAD_BYTES, runTask, runtimeImage, stopOrphans, type TaskOutcome } from "./task-runner.ts";
 
 const ENGINE_ACTOR = "stepwise:engine";
 /** Below this, a wait node is slept inside the call rather than handed to a Wait state. */
@@ -350,6 +350,7 @@ class Advancer {
         this.timers.set(node.id, parseIsoMicro(task.startedAt ?? isoMicro(this.now())) + node.seconds * 1000);
         continue;
       }
+      await stopOrphans(this.deps.settings.workRoot, this.session.run.runId, node.id);
       await this.session.setTask(node, "task.interrupted", (cur) => {
         if (cur.status !== "running") return null;
         const interrupted: AttemptRecord = {
@@ -525,7 +526,7 @@ class Advancer {
     let key: string | null = null;
     if (outcome && outcome.logBytes > 0) {
       key = logKey(orgId, runId, node.id, attempt);
-      await this.deps.blobs.put(key, createReadStream(outcome.logPath), "text/plain; charset=utf-8", outcome.logBytes);
+      await putLocalFile(this.deps.blobs, key, outcome.logPath, outcome.logBytes, "text/plain; charset=utf-8");
     }
     let status = outcome?.status ?? "failed";
     let error: RunError | null = outcome?.error ? { ...outcome.error, nodeId: node.id } : null;

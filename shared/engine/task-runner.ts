@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { Clock } from "../domain/clock.ts";
@@ -276,6 +276,9 @@ export async function runTask(
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Recovery after a crash of the engine finds the process group here (see stopOrphans).
+  // No await between spawn and the listeners below: a fast task could close unobserved.
+  if (child.pid) writeFile(join(dir, "pid"), String(child.pid)).catch(() => {});
   child.stdout.on("data", (c: Buffer) => sink.write("o", c));
   child.stderr.on("data", (c: Buffer) => sink.write("e", c));
   let stopReason: "timeout" | "cancelled" | null = null;
@@ -367,4 +370,36 @@ export async function runTask(
   } catch (err) {
     return fail("invalid_output", (err as Error).message);
   }
+}
+
+/**
+ * Stops what an attempt left behind when the engine died under it (a SIGKILLed server): its process group,
+ * if that process still carries the attempt's run and node in its environment, and its directory.
+ */
+export async function stopOrphans(workRoot: string, runId: string, nodeId: string): Promise<number> {
+  let stopped = 0;
+  let entries: string[] = [];
+  try {
+    entries = await readdir(workRoot);
+  } catch {
+    return 0;
+  }
+  for (const entry of entries.filter((e) => e.startsWith(`${runId}-${nodeId}-`))) {
+    const dir = join(workRoot, entry);
+    const pid = Number(await readFile(join(dir, "pid"), "utf8").catch(() => ""));
+    if (pid > 1) {
+      const environ = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
+      // A recycled pid belongs to someone else: only a process of this very attempt is stopped.
+      if (environ.includes(`STEPWISE_RUN_ID=${runId}\0`) && environ.includes(`STEPWISE_NODE_ID=${nodeId}\0`)) {
+        try {
+          process.kill(-pid, "SIGKILL");
+          stopped++;
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  return stopped;
 }

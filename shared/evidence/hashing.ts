@@ -4,6 +4,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { putLocalFile } from "../engine/put-local-file.ts";
 import type { BlobStore } from "../ports/blob-store.ts";
 
 /** S3 takes one PUT of up to 5 GiB; past that a multipart upload would be needed. */
@@ -62,11 +63,12 @@ export async function uploadHashed(blobs: BlobStore, key: string, localPath: str
   const { size } = await stat(localPath);
   if (size > MAX_SINGLE_PUT_BYTES)
     throw new Error(`${size} bytes is more than the ${MAX_SINGLE_PUT_BYTES} bytes one run file may have`);
-  const source = createReadStream(localPath, { highWaterMark: READ_CHUNK_BYTES });
-  const hasher = new HashingStream({ highWaterMark: READ_CHUNK_BYTES });
-  source.on("error", (err) => hasher.destroy(err));
-  source.pipe(hasher);
-  await blobs.put(key, hasher, contentType, size);
+  let hasher = new HashingStream({ highWaterMark: READ_CHUNK_BYTES });
+  await putLocalFile(blobs, key, localPath, size, contentType, (source) => {
+    hasher = new HashingStream({ highWaterMark: READ_CHUNK_BYTES });
+    source.on("error", (err) => hasher.destroy(err));
+    return source.pipe(hasher);
+  });
   const digest = hasher.digest();
   // The task has ended, but a process it left behind could still be writing: what was sent is what counts.
   if (digest.size !== size) throw new Error(`the file changed while it was uploaded (${size} → ${digest.size} bytes)`);

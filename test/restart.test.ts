@@ -1,0 +1,238 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${context.x} and ${params.x} are Stepwise references, not JS templates.
+// Crash-restart: the real server is SIGKILLed while a task runs, started again on the same data dir, and the
+// run carries on where its record says it is.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import canonicalizeImport from "canonicalize";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AuditEventBody, auditEventHash, GENESIS_HASH } from "../shared/domain/audit.ts";
+import type { Json } from "./support/stack.ts";
+
+const canonicalize = canonicalizeImport as unknown as (v: unknown) => string;
+const REPO = resolve(import.meta.dirname, "..");
+const KEY = "restart-test-platform-key-0123456789";
+
+let dataDir: string;
+let examplesDir: string;
+let tmpDir: string;
+let port: number;
+let server: ChildProcess | null = null;
+let serverOutput = "";
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => res(p));
+    });
+  });
+}
+
+/** Starts `node --import tsx local/main.ts` on the test's data dir and port; resolves once it listens. */
+async function startServer(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts"], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      STEPWISE_DATA_DIR: dataDir,
+      STEPWISE_PORT: String(port),
+      STEPWISE_API_KEY: KEY,
+      STEPWISE_EXAMPLES_DIR: examplesDir,
+      // Task directories go under the test's temp dir, not the machine's shared one.
+      TMPDIR: tmpDir,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`the server did not start:\n${serverOutput}`)), 30_000);
+    const onData = (d: Buffer) => {
+      serverOutput += d.toString();
+      if (serverOutput.includes("Stepwise listening on")) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (d: Buffer) => {
+      serverOutput += d.toString();
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      rej(new Error(`the server exited with ${code}:\n${serverOutput}`));
+    });
+  });
+  return child;
+}
+
+async function killServer(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((res) => child.once("exit", () => res()));
+  child.kill(signal);
+  await exited;
+}
+
+async function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Json> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: init.method ?? "GET",
+    headers: {
+      authorization: `Bearer ${KEY}`,
+      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
+  return (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
+}
+
+/** Pids of live (non-zombie) processes whose environment names this run. */
+async function liveProcessesOf(runId: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, "utf8").catch(() => "");
+    if (!environ.includes(`STEPWISE_RUN_ID=${runId}\0`)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    if (stat && !/\) Z /.test(stat)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function poll<T>(what: string, check: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "stepwise-restart-"));
+  examplesDir = await mkdtemp(join(tmpdir(), "stepwise-restart-examples-"));
+  tmpDir = join(dataDir, "tmp");
+  await mkdir(tmpDir);
+  port = await freePort();
+});
+
+afterAll(async () => {
+  if (server) await killServer(server, "SIGTERM");
+  await rm(dataDir, { recursive: true, force: true });
+  await rm(examplesDir, { recursive: true, force: true });
+});
+
+describe("crash and restart", () => {
+  it("resumes a run interrupted by SIGKILL: it succeeds, each task once, the chain intact", async () => {
+    const gate = join(dataDir, "gate");
+    server = await startServer();
+    await api("/api/workflows/resumable", {
+      method: "PUT",
+      body: {
+        name: "resumable",
+        nodes: [
+          { id: "first", type: "command", command: 'echo first-output; echo "seen=1" > "$STEPWISE_OUTPUT"' },
+          {
+            id: "slow",
+            type: "command",
+            needs: ["first"],
+            // Runs until the test lets it finish, so the kill surely lands while it runs, however slow the machine.
+            command: 'echo slow-start; while [ ! -f "$GATE" ]; do sleep 0.1; done; sleep 1; echo slow-end',
+            env: { GATE: gate },
+            timeoutSeconds: 120,
+          },
+          {
+            id: "last",
+            type: "command",
+            needs: ["slow"],
+            command: 'echo "last-output $SEEN"',
+            env: { SEEN: "${context.seen}" },
+          },
+        ],
+      },
+    });
+    const { runId } = await api("/api/workflows/resumable/trigger", { method: "POST", body: {} });
+    await poll("slow to run", async () => {
+      const run = await api(`/api/runs/${runId}`);
+      return run.currentStateName === "slow" ? run : null;
+    });
+
+    await killServer(server, "SIGKILL");
+    server = await startServer();
+    expect(serverOutput).toContain("resumed 1 run(s)");
+    await writeFile(gate, "go");
+
+    const run = await poll("the run to end", async () => {
+      const r = await api(`/api/runs/${runId}`);
+      return ["succeeded", "failed", "cancelled", "no_action"].includes(r.status) ? r : null;
+    });
+    expect(run.status).toBe("succeeded");
+    expect(run.error).toBeNull();
+    expect(run.context.seen).toMatchObject({ type: "string", value: "1" });
+
+    const tasks = (await api(`/api/runs/${runId}/tasks`)).items as Json[];
+    expect(tasks.map((t) => t.nodeId)).toEqual(["first", "slow", "last"]);
+    for (const t of tasks) expect(t.status, t.nodeId).toBe("succeeded");
+    const byId = Object.fromEntries(tasks.map((t) => [t.nodeId, t]));
+    expect(byId.first.attempts).toHaveLength(1);
+    expect(byId.last.attempts).toHaveLength(1);
+    expect(byId.last.stdout).toBe("last-output 1\n");
+
+    const slow = byId.slow;
+    expect(slow.attempts.map((a: Json) => a.status)).toEqual(["interrupted", "succeeded"]);
+    expect(slow.attempts[0].error).toMatchObject({ code: "interrupted" });
+    const numbers = slow.attempts.map((a: Json) => a.attempt);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(slow.attempt).toBe(numbers[numbers.length - 1]);
+    expect(slow.stdout).toBe("slow-start\nslow-end\n");
+
+    const logs = (await api(`/api/runs/${runId}/logs`)) as string;
+    const count = (s: string) => logs.split("\n").filter((l) => l.endsWith(` ${s}`)).length;
+    expect(count("first-output")).toBe(1);
+    expect(count("last-output 1")).toBe(1);
+    expect(count("slow-end")).toBe(1);
+    // The finished attempt's lines once; the killed attempt's, at most once more.
+    expect(count("slow-start")).toBeGreaterThanOrEqual(1);
+    expect(count("slow-start")).toBeLessThanOrEqual(slow.attempts.length);
+
+    const audit = (await api(`/api/runs/${runId}/audit`)).items as Json[];
+    expect(audit.map((e) => e.seq)).toEqual(audit.map((_, i) => i + 1));
+    let prev = GENESIS_HASH;
+    for (const ev of audit) {
+      expect(ev.prevHash).toBe(prev);
+      const body: AuditEventBody = {
+        seq: ev.seq,
+        at: ev.at,
+        type: ev.type,
+        from: ev.from,
+        to: ev.to,
+        actor: ev.actor,
+        detail: ev.detail,
+        prevHash: ev.prevHash,
+        snapshotHash: ev.snapshotHash,
+      };
+      expect(auditEventHash(body)).toBe(ev.hash);
+      expect(`sha256:${createHash("sha256").update(canonicalize(body)).digest("hex")}`).toBe(ev.hash);
+      prev = ev.hash;
+    }
+    expect(audit.filter((e) => e.type === "task.interrupted" && e.detail.nodeId === "slow")).toHaveLength(1);
+    for (const node of ["first", "slow", "last"]) {
+      const done = audit.filter((e) => e.detail.nodeId === node && e.to === "succeeded");
+      expect(done, node).toHaveLength(1);
+    }
+    expect(audit.filter((e) => e.type === "run.transition" && e.to === "succeeded")).toHaveLength(1);
+
+    // Every finished attempt's task directory is gone.
+    const left = await readdir(join(tmpDir, "stepwise-tasks"));
+    for (const node of ["first", "last"]) expect(left.filter((d) => d.startsWith(`${runId}-${node}-`))).toEqual([]);
+    // The killed attempt's process group was stopped on restart and its directory removed too.
+    expect(left.filter((d) => d.startsWith(`${runId}-slow-`))).toEqual([]);
+    expect(await liveProcessesOf(runId)).toEqual([]);
+  });
+});
