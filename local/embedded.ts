@@ -304,18 +304,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deps,
     orchestrator,
     async stop() {
-      const D = (m: string) => console.log(`[stop-debug] ${m}`);
-      for (const [i, a] of areas.entries()) { D(`area ${i}`); await a.stop?.(); }
-      D("orch");
+      for (const a of areas) await a.stop?.();
       orchestrator.shutdown();
       server.closeAllConnections();
-      D("server");
       await new Promise<void>((res) => server.close(() => res()));
-      D("s3");
       await s3.close();
-      D("dyn");
       await new Promise<void>((res) => dyn.close(() => res()));
-      D("done");
     },
   };
 }
