@@ -207,6 +207,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   });
   const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
 
+  const stopping = new AbortController();
   const apiKey = opts.apiKey ?? (await readLocalKey(dataDir)) ?? generateKey();
   const deps: Deps = {
     store: new DynamoRunStore(docClient, TABLE),
@@ -216,6 +217,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     meter,
     runListeners: [],
     areas: {},
+    stopping: stopping.signal,
     settings: {
       engineVersion: ENGINE_VERSION,
       workRoot: join(tmpdir(), "stepwise-tasks"),
@@ -229,10 +231,17 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   if (!(await deps.store.orgExists(DEFAULT_ORG)))
     await deps.store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
 
+  // Handler calls in flight, so stop() can let them wind down before the emulators close.
+  const calls = new Set<Promise<unknown>>();
   const call =
     <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
-    (payload: unknown) =>
-      h(payload, lambdaContext(name));
+    (payload: unknown) => {
+      const p = h(payload, lambdaContext(name));
+      calls.add(p);
+      const done = () => calls.delete(p);
+      p.then(done, done);
+      return p;
+    };
   const runMachine = new LocalStateMachine(
     {
       definition:
@@ -304,7 +313,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deps,
     orchestrator,
     async stop() {
+      stopping.abort();
       for (const a of areas) await a.stop?.();
+      await Promise.race([Promise.allSettled([...calls]), new Promise((r) => setTimeout(r, 10_000))]);
       orchestrator.shutdown();
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));

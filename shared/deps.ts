@@ -20,6 +20,8 @@ export interface Deps {
   files?: FileHooks;
   /** Encrypts human-input secrets at rest (human-steps area). */
   secrets?: SecretBox;
+  /** Aborted when the process shuts down: running tasks are stopped unrecorded, to resume on the next start. */
+  stopping?: AbortSignal;
   /** Area-specific services, keyed by area name (jobs, triggers, …). */
   areas: Record<string, unknown>;
   settings: {

@@ -270,8 +270,30 @@ class Advancer {
     const s = this.session;
     if (s.run.status === "queued") await s.setRunStatus("running");
     await this.recoverInterrupted();
-    let lastPoll = this.now();
+    const lastPoll = this.now();
+    const stopping = this.deps.stopping;
+    const onStop = () => this.notify();
+    stopping?.addEventListener("abort", onStop);
+    try {
+      return await this.loop(out, lastPoll);
+    } finally {
+      stopping?.removeEventListener("abort", onStop);
+    }
+  }
+
+  private async loop(
+    out: (next: AdvanceOutput["next"], extra?: Partial<AdvanceOutput>) => AdvanceOutput,
+    startPoll: number,
+  ): Promise<AdvanceOutput> {
+    const s = this.session;
+    let lastPoll = startPoll;
     for (;;) {
+      if (this.deps.stopping?.aborted) {
+        // The process is going away: stop the children and record nothing, so the next start resumes them.
+        for (const f of this.inFlight.values()) f.abort.abort();
+        await Promise.all([...this.inFlight.values()].map((f) => f.done));
+        return out("advance");
+      }
       if (isTerminalRun(s.run.status)) {
         await this.stopAll();
         return out(s.run.status === "failed" ? "failed" : "done");
@@ -520,6 +542,7 @@ class Advancer {
     outcome: TaskOutcome | null,
     setupError: { code: string; message: string } | null,
   ): Promise<void> {
+    if (this.deps.stopping?.aborted) return;
     const s = this.session;
     const { orgId, runId } = s.run;
     const hooks = (this.deps as Deps & { files?: FileHooks }).files;
