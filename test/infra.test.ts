@@ -1,19 +1,23 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type CfnElement, type PolicyValidationPluginReport, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import { CachePolicy, OriginRequestPolicy } from "aws-cdk-lib/aws-cloudfront";
+import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { StateMachine as LocalStateMachine } from "aws-local-stepfunctions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_SPECS } from "../functions/http/route-specs.ts";
-import type { StepwiseFunction } from "../infra/lambda-function.ts";
-import { StepwiseStack } from "../infra/stepwise-stack.ts";
+import { PROJECT_ROOT, type StepwiseFunction } from "../infra/lambda-function.ts";
+import { DASHBOARD_DIST, StepwiseStack } from "../infra/stepwise-stack.ts";
 import { createTableInput, TTL_ATTRIBUTE } from "../shared/adapters/dynamo-table.ts";
+import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 
-// One synthesis (with real esbuild bundling of the five entries) for the whole file.
+// One synthesis (with real esbuild bundling of the ten entries) for the whole file.
 let outdir: string;
 let app: App;
 let stack: StepwiseStack;
@@ -24,6 +28,10 @@ type Json = Record<string, any>;
 type FunctionKey = keyof StepwiseStack["functions"];
 
 beforeAll(() => {
+  // The stack deploys the built dashboard and refuses to synthesize without it; `npm ci` builds it (prepare).
+  if (!existsSync(join(PROJECT_ROOT, DASHBOARD_DIST, "index.html"))) {
+    execFileSync("npm", ["run", "build:dashboard"], { cwd: PROJECT_ROOT, stdio: "ignore" });
+  }
   outdir = mkdtempSync(join(tmpdir(), "stepwise-infra-"));
   // The context `cdk synth` would pass: cdk.json's, plus asset metadata so that the bundles can be found.
   const cdkJson = JSON.parse(readFileSync(new URL("../cdk.json", import.meta.url), "utf8"));
@@ -31,7 +39,7 @@ beforeAll(() => {
   stack = new StepwiseStack(app, "Stepwise");
   template = Template.fromStack(stack);
   nag = new AwsSolutionsChecks().validateScope(app);
-}, 180_000); // esbuild bundles five functions; generous for a loaded CI machine
+}, 240_000); // esbuild bundles ten functions (and vite may build the dashboard); generous for a loaded CI machine
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -68,20 +76,28 @@ function actionsOf(f: StepwiseFunction): string[] {
   return [...new Set(grantsOf(f).map((g) => g.action))].sort();
 }
 
+/** Which function each token of a machine's definition stands for, as a plain name. */
+const RUN_MACHINE_NAMES: [FunctionKey, string][] = [
+  ["advanceRun", "advance-run"],
+  ["awaitHuman", "await-human"],
+  ["recordFailure", "record-failure"],
+];
+const JOB_MACHINE_NAMES: [FunctionKey, string][] = [
+  ["runNext", "run-next"],
+  ["recordJobFailure", "record-job-failure"],
+];
+
 /**
- * The state machine exactly as synthesized: its DefinitionString is an Fn::Join around Fn::GetAtt tokens of the
+ * A state machine exactly as synthesized: its DefinitionString is an Fn::Join around Fn::GetAtt tokens of the
  * function ARNs; the tokens become plain function names so the ASL can run outside AWS.
  */
-function synthesizedDefinition(): Json {
-  const machines = Object.values(template.findResources("AWS::StepFunctions::StateMachine")) as Json[];
-  expect(machines).toHaveLength(1);
-  const body = machines[0]?.Properties.DefinitionString;
+function synthesizedDefinition(
+  machine: StateMachine = stack.stateMachine,
+  fnNames: [FunctionKey, string][] = RUN_MACHINE_NAMES,
+): Json {
+  const body = template.toJSON().Resources[logicalId(machine)]?.Properties.DefinitionString;
   if (typeof body === "string") return JSON.parse(body);
-  const names = new Map<string, string>([
-    [fnLogicalId("advanceRun"), "advance-run"],
-    [fnLogicalId("awaitHuman"), "await-human"],
-    [fnLogicalId("recordFailure"), "record-failure"],
-  ]);
+  const names = new Map(fnNames.map(([key, name]) => [fnLogicalId(key), name]));
   const [delimiter, parts] = body["Fn::Join"] as [string, unknown[]];
   const text = parts
     .map((part) => {
@@ -93,6 +109,34 @@ function synthesizedDefinition(): Json {
     })
     .join(delimiter);
   return JSON.parse(text);
+}
+
+/** A Step Functions ARN of the stack as a short name: run, run:*, job or job:* (anything else as JSON). */
+function machineTarget(resource: unknown): string {
+  const text = JSON.stringify(resource);
+  const m = /:(stateMachine|execution):Stepwise-(run|job)(:\*)?"/.exec(text);
+  if (!m) return text;
+  return m[1] === "execution" ? `${m[2]}:*` : (m[2] as string);
+}
+
+/** Every states: action of a function's role with each resource it applies to, as "action target". */
+function stateGrantsOf(f: StepwiseFunction): string[] {
+  const out = new Set<string>();
+  for (const g of grantsOf(f)) {
+    if (!g.action.startsWith("states:")) continue;
+    for (const r of g.resources) out.add(`${g.action} ${machineTarget(r)}`);
+  }
+  return [...out].sort();
+}
+
+/** Whether a statement's resources name the resource of the given logical id (by Ref or Fn::GetAtt). */
+const refersTo = (resources: unknown[], id: string): boolean => JSON.stringify(resources).includes(`"${id}"`);
+
+/** The synthesized policies of a role, as allowed statements. */
+function statementsOfRole(roleId: string): Json[] {
+  return (Object.values(template.findResources("AWS::IAM::Policy")) as Json[])
+    .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
 }
 
 describe("storage", () => {
@@ -133,6 +177,14 @@ describe("storage", () => {
       },
     });
   });
+
+  it("lets the dashboard follow presigned redirects to run files (GET and HEAD, no credentials)", () => {
+    const data = (template.toJSON().Resources[logicalId(stack.bucket)] as Json).Properties;
+    expect(data.CorsConfiguration).toEqual({
+      CorsRules: [{ AllowedMethods: ["GET", "HEAD"], AllowedOrigins: ["*"], MaxAge: 3000 }],
+    });
+    expect(JSON.stringify(data.PublicAccessBlockConfiguration)).not.toContain("false");
+  });
 });
 
 describe("HTTP API", () => {
@@ -168,16 +220,41 @@ describe("HTTP API", () => {
     });
     const outputs = template.toJSON().Outputs as Json;
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(["ApiUrl", "TableName", "BucketName", "RunStateMachineArn"]),
+      expect.arrayContaining([
+        "ApiUrl",
+        "DashboardUrl",
+        "TableName",
+        "BucketName",
+        "RunStateMachineArn",
+        "JobStateMachineArn",
+      ]),
     );
   });
 });
 
+/** The functions that change run or job-run statuses: they publish, and may start a schedule's buffered firing. */
+const CHANGES_STATUSES: FunctionKey[] = [
+  "api",
+  "advanceRun",
+  "recordFailure",
+  "reconcileExecution",
+  "scheduleTrigger",
+  "runNext",
+  "recordJobFailure",
+  "reconcileJob",
+];
+
 describe("functions", () => {
-  it("run on nodejs22.x, arm64, traced, bundled as ESM from the repository's entries", () => {
-    const all = Object.values(template.findResources("AWS::Lambda::Function")) as Json[];
-    expect(all).toHaveLength(5);
-    for (const f of all) {
+  it("run on nodejs22.x, arm64, traced, bundled as ESM from the repository's entries, all wiring the jobs area", () => {
+    const lambdas = template.findResources("AWS::Lambda::Function");
+    const ours = Object.keys(stack.functions).map((k) => fnLogicalId(k as FunctionKey));
+    expect(ours).toHaveLength(10);
+    // The only other function is CDK's handler of the dashboard deployment.
+    const others = Object.keys(lambdas).filter((id) => !ours.includes(id));
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^CustomCDKBucketDeployment/);
+    for (const id of ours) {
+      const f = lambdas[id] as Json;
       expect(f.Properties).toMatchObject({
         Runtime: "nodejs22.x",
         Architectures: ["arm64"],
@@ -189,6 +266,11 @@ describe("functions", () => {
       expect(code.startsWith('import { createRequire as __stepwiseCreateRequire } from "node:module";')).toBe(true);
       // The SDK is bundled (pinned by package-lock.json), not imported from the runtime.
       expect(code).not.toMatch(/from\s*"@aws-sdk\//);
+      // Every entry registers the jobs area (functions/jobs-cloud.ts) and the triggers area before cloudDeps().
+      expect(code, id).toContain("JOB_STATE_MACHINE_ARN is not set in this function's environment");
+      expect(code, id).toContain(
+        "EventBridge Scheduler (SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULE_TARGET_ARN)",
+      );
     }
   });
 
@@ -199,12 +281,23 @@ describe("functions", () => {
       EphemeralStorage: { Size: 2048 },
     });
     expect(functionProps("api")).toMatchObject({ MemorySize: 512, Timeout: 29 });
-    for (const key of ["awaitHuman", "recordFailure", "reconcileExecution"] as const) {
+    const small: FunctionKey[] = [
+      "awaitHuman",
+      "recordFailure",
+      "reconcileExecution",
+      "scheduleTrigger",
+      "deliverEvents",
+      "runNext",
+      "recordJobFailure",
+      "reconcileJob",
+    ];
+    for (const key of small) {
       const props = functionProps(key);
       expect(props.MemorySize).toBe(256);
       expect(props.Timeout).toBeGreaterThanOrEqual(30);
       expect(props.Timeout).toBeLessThanOrEqual(60);
     }
+    expect(functionProps("deliverEvents").Timeout).toBe(60);
   });
 
   it("get the environment that loadConfig reads, with the platform key hash from a parameter", () => {
@@ -215,20 +308,42 @@ describe("functions", () => {
         expect.arrayContaining(["TABLE_NAME", "BUCKET_NAME", "RUN_STATE_MACHINE_ARN"]),
       );
     }
+    const notifier = ["EVENTS_TOPIC_ARN", "EVENT_BUS_NAME", "DELIVERY_QUEUE_URL"];
+    for (const key of CHANGES_STATUSES) {
+      expect(Object.keys(env(key)), key).toEqual(expect.arrayContaining([...notifier, "JOB_STATE_MACHINE_ARN"]));
+      expect(env(key).JOB_STATE_MACHINE_ARN).toEqual(env("api").JOB_STATE_MACHINE_ARN);
+    }
+    expect(JSON.stringify(env("api").JOB_STATE_MACHINE_ARN)).toContain(":stateMachine:Stepwise-job");
     expect(Object.keys(env("api")).sort()).toEqual(
       [
         "BUCKET_NAME",
         "DELIVERY_QUEUE_URL",
         "EVENTS_TOPIC_ARN",
         "EVENT_BUS_NAME",
+        "JOB_STATE_MACHINE_ARN",
         "NODE_OPTIONS",
         "PLATFORM_KEY_HASH",
         "RUN_STATE_MACHINE_ARN",
         "SCHEDULER_ROLE_ARN",
         "SCHEDULE_GROUP_NAME",
+        "SCHEDULE_TARGET_ARN",
         "SECRETS_KMS_KEY_ID",
         "TABLE_NAME",
       ].sort(),
+    );
+    expect(env("api").SCHEDULE_TARGET_ARN).toEqual({ "Fn::GetAtt": [fnLogicalId("scheduleTrigger"), "Arn"] });
+    expect(Object.keys(env("deliverEvents")).sort()).toEqual(
+      [
+        "BUCKET_NAME",
+        "DELIVERY_QUEUE_URL",
+        "NODE_OPTIONS",
+        "RUN_STATE_MACHINE_ARN",
+        "SECRETS_KMS_KEY_ID",
+        "TABLE_NAME",
+      ].sort(),
+    );
+    expect(Object.keys(env("awaitHuman")).sort()).toEqual(
+      ["BUCKET_NAME", "NODE_OPTIONS", "RUN_STATE_MACHINE_ARN", "TABLE_NAME"].sort(),
     );
     expect(env("api").PLATFORM_KEY_HASH).toEqual({ Ref: "PlatformKeyHash" });
     expect(env("advanceRun").NODE_OPTIONS).toBe("--enable-source-maps");
@@ -249,105 +364,164 @@ describe("least privilege", () => {
     }
   });
 
-  it("lets only api, await-human and reconcile steer executions, and only of this machine", () => {
-    const steering = [
-      "states:DescribeExecution",
-      "states:SendTaskFailure",
-      "states:SendTaskSuccess",
-      "states:StartExecution",
-      "states:StopExecution",
-    ];
-    for (const key of ["api", "awaitHuman", "reconcileExecution"] as const) {
-      const grants = grantsOf(stack.functions[key]).filter((g) => g.action.startsWith("states:"));
-      expect(grants.map((g) => g.action).sort()).toEqual(steering);
-      for (const g of grants) {
-        expect(JSON.stringify(g.resources)).toMatch(/:stateMachine:Stepwise-run"|:execution:Stepwise-run:\*"/);
-      }
-    }
-    for (const key of ["advanceRun", "recordFailure"] as const) {
-      expect(actionsOf(stack.functions[key]).filter((a) => a.startsWith("states:"))).toEqual([]);
+  it("gives each function exactly the Step Functions actions it uses, on the stack's two machines only", () => {
+    const steerRun = ["StartExecution", "StopExecution", "DescribeExecution", "SendTaskSuccess", "SendTaskFailure"]
+      .flatMap((a) => [`states:${a} run`, `states:${a} run:*`])
+      .sort();
+    // Starting a buffered schedule firing: a workflow run or a job run.
+    const startTargets = ["states:StartExecution job", "states:StartExecution run"];
+    // Completing a job run's wait when one of its workflow runs ends.
+    const wakeJob = ["states:SendTaskSuccess job"];
+    const expected: Record<FunctionKey, string[]> = {
+      api: [...steerRun, ...startTargets, ...wakeJob],
+      advanceRun: [...startTargets, ...wakeJob],
+      awaitHuman: steerRun,
+      recordFailure: [...startTargets, ...wakeJob],
+      reconcileExecution: [...steerRun, ...startTargets, ...wakeJob],
+      scheduleTrigger: startTargets,
+      deliverEvents: [],
+      runNext: [...startTargets, ...wakeJob, "states:StopExecution run:*"],
+      recordJobFailure: startTargets,
+      reconcileJob: startTargets,
+    };
+    for (const [key, grants] of Object.entries(expected)) {
+      expect(stateGrantsOf(stack.functions[key as FunctionKey]), key).toEqual([...new Set(grants)].sort());
     }
   });
 
-  it("gives objects, the secrets key and the notifiers to api and advance-run only", () => {
-    const privileged = [
-      "s3:GetObject",
-      "s3:PutObject",
-      "kms:Encrypt",
-      "kms:Decrypt",
-      "sns:Publish",
-      "events:PutEvents",
-    ];
+  it("gives objects and the secrets key to api and advance-run, and unsealing to the delivery worker", () => {
+    const secretsKeyId = logicalId(stack.node.findChild("SecretsKey"));
+    const onSecretsKey = (key: FunctionKey) =>
+      grantsOf(stack.functions[key])
+        .filter((g) => g.action.startsWith("kms:") && refersTo(g.resources, secretsKeyId))
+        .map((g) => g.action)
+        .sort();
+    const objectActions = (key: FunctionKey) =>
+      actionsOf(stack.functions[key]).filter((a) => ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"].includes(a));
     for (const key of ["api", "advanceRun"] as const) {
-      expect(actionsOf(stack.functions[key])).toEqual(expect.arrayContaining([...privileged, "sqs:SendMessage"]));
+      expect(objectActions(key)).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+      expect(onSecretsKey(key)).toEqual(["kms:Decrypt", "kms:Encrypt"]);
     }
-    for (const key of ["awaitHuman", "recordFailure"] as const) {
-      const actions = actionsOf(stack.functions[key]);
-      for (const a of privileged) expect(actions).not.toContain(a);
+    expect(onSecretsKey("deliverEvents")).toEqual(["kms:Decrypt"]);
+    for (const key of Object.keys(stack.functions) as FunctionKey[]) {
+      if (key === "api" || key === "advanceRun") continue;
+      expect(objectActions(key), key).toEqual([]);
+      if (key !== "deliverEvents") expect(onSecretsKey(key), key).toEqual([]);
     }
-    // reconcile may send to its own dead-letter queue, nothing else outside the table and the machine.
-    const reconcile = actionsOf(stack.functions.reconcileExecution);
-    for (const a of privileged) expect(reconcile).not.toContain(a);
   });
 
-  it("lets the state machine invoke exactly its three functions", () => {
-    const machineRole = logicalId(stack.stateMachine.role);
-    const policies = (Object.values(template.findResources("AWS::IAM::Policy")) as Json[]).filter((p) =>
-      p.Properties.Roles.some((r: Json) => r.Ref === machineRole),
+  it("lets the functions that change statuses publish, and no other", () => {
+    const publishing = ["events:PutEvents", "sns:Publish"];
+    for (const key of Object.keys(stack.functions) as FunctionKey[]) {
+      const actions = actionsOf(stack.functions[key]).filter((a) => publishing.includes(a));
+      expect(actions, key).toEqual(CHANGES_STATUSES.includes(key) ? publishing : []);
+    }
+    // The delivery worker re-queues deliveries (SendMessage) and consumes the queue through its event source.
+    const queueId = logicalId(stack.node.findChild("DeliveryQueue"));
+    const onQueue = grantsOf(stack.functions.deliverEvents)
+      .filter((g) => refersTo(g.resources, queueId))
+      .map((g) => g.action);
+    expect(onQueue).toEqual(
+      expect.arrayContaining([
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+      ]),
     );
-    const invoke = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
-      .filter((s) => [s.Action].flat().includes("lambda:InvokeFunction"));
-    expect(invoke).toHaveLength(1);
-    expect(invoke[0]?.Resource).toEqual(
+  });
+
+  it("lets each state machine invoke exactly its own functions", () => {
+    const invokes = (machine: StateMachine) =>
+      statementsOfRole(logicalId(machine.role)).filter((s) => [s.Action].flat().includes("lambda:InvokeFunction"));
+    const run = invokes(stack.stateMachine);
+    expect(run).toHaveLength(1);
+    expect(run[0]?.Resource).toEqual(
       (["advanceRun", "awaitHuman", "recordFailure"] as const).map((k) => ({ "Fn::GetAtt": [fnLogicalId(k), "Arn"] })),
     );
+    const job = invokes(stack.jobStateMachine);
+    expect(job).toHaveLength(1);
+    expect(job[0]?.Resource).toEqual(
+      (["runNext", "recordJobFailure"] as const).map((k) => ({ "Fn::GetAtt": [fnLogicalId(k), "Arn"] })),
+    );
+  });
+
+  it("lets the scheduler role invoke the schedule-trigger function and nothing else", () => {
+    const roleId = logicalId(stack.node.findChild("SchedulerRole"));
+    const statements = statementsOfRole(roleId);
+    expect(statements).toEqual([
+      {
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: { "Fn::GetAtt": [fnLogicalId("scheduleTrigger"), "Arn"] },
+      },
+    ]);
+    const role = template.toJSON().Resources[roleId] as Json;
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    // Only the API hands the role to EventBridge Scheduler.
+    for (const key of Object.keys(stack.functions) as FunctionKey[]) {
+      const passes = grantsOf(stack.functions[key]).filter((g) => g.action === "iam:PassRole");
+      if (key === "api") expect(passes.map((g) => g.resources)).toEqual([[{ "Fn::GetAtt": [roleId, "Arn"] }]]);
+      else expect(passes, key).toEqual([]);
+    }
   });
 });
 
-describe("state machine", () => {
-  it("is a Standard machine that logs every event without execution data and traces with X-Ray", () => {
-    template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
-      StateMachineType: "STANDARD",
-      StateMachineName: "Stepwise-run",
-      LoggingConfiguration: {
-        Level: "ALL",
-        IncludeExecutionData: false,
-        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
-      },
-      TracingConfiguration: { Enabled: true },
-    });
+describe("state machines", () => {
+  it("are Standard machines that log every event without execution data and trace with X-Ray", () => {
+    for (const name of ["Stepwise-run", "Stepwise-job"]) {
+      template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
+        StateMachineType: "STANDARD",
+        StateMachineName: name,
+        LoggingConfiguration: {
+          Level: "ALL",
+          IncludeExecutionData: false,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+        },
+        TracingConfiguration: { Enabled: true },
+      });
+    }
+    template.resourceCountIs("AWS::StepFunctions::StateMachine", 2);
   });
 
-  it("carries the shared run definition unchanged", () => {
+  it("carry the shared run and job-run definitions unchanged", () => {
     expect(synthesizedDefinition()).toEqual(
       buildRunStateMachine({ advance: "advance-run", awaitHuman: "await-human", recordFailure: "record-failure" }),
     );
+    expect(synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)).toEqual(
+      buildJobRunStateMachine({ runNext: "run-next", recordFailure: "record-job-failure" }),
+    );
   });
 
-  it("hands executions that died outside the handlers to the reconciler", () => {
-    template.hasResourceProperties("AWS::Events::Rule", {
-      EventPattern: {
-        source: ["aws.states"],
-        "detail-type": ["Step Functions Execution Status Change"],
-        detail: {
-          stateMachineArn: [{ Ref: logicalId(stack.stateMachine) }],
-          status: ["FAILED", "TIMED_OUT", "ABORTED"],
+  it("hand executions that died outside the handlers to their reconcilers, with dead-letter queues", () => {
+    const cases = [
+      [stack.stateMachine, "reconcileExecution"],
+      [stack.jobStateMachine, "reconcileJob"],
+    ] as const;
+    for (const [machine, reconciler] of cases) {
+      template.hasResourceProperties("AWS::Events::Rule", {
+        EventPattern: {
+          source: ["aws.states"],
+          "detail-type": ["Step Functions Execution Status Change"],
+          detail: {
+            stateMachineArn: [{ Ref: logicalId(machine) }],
+            status: ["FAILED", "TIMED_OUT", "ABORTED"],
+          },
         },
-      },
-      Targets: [
-        Match.objectLike({
-          Arn: { "Fn::GetAtt": [fnLogicalId("reconcileExecution"), "Arn"] },
-          DeadLetterConfig: { Arn: Match.anyValue() },
-          RetryPolicy: Match.anyValue(),
-        }),
-      ],
-    });
-    expect(functionProps("reconcileExecution").DeadLetterConfig).toBeDefined();
+        Targets: [
+          Match.objectLike({
+            Arn: { "Fn::GetAtt": [fnLogicalId(reconciler), "Arn"] },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+            RetryPolicy: Match.anyValue(),
+          }),
+        ],
+      });
+      expect(functionProps(reconciler).DeadLetterConfig).toBeDefined();
+    }
   });
 });
 
-describe("notifications", () => {
+describe("notifications and triggers", () => {
   it("has a KMS-encrypted topic that refuses plain HTTP, and the stepwise bus", () => {
     template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties("AWS::SNS::TopicPolicy", {
@@ -379,6 +553,21 @@ describe("notifications", () => {
     expect(tlsOnly).toHaveLength(Object.keys(queues).length);
   });
 
+  it("feeds the delivery queue to the delivery worker in batches, reporting failed items only", () => {
+    const queueId = logicalId(stack.node.findChild("DeliveryQueue"));
+    const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping")) as Json[];
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.Properties).toEqual({
+      FunctionName: { Ref: fnLogicalId("deliverEvents") },
+      EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    // A message stays hidden at least six times the worker's timeout, so a retried batch never overlaps itself.
+    const queue = template.toJSON().Resources[queueId] as Json;
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionProps("deliverEvents").Timeout);
+  });
+
   it("has a schedule group and a role only EventBridge Scheduler of this account can assume", () => {
     template.resourceCountIs("AWS::Scheduler::ScheduleGroup", 1);
     template.hasResourceProperties("AWS::IAM::Role", {
@@ -391,6 +580,143 @@ describe("notifications", () => {
           }),
         ],
       },
+    });
+  });
+});
+
+describe("dashboard", () => {
+  const distributionConfig = (): Json =>
+    (template.toJSON().Resources[logicalId(stack.distribution)] as Json).Properties.DistributionConfig;
+
+  it("is kept in a private, encrypted bucket that refuses plain HTTP and that only the distribution reads", () => {
+    const bucketId = logicalId(stack.dashboardBucket);
+    expect((template.toJSON().Resources[bucketId] as Json).Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    const policy = (Object.values(template.findResources("AWS::S3::BucketPolicy")) as Json[]).find(
+      (p) => p.Properties.Bucket.Ref === bucketId,
+    );
+    const statements = policy?.Properties.PolicyDocument.Statement as Json[];
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      ]),
+    );
+    const allows = statements.filter((s) => s.Effect === "Allow");
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Action: "s3:GetObject",
+        Principal: { Service: "cloudfront.amazonaws.com" },
+        Condition: { StringEquals: { "AWS:SourceArn": expect.anything() } },
+      }),
+    ]);
+    expect(JSON.stringify(allows[0]?.Condition)).toContain(logicalId(stack.distribution));
+  });
+
+  it("serves the bucket through origin access control, index.html at the root and for deep links", () => {
+    const config = distributionConfig();
+    expect(config.DefaultRootObject).toBe("index.html");
+    // Error responses would apply to the API's behaviours too, turning its 403/404 JSON into index.html.
+    expect(config.CustomErrorResponses).toBeUndefined();
+    const s3Origin = (config.Origins as Json[]).find((o) => o.S3OriginConfig);
+    expect(s3Origin?.OriginAccessControlId).toBeDefined();
+    expect(s3Origin?.DomainName).toEqual({ "Fn::GetAtt": [logicalId(stack.dashboardBucket), "RegionalDomainName"] });
+    expect(config.DefaultCacheBehavior).toMatchObject({
+      TargetOriginId: s3Origin?.Id,
+      ViewerProtocolPolicy: "redirect-to-https",
+      AllowedMethods: ["GET", "HEAD"],
+      FunctionAssociations: [{ EventType: "viewer-request", FunctionARN: expect.anything() }],
+    });
+    template.hasResourceProperties("AWS::CloudFront::OriginAccessControl", {
+      OriginAccessControlConfig: { OriginAccessControlOriginType: "s3", SigningBehavior: "always" },
+    });
+
+    // The viewer-request function, run as CloudFront would run it.
+    const fns = Object.values(template.findResources("AWS::CloudFront::Function")) as Json[];
+    expect(fns).toHaveLength(1);
+    expect(fns[0]?.Properties.FunctionConfig.Runtime).toBe("cloudfront-js-2.0");
+    const handler = new Function(`${fns[0]?.Properties.FunctionCode}; return handler;`)() as (e: Json) => Json;
+    const uriOf = (uri: string) => handler({ request: { uri, headers: {} } }).uri;
+    expect(uriOf("/")).toBe("/index.html");
+    expect(uriOf("/runs/run_01JTEST")).toBe("/index.html");
+    expect(uriOf("/index.html")).toBe("/index.html");
+    expect(uriOf("/assets/index-bu0z5yiO.js")).toBe("/assets/index-bu0z5yiO.js");
+  });
+
+  it("forwards /api/* and /hooks/* to the HTTP API uncached, with every viewer header but Host", () => {
+    const config = distributionConfig();
+    const apiOrigin = (config.Origins as Json[]).find((o) => o.CustomOriginConfig);
+    expect(apiOrigin?.CustomOriginConfig).toEqual({
+      OriginProtocolPolicy: "https-only",
+      OriginSSLProtocols: ["TLSv1.2"],
+    });
+    expect(JSON.stringify(apiOrigin?.DomainName)).toContain(`{"Ref":"${logicalId(stack.httpApi)}"},".execute-api."`);
+    const behaviors = config.CacheBehaviors as Json[];
+    expect(behaviors.map((b) => b.PathPattern).sort()).toEqual(["/api/*", "/hooks/*"]);
+    for (const b of behaviors) {
+      expect(b).toMatchObject({
+        TargetOriginId: apiOrigin?.Id,
+        CachePolicyId: CachePolicy.CACHING_DISABLED.cachePolicyId,
+        OriginRequestPolicyId: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.originRequestPolicyId,
+        ViewerProtocolPolicy: "https-only",
+      });
+      expect([...b.AllowedMethods].sort()).toEqual(["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]);
+      expect(b.FunctionAssociations).toBeUndefined();
+    }
+    // Every contract route lives under one of the two behaviours.
+    for (const spec of ROUTE_SPECS) expect(spec.path).toMatch(/^\/(api|hooks)\//);
+  });
+
+  it("adds security headers to every answer", () => {
+    const config = distributionConfig();
+    const policyId = logicalId(stack.node.findChild("SecurityHeaders"));
+    for (const b of [config.DefaultCacheBehavior, ...config.CacheBehaviors] as Json[]) {
+      expect(b.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
+    }
+    const headers = (template.toJSON().Resources[policyId] as Json).Properties.ResponseHeadersPolicyConfig
+      .SecurityHeadersConfig;
+    expect(headers).toMatchObject({
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: "DENY", Override: true },
+      ReferrerPolicy: { ReferrerPolicy: "no-referrer", Override: true },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true },
+    });
+    const csp = JSON.stringify(headers.ContentSecurityPolicy.ContentSecurityPolicy);
+    for (const directive of ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"])
+      expect(csp).toContain(directive);
+    expect(csp).not.toContain("unsafe-");
+  });
+
+  it("deploys the built dashboard, pruning old files and flushing the edge caches, and outputs its URL", () => {
+    template.hasResourceProperties("Custom::CDKBucketDeployment", {
+      DestinationBucketName: { Ref: logicalId(stack.dashboardBucket) },
+      Prune: true,
+      RetainOnDelete: false,
+      DistributionId: { Ref: logicalId(stack.distribution) },
+      DistributionPaths: ["/*"],
+    });
+    // The staged asset is the build: the same files as dashboard/dist.
+    const dist = join(PROJECT_ROOT, DASHBOARD_DIST);
+    const staged = readdirSync(outdir)
+      .map((d) => join(outdir, d))
+      .filter((d) => existsSync(join(d, "index.html")));
+    expect(staged).toHaveLength(1);
+    const list = (dir: string) => readdirSync(dir, { recursive: true }).map(String).sort();
+    expect(list(staged[0] as string)).toEqual(list(dist));
+    expect(readFileSync(join(staged[0] as string, "index.html"), "utf8")).toBe(
+      readFileSync(join(dist, "index.html"), "utf8"),
+    );
+
+    expect((template.toJSON().Outputs as Json).DashboardUrl.Value).toEqual({
+      "Fn::Join": ["", ["https://", { "Fn::GetAtt": [logicalId(stack.distribution), "DomainName"] }, "/"]],
     });
   });
 });
@@ -418,13 +744,17 @@ describe("cdk-nag AwsSolutions", () => {
     for (const a of acknowledged) {
       expect(typeof a.reason === "string" && a.reason.length >= 40, `${a.id} on ${a.path}`).toBe(true);
     }
-    expect(acknowledged.map((a) => a.id)).toEqual(
-      expect.arrayContaining([expect.stringContaining("AwsSolutions-APIG4")]),
-    );
+    const ids = acknowledged.map((a) => a.id);
+    expect(ids).toEqual(expect.arrayContaining([expect.stringContaining("AwsSolutions-APIG4")]));
+    // CloudFront findings that need a custom domain, a web ACL or a log bucket are accepted on the distribution only.
+    for (const rule of ["CFR1", "CFR2", "CFR3", "CFR4"]) {
+      const on = acknowledged.filter((a) => a.id.split("::").pop() === `AwsSolutions-${rule}`).map((a) => a.path);
+      expect(on, rule).toEqual([stack.distribution.node.path]);
+    }
   });
 });
 
-describe("the synthesized state machine, run locally", () => {
+describe("the synthesized run state machine, run locally", () => {
   type Payload = { runId: string; orgId: string; [k: string]: unknown };
   type Call = { state: string; functionName: string; payload: Payload };
 
@@ -512,6 +842,79 @@ describe("the synthesized state machine, run locally", () => {
         payload: { ...ids, error: { Error: "TaskCrashed", Cause: "disk full" } },
       },
     ]);
+  });
+});
+
+describe("the synthesized job-run state machine, run locally", () => {
+  type Call = { state: string; functionName: string; payload: Json };
+  const ids = { jobRunId: "jr_01JTEST", orgId: "default" };
+
+  const machine = () => new LocalStateMachine(synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES) as never);
+
+  /** RunNext's override: records the call; its answer stands for what the task token is completed with. */
+  function runNext(calls: Call[], answers: unknown[]) {
+    return async (input: unknown): Promise<never> => {
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload: Json };
+      calls.push({ state: JOB_STATE.runNext, functionName: FunctionName, payload: Payload });
+      const answer = answers.shift();
+      if (answer instanceof Error) throw answer;
+      return answer as never;
+    };
+  }
+
+  it("runs the job's workflows one after another, then succeeds", async () => {
+    const calls: Call[] = [];
+    const execution = machine().run(ids, {
+      context: { Task: { Token: "placeholder" } },
+      overrides: {
+        taskResourceLocalHandlers: {
+          [JOB_STATE.runNext]: runNext(calls, [{ next: "continue" }, { next: "continue" }, { next: "done" }]),
+        },
+      },
+    });
+    await expect(execution.result).resolves.toMatchObject(ids);
+    expect(calls).toHaveLength(3);
+    for (const c of calls) {
+      expect(c).toEqual({
+        state: JOB_STATE.runNext,
+        functionName: "run-next",
+        payload: { ...ids, token: "placeholder" },
+      });
+    }
+  });
+
+  it("fails the execution when a workflow run halted the job run", async () => {
+    const calls: Call[] = [];
+    const execution = machine().run(ids, {
+      context: { Task: { Token: "placeholder" } },
+      overrides: { taskResourceLocalHandlers: { [JOB_STATE.runNext]: runNext(calls, [{ next: "failed" }]) } },
+    });
+    await expect(execution.result).rejects.toThrow(/The job run failed/);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("records a handler failure on the job run and fails the execution", async () => {
+    const calls: Call[] = [];
+    const execution = machine().run(ids, {
+      context: { Task: { Token: "placeholder" } },
+      overrides: {
+        taskResourceLocalHandlers: {
+          [JOB_STATE.runNext]: runNext(calls, [Object.assign(new Error("table gone"), { name: "EngineCrashed" })]),
+          [JOB_STATE.recordFailure]: async (input: unknown): Promise<never> => {
+            const { FunctionName, Payload } = input as { FunctionName: string; Payload: Json };
+            calls.push({ state: JOB_STATE.recordFailure, functionName: FunctionName, payload: Payload });
+            return { StatusCode: 200, Payload: ids } as never;
+          },
+        },
+      },
+    });
+    await expect(execution.result).rejects.toThrow(/The job run failed/);
+    expect(calls.map((c) => c.state)).toEqual([JOB_STATE.runNext, JOB_STATE.recordFailure]);
+    expect(calls[1]).toEqual({
+      state: JOB_STATE.recordFailure,
+      functionName: "record-job-failure",
+      payload: { ...ids, error: { Error: "EngineCrashed", Cause: "table gone" } },
+    });
   });
 });
 
