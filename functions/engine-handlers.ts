@@ -15,9 +15,10 @@ const ExecutionEvent = z.object({
   detail: z.object({ status: z.string(), name: z.string().optional(), input: z.string().nullish() }),
 });
 
-function parse<T extends z.ZodTypeAny>(schema: T, payload: unknown): z.infer<T> {
+/** Validates a state-machine task payload; a bad one is a ValidationError the state machine's Catch records. */
+export function parsePayload<T extends z.ZodTypeAny>(schema: T, payload: unknown, what = "state machine"): z.infer<T> {
   const res = schema.safeParse(payload);
-  if (!res.success) throw new ValidationError(`invalid state machine payload: ${res.error.issues[0]?.message ?? "?"}`);
+  if (!res.success) throw new ValidationError(`invalid ${what} payload: ${res.error.issues[0]?.message ?? "?"}`);
   return res.data;
 }
 
@@ -25,14 +26,14 @@ function parse<T extends z.ZodTypeAny>(schema: T, payload: unknown): z.infer<T> 
 export const makeAdvanceHandler = (deps: Deps) =>
   middy<unknown, AdvanceOutput>().handler(async (payload) => {
     deps.meter.handlerCalls++;
-    return advanceRun(deps, parse(Ids, payload));
+    return advanceRun(deps, parsePayload(Ids, payload));
   });
 
 /** AwaitHuman: the waitForTaskToken task of a human wait. */
 export const makeAwaitHumanHandler = (deps: Deps) =>
   middy<unknown, { stored: true }>().handler(async (payload) => {
     deps.meter.handlerCalls++;
-    await awaitHuman(deps, parse(AwaitPayload, payload));
+    await awaitHuman(deps, parsePayload(AwaitPayload, payload));
     return { stored: true };
   });
 
@@ -40,14 +41,14 @@ export const makeAwaitHumanHandler = (deps: Deps) =>
 export const makeRecordFailureHandler = (deps: Deps) =>
   middy<unknown, { runId: string; orgId: string }>().handler(async (payload) => {
     deps.meter.handlerCalls++;
-    return recordFailure(deps, parse(FailurePayload, payload));
+    return recordFailure(deps, parsePayload(FailurePayload, payload));
   });
 
 /** Reconcile: EventBridge "Step Functions Execution Status Change" for executions that ended abnormally. */
 export const makeReconcileHandler = (deps: Deps) =>
   middy<unknown, { changed: boolean }>().handler(async (event) => {
     deps.meter.handlerCalls++;
-    const e = parse(ExecutionEvent, event);
+    const e = parsePayload(ExecutionEvent, event);
     const input = Ids.safeParse(JSON.parse(e.detail.input ?? "{}"));
     if (!input.success) return { changed: false };
     return reconcileExecution(deps, { ...input.data, executionStatus: e.detail.status });

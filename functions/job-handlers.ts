@@ -2,11 +2,11 @@ import middy from "@middy/core";
 import { z } from "zod";
 import type { CloudConfig } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
-import { ValidationError } from "../shared/errors.ts";
 import { reconcileJobRunExecution, recordJobRunFailure, runNextWorkflow } from "../shared/jobs/job-run-engine.ts";
 import type { JobsArea } from "../shared/jobs/jobs-area.ts";
 import { SfnJobRunOrchestrator } from "../shared/jobs/sfn-job-run-orchestrator.ts";
 import { wireJobsArea } from "../shared/jobs/wire-jobs-area.ts";
+import { parsePayload } from "./engine-handlers.ts";
 
 const Ids = z.object({ jobRunId: z.string().regex(/^jr_/), orgId: z.string().min(1) });
 const RunNextPayload = Ids.extend({ token: z.string().min(1) });
@@ -17,17 +17,11 @@ const ExecutionEvent = z.object({
   detail: z.object({ status: z.string(), name: z.string().optional(), input: z.string().nullish() }),
 });
 
-function parse<T extends z.ZodTypeAny>(schema: T, payload: unknown): z.infer<T> {
-  const res = schema.safeParse(payload);
-  if (!res.success) throw new ValidationError(`invalid job state machine payload: ${res.error.issues[0]?.message}`);
-  return res.data;
-}
-
 /** RunNext: the waitForTaskToken task that starts (or waits for) the job run's next workflow run. */
 export const makeRunNextHandler = (deps: Deps) =>
   middy<unknown, { stored: true }>().handler(async (payload) => {
     deps.meter.handlerCalls++;
-    await runNextWorkflow(deps, parse(RunNextPayload, payload));
+    await runNextWorkflow(deps, parsePayload(RunNextPayload, payload, "job state machine"));
     return { stored: true };
   });
 
@@ -35,14 +29,14 @@ export const makeRunNextHandler = (deps: Deps) =>
 export const makeRecordJobFailureHandler = (deps: Deps) =>
   middy<unknown, { jobRunId: string; orgId: string }>().handler(async (payload) => {
     deps.meter.handlerCalls++;
-    return recordJobRunFailure(deps, parse(FailurePayload, payload));
+    return recordJobRunFailure(deps, parsePayload(FailurePayload, payload, "job state machine"));
   });
 
 /** Reconcile: EventBridge "Step Functions Execution Status Change" of the job machine's abnormal ends. */
 export const makeReconcileJobHandler = (deps: Deps) =>
   middy<unknown, { changed: boolean }>().handler(async (event) => {
     deps.meter.handlerCalls++;
-    const e = parse(ExecutionEvent, event);
+    const e = parsePayload(ExecutionEvent, event, "job state machine");
     let input: unknown;
     try {
       input = JSON.parse(e.detail.input ?? "{}");

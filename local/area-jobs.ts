@@ -13,19 +13,6 @@ import { wireJobsArea } from "../shared/jobs/wire-jobs-area.ts";
 import { DEFAULT_ORG } from "../shared/use-cases/auth.ts";
 import type { LocalAreaWiring } from "./area-wiring.ts";
 
-const lambdaContext = (name: string): Context =>
-  ({
-    functionName: name,
-    awsRequestId: "local",
-    getRemainingTimeInMillis: () => 900_000,
-    callbackWaitsForEmptyEventLoop: false,
-  }) as unknown as Context;
-
-const call =
-  <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
-  (payload: unknown) =>
-    h(payload, lambdaContext(name));
-
 /**
  * Job runs that were going when the last process stopped. Embedded only: in the cloud an execution outlives
  * any process. A scan, like the run store's listActiveRuns, since no org-scoped query spans every org; it
@@ -87,9 +74,9 @@ export const wire: LocalAreaWiring = async (deps, ctx) => {
   const machine = new LocalStateMachine(
     {
       definition: buildJobRunStateMachine({ runNext: "job-run-next", recordFailure: "job-record-failure" }),
-      tasks: { [JOB_STATE.recordFailure]: call(makeRecordJobFailureHandler(deps), "job-record-failure") },
-      waitForToken: { [JOB_STATE.runNext]: call(makeRunNextHandler(deps), "job-run-next") },
-      onAbnormalEnd: (detail) => call(makeReconcileJobHandler(deps), "job-reconcile")({ detail }),
+      tasks: { [JOB_STATE.recordFailure]: ctx.call(makeRecordJobFailureHandler(deps), "job-record-failure") },
+      waitForToken: { [JOB_STATE.runNext]: ctx.call(makeRunNextHandler(deps), "job-run-next") },
+      onAbnormalEnd: (detail) => ctx.call(makeReconcileJobHandler(deps), "job-reconcile")({ detail }),
     },
     deps.meter,
   );

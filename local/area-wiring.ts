@@ -1,8 +1,16 @@
+import type { Context } from "aws-lambda";
 import type { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
 import type { Deps } from "../shared/deps.ts";
 
+/** Calls a Lambda handler in process the way the Lambda runtime would, tracked for a clean shutdown. */
+export type LocalCall = <T>(
+  handler: (event: unknown, context: Context) => Promise<T>,
+  name: string,
+) => (payload: unknown) => Promise<T>;
+
 export interface LocalAreaContext {
   dataDir: string;
+  call: LocalCall;
   orchestrator: LocalOrchestrator;
   log: (line: string) => void;
   /** The examples folder loaded at start-up (null for none); areas load their own examples from it. */

@@ -258,7 +258,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   );
   const orchestrator = new LocalOrchestrator(runMachine);
   deps.orchestrator = orchestrator;
-  const areaCtx = { dataDir, orchestrator, log, examplesDir: opts.examplesDir ?? null };
+  const areaCtx = { dataDir, orchestrator, log, call, examplesDir: opts.examplesDir ?? null };
   const areas: LocalAreaHandle[] = [];
   for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
 

@@ -30,6 +30,8 @@ export const JOB_STATE = {
   done: "Done",
 } as const;
 
+import { LAMBDA_TASK_RETRY } from "../state-machine/run-state-machine.ts";
+
 /** How long one wait for a workflow run lasts before RunNext re-checks it and re-arms (the local timers are bounded). */
 export const JOB_WAIT_RECHECK_SECONDS = 3600;
 
@@ -37,21 +39,6 @@ export const JOB_WAIT_RECHECK_SECONDS = 3600;
 export interface JobStepResult {
   next: "continue" | "failed" | "done";
 }
-
-const lambdaRetry = [
-  {
-    ErrorEquals: [
-      "Lambda.ServiceException",
-      "Lambda.AWSLambdaException",
-      "Lambda.SdkClientException",
-      "Lambda.TooManyRequestsException",
-      "StaleStateError",
-    ],
-    IntervalSeconds: 1,
-    MaxAttempts: 3,
-    BackoffRate: 2,
-  },
-];
 
 const ids = { "jobRunId.$": "$.jobRunId", "orgId.$": "$.orgId" };
 
@@ -67,7 +54,7 @@ export function buildJobRunStateMachine(fn: JobRunStateMachineFunctions): Record
         Parameters: { FunctionName: fn.runNext, Payload: { ...ids, "token.$": "$$.Task.Token" } },
         TimeoutSeconds: JOB_WAIT_RECHECK_SECONDS,
         ResultPath: "$.result",
-        Retry: lambdaRetry,
+        Retry: LAMBDA_TASK_RETRY,
         Catch: [
           { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: JOB_STATE.runNext },
           { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: JOB_STATE.recordFailure },
@@ -87,7 +74,7 @@ export function buildJobRunStateMachine(fn: JobRunStateMachineFunctions): Record
         Resource: "arn:aws:states:::lambda:invoke",
         Parameters: { FunctionName: fn.recordFailure, Payload: { ...ids, "error.$": "$.error" } },
         OutputPath: "$.Payload",
-        Retry: lambdaRetry,
+        Retry: LAMBDA_TASK_RETRY,
         TimeoutSeconds: 60,
         Next: JOB_STATE.jobRunFailed,
       },

@@ -30,7 +30,8 @@ export const STATE = {
 /** Seconds one Advance call may take: Lambda's 15-minute ceiling. */
 export const ADVANCE_TIMEOUT_SECONDS = 900;
 
-const lambdaRetry = [
+/** Retry of every lambda:invoke task: Lambda service hiccups and a lost race on the audit chain. */
+export const LAMBDA_TASK_RETRY = [
   {
     ErrorEquals: [
       "Lambda.ServiceException",
@@ -59,7 +60,7 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
         Parameters: { FunctionName: fn.advance, Payload: ids },
         OutputPath: "$.Payload",
         TimeoutSeconds: ADVANCE_TIMEOUT_SECONDS,
-        Retry: lambdaRetry,
+        Retry: LAMBDA_TASK_RETRY,
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATE.recordFailure }],
         Next: STATE.route,
       },
@@ -101,7 +102,7 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
         Resource: "arn:aws:states:::lambda:invoke",
         Parameters: { FunctionName: fn.recordFailure, Payload: { ...ids, "error.$": "$.error" } },
         OutputPath: "$.Payload",
-        Retry: lambdaRetry,
+        Retry: LAMBDA_TASK_RETRY,
         TimeoutSeconds: 60,
         Next: STATE.runFailed,
       },

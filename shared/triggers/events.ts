@@ -2,7 +2,7 @@ import type { Clock } from "../domain/clock.ts";
 import { nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
 import { RUN_STATUSES, type RunRecord, type RunStatus } from "../domain/records.ts";
-import { durationBetween } from "../engine/advance-run.ts";
+import { runSummary } from "../use-cases/runs.ts";
 import type { JobRunLike, StepwiseEvent } from "./area.ts";
 
 /** Statuses of job runs, as the contract lists them. */
@@ -29,24 +29,8 @@ export function runEvent(clock: Clock, run: RunRecord, from: RunStatus | null): 
     id: newId("evt", clock.nowMs()),
     type: `run.${run.status}`,
     occurredAt: nowIso(clock),
-    data: {
-      orgId: run.orgId,
-      runId: run.runId,
-      workflow: run.workflow,
-      status: run.status,
-      previousStatus: from,
-      trigger: run.trigger,
-      createdBy: run.createdBy,
-      jobRunId: run.jobRunId,
-      rerunOf: run.rerunOf,
-      createdAt: run.createdAt,
-      startedAt: run.startedAt,
-      updatedAt: run.updatedAt,
-      completedAt: run.completedAt,
-      durationMs: run.startedAt && run.completedAt ? durationBetween(run.startedAt, run.completedAt) : null,
-      error: run.error,
-      noActionReason: run.noActionReason,
-    },
+    // The run as lists show it, plus the change.
+    data: { orgId: run.orgId, ...runSummary(run), previousStatus: from },
   };
 }
 
