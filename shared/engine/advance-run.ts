@@ -91,25 +91,42 @@ export class RunSession {
     return this.state.tasks.get(node.id) ?? pendingTask(node);
   }
 
-  async reload(): Promise<void> {
+  // Commits of one session run one at a time: parallel nodes finishing together would otherwise race for
+  // the same audit sequence number, and a reload could replace state that a commit had just advanced.
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => {});
+    return next;
+  }
+
+  /** Re-reads the run (another writer, such as a cancel, may have moved it). */
+  reload(): Promise<void> {
+    return this.serial(() => this.reloadNow());
+  }
+
+  private async reloadNow(): Promise<void> {
     const fresh = await this.deps.store.loadRun(this.run.orgId, this.run.runId);
-    if (fresh) this.state = fresh;
+    if (fresh && fresh.head.seq >= this.state.head.seq) this.state = fresh;
   }
 
   /** Commits the change `build` makes from the current state; null from `build` means nothing to do. */
-  async apply(build: (s: RunState) => Change | null): Promise<Change | null> {
-    for (let i = 0; i < 20; i++) {
-      const change = build(this.state);
-      if (!change) return null;
-      try {
-        await this.deps.store.commit(this.state, change, nowIso(this.deps.clock));
-        return change;
-      } catch (err) {
-        if (!(err instanceof StaleStateError)) throw err;
-        await this.reload();
+  apply(build: (s: RunState) => Change | null): Promise<Change | null> {
+    return this.serial(async () => {
+      for (let i = 0; i < 20; i++) {
+        const change = build(this.state);
+        if (!change) return null;
+        try {
+          await this.deps.store.commit(this.state, change, nowIso(this.deps.clock));
+          return change;
+        } catch (err) {
+          if (!(err instanceof StaleStateError)) throw err;
+          await this.reloadNow();
+        }
       }
-    }
-    throw new StaleStateError(`run ${this.run.runId} kept changing under the engine`);
+      throw new StaleStateError(`run ${this.run.runId} kept changing under the engine`);
+    });
   }
 
   /** Moves the run to `to` (no-op when already there or terminal). */

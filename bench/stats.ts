@@ -1,0 +1,275 @@
+/**
+ * Pure helpers of the benchmark: percentiles, the DAG's critical path, AWS list prices and the cost of a run,
+ * and a plain-text table. Kept free of I/O so test/bench-smoke.test.ts can check them without timing anything.
+ */
+
+/** The p-th percentile (0 < p ≤ 100) by the nearest-rank method: a value that was actually observed. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) throw new Error("percentile of no samples");
+  if (!(p > 0 && p <= 100)) throw new Error(`percentile ${p} is outside (0, 100]`);
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p95: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** Count, p50, p95, mean, min and max of a sample. */
+export function summarize(samples: readonly number[]): Summary {
+  if (samples.length === 0) throw new Error("summary of no samples");
+  return {
+    n: samples.length,
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+  };
+}
+
+/**
+ * The number of runs of the throughput batch: 4 rounds of `concurrency` for the default 50 latency runs (32 at
+ * concurrency 8, which keeps the whole benchmark near 3 minutes on 2 cores), scaled with BENCH_RUNS.
+ */
+export function throughputBatchSize(latencyRuns: number, concurrency: number): number {
+  return Math.max(1, Math.round((latencyRuns * 4) / 50)) * concurrency;
+}
+
+/** Reads BENCH_RUNS: a whole number ≥ 1, or the default when unset or empty. */
+export function parseRunCount(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_RUNS must be a whole number ≥ 1, got '${raw}'`);
+  return n;
+}
+
+export interface DagNode {
+  id: string;
+  needs?: readonly string[];
+}
+
+/** The longest chain of durations through the DAG: what a run would take with no overhead at all. */
+export function criticalPathMs(nodes: readonly DagNode[], durationMs: ReadonlyMap<string, number>): number {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const finish = new Map<string, number>();
+  const visiting = new Set<string>();
+  const finishOf = (id: string): number => {
+    const known = finish.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) throw new Error(`cycle through '${id}'`);
+    visiting.add(id);
+    const node = byId.get(id);
+    if (!node) throw new Error(`unknown node '${id}'`);
+    const start = Math.max(0, ...(node.needs ?? []).map(finishOf));
+    const end = start + (durationMs.get(id) ?? 0);
+    visiting.delete(id);
+    finish.set(id, end);
+    return end;
+  };
+  return Math.max(0, ...nodes.map((n) => finishOf(n.id)));
+}
+
+/**
+ * AWS list prices, us-east-1, on-demand, without free tiers. Sources:
+ * - Step Functions Standard: https://aws.amazon.com/step-functions/pricing/ ($0.025 per 1,000 state transitions)
+ * - Lambda: https://aws.amazon.com/lambda/pricing/ ($0.20 per 1M requests; arm64 $0.0000133334 per GB-second,
+ *   first pricing tier)
+ * - DynamoDB on-demand: https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.625 per million write request units,
+ *   $0.125 per million read request units, Standard table class, after the November 2024 price cut)
+ * - S3 Standard: https://aws.amazon.com/s3/pricing/ ($0.005 per 1,000 PUT, COPY, POST, LIST requests)
+ * - API Gateway HTTP APIs: https://aws.amazon.com/api-gateway/pricing/ ($1.00 per million requests, first 300M)
+ */
+export const PRICES = {
+  asOf: "2025-01-31",
+  region: "us-east-1",
+  stepFunctionsPerTransition: 0.025 / 1000,
+  lambdaPerRequest: 0.2 / 1_000_000,
+  lambdaPerGbSecondArm64: 0.0000133334,
+  dynamoPerWriteUnit: 0.625 / 1_000_000,
+  dynamoPerReadUnit: 0.125 / 1_000_000,
+  s3PerPut: 0.005 / 1000,
+  httpApiPerRequest: 1.0 / 1_000_000,
+} as const;
+
+/** A DynamoDB attribute value in the wire format ({"S": "…"}, {"N": "1"}, {"M": {…}}, …). */
+export type AttributeValue = Record<string, unknown>;
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+/**
+ * The size DynamoDB bills an attribute value at, by the documented rules (Developer Guide, "Item sizes and formats"):
+ * strings and binaries by their bytes, numbers ~1 byte per 2 significant digits + 1, null and booleans 1 byte,
+ * lists and maps 3 bytes plus 1 byte per element plus their elements (and, for maps, the key names).
+ */
+export function attributeValueBytes(value: AttributeValue): number {
+  const [type, v] = Object.entries(value)[0] ?? ["NULL", true];
+  switch (type) {
+    case "S":
+      return utf8Bytes(String(v));
+    case "N": {
+      // Leading and trailing zeros are trimmed; about one byte per two significant digits, plus one.
+      const mantissa = String(v)
+        .replace(/^[-+]/, "")
+        .replace(/[eE].*$/, "")
+        .replace(".", "");
+      const significant = mantissa.replace(/^0+/, "").replace(/0+$/, "").length;
+      return Math.ceil(Math.max(1, significant) / 2) + 1;
+    }
+    case "B":
+      return typeof v === "string" ? Buffer.from(v, "base64").length : ((v as Uint8Array | undefined)?.length ?? 0);
+    case "BOOL":
+    case "NULL":
+      return 1;
+    case "SS":
+      return (v as string[]).reduce((n, x) => n + utf8Bytes(x), 0);
+    case "NS":
+      return (v as string[]).reduce((n, x) => n + attributeValueBytes({ N: x }), 0);
+    case "BS":
+      return (v as string[]).reduce((n, x) => n + attributeValueBytes({ B: x }), 0);
+    case "L":
+      return 3 + (v as AttributeValue[]).reduce((n, x) => n + 1 + attributeValueBytes(x), 0);
+    case "M":
+      return (
+        3 +
+        Object.entries(v as Record<string, AttributeValue>).reduce(
+          (n, [k, x]) => n + 1 + utf8Bytes(k) + attributeValueBytes(x),
+          0,
+        )
+      );
+    default:
+      return 0;
+  }
+}
+
+/** An item's size as DynamoDB counts it: attribute names plus values. */
+export function dynamoItemBytes(item: Record<string, AttributeValue>): number {
+  return Object.entries(item).reduce((n, [k, v]) => n + utf8Bytes(k) + attributeValueBytes(v), 0);
+}
+
+/** Write request units of a standard (non-transactional) write of an item: one per started KB, at least one. */
+export function writeUnits(itemBytes: number): number {
+  return Math.max(1, Math.ceil(itemBytes / 1024));
+}
+
+/** Memory of the functions as the CDK stack configures them (infra/stepwise-stack.ts). */
+export const LAMBDA_MEMORY_MB = { advance: 1024, api: 512 } as const;
+
+/** What the CostMeter counts, plus write units by item size, per run (averages, so possibly fractional). */
+export interface RunCounts {
+  transitions: number;
+  handlerCalls: number;
+  dynamoWrites: number;
+  /** Write request units, estimated from the size of each item written. */
+  writeUnits: number;
+  s3Puts: number;
+}
+
+export interface CostLine {
+  item: string;
+  /** Quantity per run, in the unit the item names. */
+  perRun: number;
+  dollarsPerMillionRuns: number;
+}
+
+export interface CostEstimate {
+  lines: CostLine[];
+  /** Dollars per million runs of what the engine does once a run is triggered. */
+  engineTotal: number;
+  /** The same plus the trigger request through API Gateway and the API Lambda. */
+  withTrigger: number;
+}
+
+/** Per-run counts of the engine. */
+export function countsPerRun(before: RunCounts, after: RunCounts, runs: number): RunCounts {
+  if (runs <= 0) throw new Error("countsPerRun needs at least one run");
+  return {
+    transitions: (after.transitions - before.transitions) / runs,
+    handlerCalls: (after.handlerCalls - before.handlerCalls) / runs,
+    dynamoWrites: (after.dynamoWrites - before.dynamoWrites) / runs,
+    writeUnits: (after.writeUnits - before.writeUnits) / runs,
+    s3Puts: (after.s3Puts - before.s3Puts) / runs,
+  };
+}
+
+export interface CostInputs {
+  /** Billed seconds of the engine handlers per run, at the Advance function's memory (an estimate). */
+  advanceSeconds: number;
+  /** Billed seconds of the API Lambda for the trigger request. */
+  triggerSeconds: number;
+  /** Price DynamoDB by `writeUnits` (item sizes known) rather than 1 WRU per write request. */
+  writeUnitsBySize: boolean;
+}
+
+/**
+ * Dollars per million runs at PRICES. DynamoDB writes are priced by write units by item size when known, else as
+ * 1 WRU per write (exact for items ≤ 1 KB; a larger item costs one WRU per started KB). Reads are not counted.
+ */
+export function estimateCost(counts: RunCounts, inputs: CostInputs): CostEstimate {
+  const { advanceSeconds, triggerSeconds } = inputs;
+  const wru = inputs.writeUnitsBySize ? counts.writeUnits : counts.dynamoWrites;
+  const million = 1_000_000;
+  const advanceGbSeconds = advanceSeconds * (LAMBDA_MEMORY_MB.advance / 1024);
+  const triggerGbSeconds = triggerSeconds * (LAMBDA_MEMORY_MB.api / 1024);
+  const engine: CostLine[] = [
+    {
+      item: "Step Functions state transitions",
+      perRun: counts.transitions,
+      dollarsPerMillionRuns: counts.transitions * PRICES.stepFunctionsPerTransition * million,
+    },
+    {
+      item: "Lambda requests (engine handlers)",
+      perRun: counts.handlerCalls,
+      dollarsPerMillionRuns: counts.handlerCalls * PRICES.lambdaPerRequest * million,
+    },
+    {
+      item: `Lambda GB-s (${LAMBDA_MEMORY_MB.advance} MB arm64, est.)`,
+      perRun: advanceGbSeconds,
+      dollarsPerMillionRuns: advanceGbSeconds * PRICES.lambdaPerGbSecondArm64 * million,
+    },
+    {
+      item: inputs.writeUnitsBySize ? "DynamoDB WRUs (by item size, est.)" : "DynamoDB WRUs (1 per write)",
+      perRun: wru,
+      dollarsPerMillionRuns: wru * PRICES.dynamoPerWriteUnit * million,
+    },
+    {
+      item: "S3 PUT requests",
+      perRun: counts.s3Puts,
+      dollarsPerMillionRuns: counts.s3Puts * PRICES.s3PerPut * million,
+    },
+  ];
+  const engineTotal = engine.reduce((sum, l) => sum + l.dollarsPerMillionRuns, 0);
+  const trigger: CostLine = {
+    item: `trigger: HTTP API + API Lambda (${LAMBDA_MEMORY_MB.api} MB)`,
+    perRun: 1,
+    dollarsPerMillionRuns:
+      (PRICES.httpApiPerRequest + PRICES.lambdaPerRequest + triggerGbSeconds * PRICES.lambdaPerGbSecondArm64) * million,
+  };
+  return { lines: [...engine, trigger], engineTotal, withTrigger: engineTotal + trigger.dollarsPerMillionRuns };
+}
+
+/** Renders rows as an aligned plain-text table; a column whose cells are all numbers is right-aligned. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const numeric = /^[-+~$]?[\d.,/]+(\s?[a-z%×/]+)?$|^[-–]$/i;
+  const right = headers.map((_, i) => i > 0 && rows.every((r) => (r[i] ?? "") === "" || numeric.test(r[i] ?? "")));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  return [line(headers), rule, ...rows.map(line)].join("\n");
+}
+
+/** A number with a fixed count of decimals (and thousands separators) for the tables. */
+export function fmt(n: number, decimals = 1): string {
+  if (!Number.isFinite(n)) return "–";
+  return n.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
