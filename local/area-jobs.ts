@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { Context } from "aws-lambda";
 import { makeReconcileJobHandler, makeRecordJobFailureHandler, makeRunNextHandler } from "../functions/job-handlers.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import type { Deps } from "../shared/deps.ts";

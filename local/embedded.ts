@@ -39,6 +39,7 @@ import { runtimeImage } from "../shared/engine/task-runner.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey } from "../shared/use-cases/auth.ts";
+import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
 import { putWorkflow } from "../shared/use-cases/workflows.ts";
 import { wire as wireEvidence } from "./area-evidence.ts";
 import { wire as wireHumanSteps } from "./area-human-steps.ts";
@@ -304,6 +305,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
   for (const a of areas) await a.start?.();
+  // Retention: swept at start and hourly (a daily EventBridge rule in the cloud).
+  const sweep = () => void sweepAllOrgs(deps).catch((err) => log(`retention sweep failed: ${(err as Error).message}`));
+  sweep();
+  const sweeper = setInterval(sweep, 3_600_000);
+  sweeper.unref();
   // Hash the runtimes now rather than on the first task.
   for (const kind of ["script", "command"] as const) void runtimeImage(kind, deps.settings.workRoot).catch(() => {});
 
@@ -314,6 +320,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     orchestrator,
     async stop() {
       stopping.abort();
+      clearInterval(sweeper);
       for (const a of areas) await a.stop?.();
       await Promise.race([Promise.allSettled([...calls]), new Promise((r) => setTimeout(r, 10_000))]);
       orchestrator.shutdown();

@@ -3,6 +3,7 @@ import type { RouteKey } from "../route-specs.ts";
 import { routes as evidence } from "./evidence-routes.ts";
 import { routes as humanSteps } from "./human-steps-routes.ts";
 import { routes as jobs } from "./jobs-routes.ts";
+import { routes as settings } from "./settings-routes.ts";
 import { routes as triggers } from "./triggers-routes.ts";
 
 /** Routes of the other areas (human steps, evidence, jobs, triggers), merged over the core routes. */
@@ -11,4 +12,5 @@ export const extraRoutes: Partial<Record<RouteKey, RouteHandler>> = {
   ...evidence,
   ...jobs,
   ...triggers,
+  ...settings,
 };

@@ -1,0 +1,108 @@
+import type { Deps } from "../deps.ts";
+import { nowIso, parseIsoMicro } from "../domain/clock.ts";
+import { isTerminalRun, type Page, type Principal, type RunRecord } from "../domain/records.ts";
+import { ValidationError } from "../errors.ts";
+
+export interface RetentionSettings {
+  /** Logs and file contents of runs that ended more than this many days ago are deleted; null keeps all. */
+  days: number | null;
+  /** Keep run records, task evidence (hashes) and the audit chain after the contents are gone. */
+  keepEvidence: boolean;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+const settingsKey = (orgId: string) => ({ pk: `ORG#${orgId}#SETTINGS`, sk: "RETENTION" });
+const purgedPk = (orgId: string) => `ORG#${orgId}#PURGED`;
+const DEFAULTS: RetentionSettings = { days: null, keepEvidence: true, updatedAt: null, updatedBy: null };
+
+/** The org's retention settings (defaults: keep everything). */
+export async function getRetention(deps: Deps, orgId: string): Promise<RetentionSettings> {
+  const k = settingsKey(orgId);
+  const item = await deps.store.getItem<RetentionSettings & { orgId: string }>(k.pk, k.sk);
+  if (!item) return DEFAULTS;
+  return { days: item.days, keepEvidence: item.keepEvidence, updatedAt: item.updatedAt, updatedBy: item.updatedBy };
+}
+
+/** Stores the org's retention settings; the next sweep applies them. */
+export async function putRetention(deps: Deps, p: Principal, body: { days: number; keepEvidence?: boolean }) {
+  if (!Number.isInteger(body.days) || body.days < 1 || body.days > 36500) {
+    throw new ValidationError("days must be a whole number from 1 to 36500", [{ path: "days", message: "1 to 36500" }]);
+  }
+  const settings: RetentionSettings = {
+    days: body.days,
+    keepEvidence: body.keepEvidence ?? true,
+    updatedAt: nowIso(deps.clock),
+    updatedBy: p.userId,
+  };
+  // gsi1 lists the orgs that have a retention policy, for the sweep.
+  await deps.store.putItem({
+    ...settingsKey(p.orgId),
+    gsi1pk: "RETENTION",
+    gsi1sk: p.orgId,
+    orgId: p.orgId,
+    ...settings,
+  });
+  return settings;
+}
+
+export interface SweepResult {
+  orgId: string;
+  runsPurged: number;
+  objectsDeleted: number;
+  recordsDeleted: number;
+}
+
+/**
+ * Deletes the logs and file contents of the org's runs that ended before the cutoff, once per run; without
+ * keepEvidence the run's records and audit chain go too. Each purge is remembered so a run is swept once.
+ */
+export async function sweepRetention(deps: Deps, orgId: string, nowMs = deps.clock.nowMs()): Promise<SweepResult> {
+  const result: SweepResult = { orgId, runsPurged: 0, objectsDeleted: 0, recordsDeleted: 0 };
+  const settings = await getRetention(deps, orgId);
+  if (settings.days === null) return result;
+  const cutoff = nowMs - settings.days * 86_400_000;
+  let cursor: string | null = null;
+  do {
+    const page: Page<RunRecord> = await deps.store.listRuns(orgId, {}, { limit: 100, cursor });
+    cursor = page.nextCursor;
+    for (const run of page.items) {
+      if (!isTerminalRun(run.status) || !run.completedAt || parseIsoMicro(run.completedAt) >= cutoff) continue;
+      if (await deps.store.getItem(purgedPk(orgId), run.runId)) continue;
+      for (const key of await deps.blobs.list(`orgs/${orgId}/runs/${run.runId}/`)) {
+        await deps.blobs.delete(key);
+        result.objectsDeleted++;
+      }
+      if (!settings.keepEvidence) {
+        const raw = deps.store as unknown as {
+          rawRunItems?: (o: string, r: string) => Promise<Array<{ pk: string; sk: string }>>;
+        };
+        for (const item of (await raw.rawRunItems?.(orgId, run.runId)) ?? []) {
+          await deps.store.deleteItem(item.pk, item.sk);
+          result.recordsDeleted++;
+        }
+      }
+      await deps.store.putItem({
+        pk: purgedPk(orgId),
+        sk: run.runId,
+        at: nowIso(deps.clock),
+        keepEvidence: settings.keepEvidence,
+        days: settings.days,
+      });
+      result.runsPurged++;
+    }
+  } while (cursor);
+  return result;
+}
+
+/** Sweeps every org that has a retention policy. */
+export async function sweepAllOrgs(deps: Deps, nowMs?: number): Promise<SweepResult[]> {
+  const out: SweepResult[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<{ orgId: string }> = await deps.store.queryIndex("gsi1", "RETENTION", { limit: 100, cursor });
+    cursor = page.nextCursor;
+    for (const s of page.items) out.push(await sweepRetention(deps, s.orgId, nowMs));
+  } while (cursor);
+  return out;
+}
