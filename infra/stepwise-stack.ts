@@ -34,7 +34,7 @@ import {
 } from "aws-cdk-lib/aws-cloudfront";
 import { HttpOrigin, S3BucketOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
-import { EventBus, Rule } from "aws-cdk-lib/aws-events";
+import { EventBus, Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
@@ -108,6 +108,7 @@ export class StepwiseStack extends Stack {
   readonly dashboardBucket: Bucket;
   readonly distribution: Distribution;
   readonly functions: {
+    retentionSweep: StepwiseFunction;
     api: StepwiseFunction;
     advanceRun: StepwiseFunction;
     awaitHuman: StepwiseFunction;
@@ -362,7 +363,16 @@ export class StepwiseStack extends Stack {
       environment: statusEnv,
       deadLetterQueue: reconcileJobDeadLetters,
     });
+    const retentionSweep = new StepwiseFunction(this, "RetentionSweep", {
+      entry: "functions/retention-sweep.ts",
+      description: "Stepwise: deletes logs and file contents past each org's retention (daily)",
+      memorySize: 256,
+      timeout: Duration.minutes(15),
+      logRetention,
+      environment: baseEnv,
+    });
     this.functions = {
+      retentionSweep,
       api,
       advanceRun,
       awaitHuman,
@@ -417,6 +427,19 @@ export class StepwiseStack extends Stack {
     for (const f of [api, advanceRun, recordFailure, reconcileExecution, runNext]) {
       allow(f.role, ["states:SendTaskSuccess"], [jobMachine.arn]);
     }
+
+    // The retention sweep lists a run's objects and deletes them; it reads and writes nothing else.
+    allow(retentionSweep.role, ["s3:DeleteObject"], [this.bucket.arnForObjects("orgs/*")]);
+    allow(retentionSweep.role, ["s3:ListBucket"], [this.bucket.bucketArn]);
+    acknowledge(retentionSweep, {
+      [`AwsSolutions-IAM5[Resource::${nagString(this, this.bucket.arnForObjects("orgs/*"))}]`]:
+        "The sweep deletes the logs and files of whichever runs passed their org's retention; it may only delete, and only under orgs/.",
+    });
+    new Rule(this, "RetentionSweepDaily", {
+      description: "Stepwise: the daily retention sweep",
+      schedule: Schedule.rate(Duration.days(1)),
+      targets: [new LambdaFunction(retentionSweep.fn, { retryAttempts: 2 })],
+    });
 
     // Only the API (uploads, downloads, presigned URLs, retention, sealing secrets) and the engine (logs, run files,
     // unsealing secrets for the nodes after an input) touch objects.

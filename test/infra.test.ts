@@ -248,7 +248,7 @@ describe("functions", () => {
   it("run on nodejs22.x, arm64, traced, bundled as ESM from the repository's entries, all wiring the jobs area", () => {
     const lambdas = template.findResources("AWS::Lambda::Function");
     const ours = Object.keys(stack.functions).map((k) => fnLogicalId(k as FunctionKey));
-    expect(ours).toHaveLength(10);
+    expect(ours).toHaveLength(11);
     // The only other function is CDK's handler of the dashboard deployment.
     const others = Object.keys(lambdas).filter((id) => !ours.includes(id));
     expect(others).toHaveLength(1);
@@ -380,6 +380,7 @@ describe("least privilege", () => {
       reconcileExecution: [...steerRun, ...startTargets, ...wakeJob],
       scheduleTrigger: startTargets,
       deliverEvents: [],
+      retentionSweep: [],
       runNext: [...startTargets, ...wakeJob, "states:StopExecution run:*"],
       recordJobFailure: startTargets,
       reconcileJob: startTargets,
@@ -403,8 +404,10 @@ describe("least privilege", () => {
       expect(onSecretsKey(key)).toEqual(["kms:Decrypt", "kms:Encrypt"]);
     }
     expect(onSecretsKey("deliverEvents")).toEqual(["kms:Decrypt"]);
+    // The retention sweep may only delete (see the retention test below).
+    expect(objectActions("retentionSweep")).toEqual(["s3:DeleteObject"]);
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
-      if (key === "api" || key === "advanceRun") continue;
+      if (key === "api" || key === "advanceRun" || key === "retentionSweep") continue;
       expect(objectActions(key), key).toEqual([]);
       if (key !== "deliverEvents") expect(onSecretsKey(key), key).toEqual([]);
     }
