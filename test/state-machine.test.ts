@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +67,38 @@ describe("run state machine", () => {
     const tasks = (await call("GET", `/api/runs/${body.runId}/tasks`)).body.items as Array<{ status: string }>;
     expect(tasks).toHaveLength(10);
     expect(tasks.every((t) => t.status === "succeeded")).toBe(true);
+  });
+
+  it("publishes a long task's log while it runs, so it can be followed live", async () => {
+    const gate = join(await mkdtemp(join(tmpdir(), "stepwise-gate-")), "go");
+    const def = {
+      name: "long-task",
+      nodes: [
+        {
+          id: "work",
+          type: "command",
+          command: 'echo "step one done"; while [ ! -f "$GATE" ]; do sleep 0.1; done; echo "step two done"',
+          env: { GATE: gate },
+        },
+      ],
+    };
+    await call("PUT", "/api/workflows/long-task", def);
+    const { body } = await call("POST", "/api/workflows/long-task/trigger", {});
+    let live = "";
+    for (let i = 0; i < 300 && !live.includes("step one done"); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      live = await (
+        await fetch(`${stack.url}/api/runs/${body.runId}/logs`, { headers: { authorization: `Bearer ${KEY}` } })
+      ).text();
+    }
+    expect(live).toBe("work | step one done\n");
+    expect((await call("GET", `/api/runs/${body.runId}`)).body.status).toBe("running");
+    await writeFile(gate, "");
+    await waitFor(body.runId, ["succeeded"]);
+    const done = await (
+      await fetch(`${stack.url}/api/runs/${body.runId}/logs`, { headers: { authorization: `Bearer ${KEY}` } })
+    ).text();
+    expect(done).toBe("work | step one done\nwork | step two done\n");
   });
 
   it("reconciles a run whose execution was stopped outside the handlers", async () => {

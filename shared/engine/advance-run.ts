@@ -533,6 +533,8 @@ class Advancer {
           secrets,
           run: runInfo,
           timeoutMs: this.timeoutMs(node),
+          onLogProgress: (log) =>
+            this.deps.blobs.put(logKey(s.run.orgId, s.run.runId, node.id, attempt), log, "text/plain; charset=utf-8"),
           prepareInputs: hooks?.prepareInputs
             ? (dir) => hooks.prepareInputs?.(s.state, node, dir) ?? Promise.resolve()
             : undefined,

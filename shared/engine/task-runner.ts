@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { Clock } from "../domain/clock.ts";
@@ -29,7 +29,14 @@ export interface TaskSpec {
   timeoutMs: number;
   /** Files to place under in/ before the task starts: relative path → local file to copy from. */
   prepareInputs?: (inDir: string) => Promise<void>;
+  /** Called every LIVE_LOG_EVERY_MS while the task runs, with the log so far, when it grew (live logs). */
+  onLogProgress?: (log: Buffer) => Promise<void>;
 }
+
+/** How often a long task's log so far is published; a task shorter than this publishes its log once. */
+export const LIVE_LOG_EVERY_MS = 5000;
+/** Past this size the live copy stops (the whole log is still uploaded when the attempt ends). */
+const LIVE_LOG_MAX_BYTES = 8 * 1024 * 1024;
 
 export interface TaskOutcome {
   status: "succeeded" | "failed" | "cancelled" | "no_action";
@@ -149,6 +156,18 @@ class LogSink {
       stderrHead: this.mask(this.heads.e.toString("utf8")),
       sha: `sha256:${this.hash.digest("hex")}`,
     };
+  }
+}
+
+/** The first `size` bytes of a file that is still being written. */
+async function readHead(path: string, size: number): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buf, 0, size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
 
@@ -296,6 +315,23 @@ export async function runTask(
     setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS).unref();
   };
   const timer = setTimeout(() => stop("timeout"), spec.timeoutMs);
+  let flushing: Promise<void> | null = null;
+  let flushedBytes = 0;
+  const live = spec.onLogProgress
+    ? setInterval(() => {
+        const size = sink.bytes;
+        if (flushing || size === flushedBytes || size > LIVE_LOG_MAX_BYTES) return;
+        flushing = readHead(logPath, size)
+          .then((head) => {
+            flushedBytes = size;
+            return spec.onLogProgress?.(head);
+          })
+          .catch(() => {}) // a missed live copy is not worth failing the task over
+          .finally(() => {
+            flushing = null;
+          });
+      }, LIVE_LOG_EVERY_MS)
+    : null;
   const onAbort = () => stop("cancelled");
   signal.addEventListener("abort", onAbort);
   if (signal.aborted) onAbort();
@@ -304,6 +340,9 @@ export async function runTask(
     child.once("close", (code) => resolve({ code }));
   });
   clearTimeout(timer);
+  if (live) clearInterval(live);
+  // The final upload must not be overtaken by a live copy still on its way.
+  await flushing;
   signal.removeEventListener("abort", onAbort);
   // Whatever the task left running in its group goes with it.
   killGroup("SIGKILL");

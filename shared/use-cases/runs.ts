@@ -13,6 +13,7 @@ import {
 import { resolveParameters, type WorkflowDefinition } from "../domain/workflow.ts";
 import { durationBetween, finishRun, notifyRunChange, pendingTask, RunSession } from "../engine/advance-run.ts";
 import { deriveContext } from "../engine/run-context.ts";
+import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
 
@@ -193,7 +194,12 @@ export async function runLogs(deps: Deps, state: RunState, node?: string): Promi
   for (const n of def.nodes) {
     if (node && n.id !== node) continue;
     const task = state.tasks.get(n.id);
-    for (const a of task?.attempts ?? []) {
+    const attempts = [...(task?.attempts ?? [])];
+    // A running attempt's log so far (published every few seconds while it runs) is followed live.
+    if (task?.status === "running" && !attempts.some((a) => a.attempt === task.attempt)) {
+      attempts.push({ ...task, logKey: logKey(state.run.orgId, state.run.runId, n.id, task.attempt) });
+    }
+    for (const a of attempts) {
       if (!a.logKey) continue;
       const body = await deps.blobs.get(a.logKey);
       if (!body) continue;
