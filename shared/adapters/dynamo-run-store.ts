@@ -547,7 +547,6 @@ export class DynamoRunStore implements RunStore {
       for (const i of res.Items ?? []) out.push({ orgId: String(i.orgId), runId: String(i.runId) });
       start = res.LastEvaluatedKey;
     } while (start);
-    // Runs whose first event was written but whose item was not (a crash in between) are also active.
     return out;
   }
 

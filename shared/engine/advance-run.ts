@@ -515,7 +515,7 @@ class Advancer {
     const ctx = deriveContext(s.state.tasks.values());
     const params = s.run.parameters;
     const runInfo = { id: s.run.runId, nodeId: node.id, attempt, workflow: s.run.workflow.name };
-    const hooks = (this.deps as Deps & { files?: FileHooks }).files;
+    const hooks = this.deps.files;
     let outcome: TaskOutcome | null = null;
     let setupError: { code: string; message: string } | null = null;
     try {
@@ -564,7 +564,7 @@ class Advancer {
     if (this.deps.stopping?.aborted) return;
     const s = this.session;
     const { orgId, runId } = s.run;
-    const hooks = (this.deps as Deps & { files?: FileHooks }).files;
+    const hooks = this.deps.files;
     let key: string | null = null;
     if (outcome && outcome.logBytes > 0) {
       key = logKey(orgId, runId, node.id, attempt);

@@ -96,5 +96,3 @@ export interface RunStore {
   getWaitToken(orgId: string, runId: string): Promise<string | null>;
   deleteWaitToken(orgId: string, runId: string): Promise<void>;
 }
-
-export type { Principal };

@@ -6,7 +6,7 @@ import { routes as jobs } from "./jobs-routes.ts";
 import { routes as settings } from "./settings-routes.ts";
 import { routes as triggers } from "./triggers-routes.ts";
 
-/** Routes of the other areas (human steps, evidence, jobs, triggers), merged over the core routes. */
+/** Routes of the other areas (human steps, evidence, jobs, triggers, settings), merged over the core routes. */
 export const extraRoutes: Partial<Record<RouteKey, RouteHandler>> = {
   ...humanSteps,
   ...evidence,
