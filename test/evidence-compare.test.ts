@@ -1,17 +1,7 @@
 // Reproducibility: a rerun pinned by hash of a deterministic workflow compares identical; one that writes the time
 // does not, and the report (API and `stepwise runs diff`) names the file that differed.
-import { mkdtemp } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  cli,
-  type Json,
-  putAndTrigger,
-  runToEnd,
-  startTestStack,
-  type TestStack,
-  waitForRun,
-} from "./evidence-helpers.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cli, cliDir, type Json, putAndTrigger, runToEnd, useTestStack, waitForRun } from "./evidence-helpers.ts";
 
 const DETERMINISTIC = {
   name: "ev-det",
@@ -37,15 +27,11 @@ const CLOCK = {
   ],
 };
 
-let t: TestStack;
+const t = useTestStack();
 let dir: string;
 
 beforeAll(async () => {
-  t = await startTestStack();
-  dir = await mkdtemp(join(t.dataDir, "cli-"));
-}, 60_000);
-afterAll(async () => {
-  await t?.close();
+  dir = await cliDir(t);
 });
 
 describe("compare", () => {

@@ -1,17 +1,17 @@
 // Run files through dependent nodes, the integrity check on inputs, and lineage within and across runs.
 import { execFileSync } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runFileKey } from "../shared/evidence/run-files.ts";
 import {
   API_KEY,
   cli,
+  cliDir,
   type Json,
   putAndTrigger,
   runToEnd,
-  startTestStack,
-  type TestStack,
+  useTestStack,
   waitForRun,
   waitForTask,
 } from "./evidence-helpers.ts";
@@ -51,7 +51,7 @@ const INTEGRITY_WF = {
 const HEX = /^sha256:[0-9a-f]{64}$/;
 const MICRO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
-let t: TestStack;
+const t = useTestStack();
 let runId: string;
 
 /** Downloads a run file as a user would (following a redirect to storage) and returns `sha256sum` of the bytes. */
@@ -74,15 +74,10 @@ async function downloadAndSum(path: string): Promise<{ sum: string; size: number
 }
 
 beforeAll(async () => {
-  t = await startTestStack();
   const run = await runToEnd(t.api, FILES_WF, { label: "north" });
   runId = run.runId;
   expect(run.status).toBe("succeeded");
 }, 60_000);
-
-afterAll(async () => {
-  await t?.close();
-});
 
 describe("run files", () => {
   it("lists every file with hash, size and producer", async () => {
@@ -147,7 +142,7 @@ describe("run files", () => {
 
 describe("export of a run with a large file", () => {
   it("is fetched through the redirect to storage and verifies offline", async () => {
-    const dir = await mkdtemp(join(t.dataDir, "cli-"));
+    const dir = await cliDir(t);
     const out = await cli(t, dir, "runs", "export", runId, "-o", "large.tgz", "--json");
     expect(out.code).toBe(0);
     const info = JSON.parse(out.stdout);

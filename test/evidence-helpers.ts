@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 
 export const API_KEY = "evidence-test-platform-key-0123456789";
@@ -65,6 +66,26 @@ export async function startTestStack(): Promise<TestStack> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The test file's stack: started before its tests (hooks registered after this call run after the start) and
+ * stopped after them. The returned object is filled in when the stack has started.
+ */
+export function useTestStack(): TestStack {
+  const t = {} as TestStack;
+  beforeAll(async () => {
+    Object.assign(t, await startTestStack());
+  }, 60_000);
+  afterAll(async () => {
+    await t.close?.();
+  });
+  return t;
+}
+
+/** A fresh directory under the stack's data directory, to run the CLI in (its exports land there). */
+export function cliDir(t: TestStack): Promise<string> {
+  return mkdtemp(join(t.dataDir, "cli-"));
 }
 
 const TERMINAL = ["succeeded", "failed", "cancelled", "no_action"];

@@ -1,19 +1,19 @@
 // Verifiable runs: the sealed root, verify on a clean run, and on records, audit events and files edited behind the
 // service's back; then export and verify the bundle offline with the CLI.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createGunzip, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
 import { runFileKey } from "../shared/evidence/run-files.ts";
 import { readTar, TarWriter } from "../shared/evidence/tar.ts";
 import {
   cli,
+  cliDir,
   type Json,
   putAndTrigger,
   runToEnd,
-  startTestStack,
-  type TestStack,
+  useTestStack,
   waitForRun,
   waitForTask,
 } from "./evidence-helpers.ts";
@@ -42,7 +42,7 @@ const WF = {
 };
 
 const HEX = /^sha256:[0-9a-f]{64}$/;
-let t: TestStack;
+const t = useTestStack();
 
 const store = () => t.stack.deps.store as unknown as DynamoRunStore;
 async function rawItem(runId: string, sk: string): Promise<Record<string, unknown>> {
@@ -57,13 +57,6 @@ async function tamper(runId: string, sk: string, edit: (item: Record<string, unk
   await store().putItem(item);
 }
 const verify = (runId: string): Promise<Json> => t.api.get(`/api/runs/${runId}/verify`);
-
-beforeAll(async () => {
-  t = await startTestStack();
-}, 60_000);
-afterAll(async () => {
-  await t?.close();
-});
 
 describe("verify", () => {
   it("seals a root on the run when it ends and finds a clean run valid", async () => {
@@ -165,7 +158,7 @@ describe("export and offline verify", () => {
 
   beforeAll(async () => {
     runId = (await runToEnd(t.api, WF)).runId;
-    dir = await mkdtemp(join(t.dataDir, "cli-"));
+    dir = await cliDir(t);
   }, 30_000);
 
   it("exports a bundle that verifies with no server", async () => {

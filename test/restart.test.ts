@@ -2,17 +2,15 @@
 // Crash-restart: the real server is SIGKILLed while a task runs, started again on the same data dir, and the
 // run carries on where its record says it is.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import canonicalizeImport from "canonicalize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEventBody, auditEventHash, GENESIS_HASH } from "../shared/domain/audit.ts";
+import { expectIntactChain } from "./support/audit-chain.ts";
+import { pollUntil } from "./support/poll.ts";
 import type { Json } from "./support/stack.ts";
 
-const canonicalize = canonicalizeImport as unknown as (v: unknown) => string;
 const REPO = resolve(import.meta.dirname, "..");
 const KEY = "restart-test-platform-key-0123456789";
 
@@ -104,16 +102,6 @@ async function liveProcessesOf(runId: string): Promise<number[]> {
   return pids;
 }
 
-async function poll<T>(what: string, check: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "stepwise-restart-"));
   examplesDir = await mkdtemp(join(tmpdir(), "stepwise-restart-examples-"));
@@ -158,7 +146,7 @@ describe("crash and restart", () => {
       },
     });
     const { runId } = await api("/api/workflows/resumable/trigger", { method: "POST", body: {} });
-    await poll("slow to run", async () => {
+    await pollUntil("slow to run", async () => {
       const run = await api(`/api/runs/${runId}`);
       return run.currentStateName === "slow" ? run : null;
     });
@@ -168,7 +156,7 @@ describe("crash and restart", () => {
     expect(serverOutput).toContain("resumed 1 run(s)");
     await writeFile(gate, "go");
 
-    const run = await poll("the run to end", async () => {
+    const run = await pollUntil("the run to end", async () => {
       const r = await api(`/api/runs/${runId}`);
       return ["succeeded", "failed", "cancelled", "no_action"].includes(r.status) ? r : null;
     });
@@ -202,25 +190,7 @@ describe("crash and restart", () => {
     expect(count("slow-start")).toBeLessThanOrEqual(slow.attempts.length);
 
     const audit = (await api(`/api/runs/${runId}/audit`)).items as Json[];
-    expect(audit.map((e) => e.seq)).toEqual(audit.map((_, i) => i + 1));
-    let prev = GENESIS_HASH;
-    for (const ev of audit) {
-      expect(ev.prevHash).toBe(prev);
-      const body: AuditEventBody = {
-        seq: ev.seq,
-        at: ev.at,
-        type: ev.type,
-        from: ev.from,
-        to: ev.to,
-        actor: ev.actor,
-        detail: ev.detail,
-        prevHash: ev.prevHash,
-        snapshotHash: ev.snapshotHash,
-      };
-      expect(auditEventHash(body)).toBe(ev.hash);
-      expect(`sha256:${createHash("sha256").update(canonicalize(body)).digest("hex")}`).toBe(ev.hash);
-      prev = ev.hash;
-    }
+    expectIntactChain(audit);
     expect(audit.filter((e) => e.type === "task.interrupted" && e.detail.nodeId === "slow")).toHaveLength(1);
     for (const node of ["first", "slow", "last"]) {
       const done = audit.filter((e) => e.detail.nodeId === node && e.to === "succeeded");

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EmbeddedStack, startEmbedded } from "../../local/embedded.ts";
 import type { Deps } from "../../shared/deps.ts";
+import { pollUntil } from "./poll.ts";
 
 /** A parsed JSON response body; tests check its shape with assertions. */
 export type Json = any;
@@ -115,13 +116,7 @@ export async function startStack(opts: { settings?: Partial<Deps["settings"]> } 
     // Generous: a loaded machine (parallel suites on two cores) slows everything; vitest's own limit is 60 s.
     timeoutMs = 50_000,
   ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await check();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return pollUntil(what, check, timeoutMs);
   }
 
   const self: TestStack = {

@@ -1,15 +1,46 @@
 // Human steps on a run page: an approval with its quorum and decisions, or an input form generated from
 // the node's fields. Secret fields are password inputs and never shown again.
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { ApiError } from "../api.ts";
 import { useSession } from "../context.ts";
 import { formatTimestamp } from "../format.ts";
-import { coerceInputValues, fieldErrorsFromDetails, type RawValues } from "../forms.ts";
+import { coerceInputValues, type RawValues } from "../forms.ts";
 import { can, selfApprovalBlocked } from "../permissions.ts";
 import type { TaskRecord, WorkflowNode } from "../types.ts";
-import { describedBy, Field } from "./field.tsx";
-import { focusFirstError } from "./trigger-form.tsx";
+import { Field, FormActions, FormField, useFieldForm } from "./field.tsx";
 import { ActionError, ProgressBar, StatusBadge } from "./ui.tsx";
+
+/** The frame of a human step: its kind, node and status in a heading row, then the node's description. */
+function HumanPanel({
+  kind,
+  task,
+  node,
+  waiting,
+  children,
+}: {
+  kind: string;
+  task: TaskRecord;
+  node: WorkflowNode | undefined;
+  waiting: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <section
+      class={`panel human${waiting ? " is-waiting" : ""}`}
+      aria-labelledby={`h-${task.nodeId}`}
+      data-human={task.nodeId}
+    >
+      <header class="panel-head">
+        <h3 id={`h-${task.nodeId}`}>
+          {kind} <code>{task.nodeId}</code>
+        </h3>
+        <StatusBadge status={task.status} />
+      </header>
+      {node?.description ? <p>{node.description}</p> : null}
+      {children}
+    </section>
+  );
+}
 
 export function ApprovalPanel({
   runId,
@@ -53,18 +84,7 @@ export function ApprovalPanel({
   };
 
   return (
-    <section
-      class={`panel human${waiting ? " is-waiting" : ""}`}
-      aria-labelledby={`h-${task.nodeId}`}
-      data-human={task.nodeId}
-    >
-      <header class="panel-head">
-        <h3 id={`h-${task.nodeId}`}>
-          Approval <code>{task.nodeId}</code>
-        </h3>
-        <StatusBadge status={task.status} />
-      </header>
-      {node?.description ? <p>{node.description}</p> : null}
+    <HumanPanel kind="Approval" task={task} node={node} waiting={waiting}>
       <div class="quorum">
         <div class="quorum-text">
           <strong data-testid="quorum">
@@ -101,11 +121,7 @@ export function ApprovalPanel({
             void decide("approve");
           }}
         >
-          <div class="field">
-            <label for={commentId} class="field-label">
-              <span class="field-name">Comment</span>
-              <span class="field-optional">optional</span>
-            </label>
+          <Field id={commentId} label="Comment">
             <textarea
               id={commentId}
               rows={2}
@@ -113,7 +129,7 @@ export function ApprovalPanel({
               onInput={(e) => setComment((e.currentTarget as HTMLTextAreaElement).value)}
               placeholder="Why you approve or reject, for the audit trail"
             />
-          </div>
+          </Field>
           <ActionError error={failure} />
           <div class="form-actions">
             <button type="submit" class="btn btn-success" disabled={busy !== null}>
@@ -136,7 +152,7 @@ export function ApprovalPanel({
       ) : waiting && self ? (
         <p class="muted">You started this run, so someone else has to approve it.</p>
       ) : null}
-    </section>
+    </HumanPanel>
   );
 }
 
@@ -153,57 +169,24 @@ export function InputPanel({
 }) {
   const { api, who } = useSession();
   const fields = node?.fields ?? {};
-  const names = Object.keys(fields);
   const [raw, setRaw] = useState<RawValues>({});
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const waiting = task.status === "awaiting_input";
   const allowed = can(who.role, "input");
   const prefix = `input-${task.nodeId}-`;
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const { values, errors: local } = coerceInputValues(fields, raw);
-    setErrors(local);
-    setFailure(null);
-    if (Object.keys(local).length > 0) {
-      focusFirstError(local, names, prefix);
-      return;
-    }
-    setBusy(true);
-    try {
+  const { errors, failure, busy, submit } = useFieldForm({
+    names: Object.keys(fields),
+    prefix,
+    coerce: () => coerceInputValues(fields, raw),
+    send: async (values) => {
       await api.submitInput(runId, task.nodeId, values);
       // Secrets should not linger in the page's memory once they are sent.
       setRaw({});
       onDone();
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 400) {
-        const { byField, other } = fieldErrorsFromDetails(err.details, names);
-        setErrors(byField);
-        focusFirstError(byField, names, prefix);
-        if (other.length > 0 || Object.keys(byField).length === 0) setFailure(err);
-      } else {
-        setFailure(err);
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
 
   return (
-    <section
-      class={`panel human${waiting ? " is-waiting" : ""}`}
-      aria-labelledby={`h-${task.nodeId}`}
-      data-human={task.nodeId}
-    >
-      <header class="panel-head">
-        <h3 id={`h-${task.nodeId}`}>
-          Input <code>{task.nodeId}</code>
-        </h3>
-        <StatusBadge status={task.status} />
-      </header>
-      {node?.description ? <p>{node.description}</p> : null}
+    <HumanPanel kind="Input" task={task} node={node} waiting={waiting}>
       {task.submittedBy ? (
         <p class="muted">
           Submitted by <strong>{task.submittedBy}</strong>
@@ -214,88 +197,74 @@ export function InputPanel({
       {waiting && allowed ? (
         <form class="form" onSubmit={submit} aria-label={`Input for ${task.nodeId}`}>
           {Object.entries(fields).map(([key, f]) => {
-            const id = `${prefix}${key}`;
-            const error = errors[key];
-            const hint = [
-              f.description,
-              f.pattern ? `Must match ${f.pattern}` : "",
-              f.secret ? "Secret: it is not stored in the run's context, logs or audit." : "",
-            ]
-              .filter(Boolean)
-              .join(" · ");
-            const common = {
-              id,
-              name: key,
-              "aria-invalid": error ? true : undefined,
-              "aria-describedby": describedBy(id, hint, error),
-            };
             const value = raw[key];
             const setValue = (v: string | boolean) => setRaw((r) => ({ ...r, [key]: v }));
             return (
-              <Field
+              <FormField
                 key={key}
-                id={id}
-                label={key}
+                id={`${prefix}${key}`}
+                name={key}
                 tag={f.secret ? `${f.type}, secret` : f.type}
                 required={f.required}
-                hint={hint}
-                error={error}
+                hints={[
+                  f.description,
+                  f.pattern ? `Must match ${f.pattern}` : "",
+                  f.secret ? "Secret: it is not stored in the run's context, logs or audit." : "",
+                ]}
+                error={errors[key]}
               >
-                {f.type === "boolean" ? (
-                  <span class="checkbox">
+                {(control) =>
+                  f.type === "boolean" ? (
+                    <span class="checkbox">
+                      <input
+                        {...control}
+                        type="checkbox"
+                        checked={value === true}
+                        onChange={(e) => setValue((e.currentTarget as HTMLInputElement).checked)}
+                      />
+                      <span>Yes</span>
+                    </span>
+                  ) : f.type === "enum" ? (
+                    <select
+                      {...control}
+                      value={String(value ?? "")}
+                      required={f.required}
+                      onChange={(e) => setValue((e.currentTarget as HTMLSelectElement).value)}
+                    >
+                      <option value="">Choose…</option>
+                      {(f.values ?? []).map((v) => (
+                        <option key={v} value={v}>
+                          {v}
+                        </option>
+                      ))}
+                    </select>
+                  ) : f.secret ? (
                     <input
-                      {...common}
-                      type="checkbox"
-                      checked={value === true}
-                      onChange={(e) => setValue((e.currentTarget as HTMLInputElement).checked)}
+                      {...control}
+                      type="password"
+                      autoComplete="new-password"
+                      required={f.required}
+                      value={String(value ?? "")}
+                      onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
                     />
-                    <span>Yes</span>
-                  </span>
-                ) : f.type === "enum" ? (
-                  <select
-                    {...common}
-                    value={String(value ?? "")}
-                    required={f.required}
-                    onChange={(e) => setValue((e.currentTarget as HTMLSelectElement).value)}
-                  >
-                    <option value="">Choose…</option>
-                    {(f.values ?? []).map((v) => (
-                      <option key={v} value={v}>
-                        {v}
-                      </option>
-                    ))}
-                  </select>
-                ) : f.secret ? (
-                  <input
-                    {...common}
-                    type="password"
-                    autoComplete="new-password"
-                    required={f.required}
-                    value={String(value ?? "")}
-                    onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
-                  />
-                ) : (
-                  <input
-                    {...common}
-                    type="text"
-                    inputMode={f.type === "number" ? "decimal" : undefined}
-                    autoComplete="off"
-                    required={f.required}
-                    value={String(value ?? "")}
-                    onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
-                  />
-                )}
-              </Field>
+                  ) : (
+                    <input
+                      {...control}
+                      type="text"
+                      inputMode={f.type === "number" ? "decimal" : undefined}
+                      autoComplete="off"
+                      required={f.required}
+                      value={String(value ?? "")}
+                      onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
+                    />
+                  )
+                }
+              </FormField>
             );
           })}
-          <ActionError error={failure} />
-          <div class="form-actions">
-            <button type="submit" class="btn btn-primary" disabled={busy}>
-              {busy ? "Submitting…" : "Submit"}
-            </button>
-          </div>
+          <FormActions failure={failure} busy={busy} label="Submit" busyLabel="Submitting…" />
         </form>
       ) : null}
-    </section>
+    </HumanPanel>
   );
 }

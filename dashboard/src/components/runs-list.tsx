@@ -6,7 +6,8 @@ import { useNow, usePolled } from "../hooks.ts";
 import { formatRoute } from "../router.ts";
 import type { Page, RunSummary } from "../types.ts";
 import { isTerminalRun, RUN_STATUSES } from "../types.ts";
-import { Empty, ErrorBox, Loading, Pager, StatusBadge, Time, usePager } from "./ui.tsx";
+import { PagedTable } from "./data-table.tsx";
+import { Empty, StatusBadge, StatusFilter, Time, usePager } from "./ui.tsx";
 
 export function RunsList({
   load,
@@ -36,95 +37,65 @@ export function RunsList({
   return (
     <div class="list">
       <div class="toolbar">
-        <label for={filterId}>Status</label>
-        <select
-          id={filterId}
-          value={status ?? ""}
-          onChange={(e) => onStatusChange((e.currentTarget as HTMLSelectElement).value || undefined)}
-        >
-          <option value="">Any status</option>
-          {RUN_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {humanize(s)}
-            </option>
-          ))}
-        </select>
+        <StatusFilter id={filterId} statuses={RUN_STATUSES} value={status} onChange={onStatusChange} />
         {anyActive ? (
           <span class="live" role="status">
             <span class="live-dot" aria-hidden="true" /> Updating
           </span>
         ) : null}
       </div>
-      {runs.data === undefined && runs.loading ? (
-        <Loading what="runs" />
-      ) : runs.data === undefined ? (
-        <ErrorBox error={runs.error} what="runs" onRetry={runs.reload} />
-      ) : runs.data.items.length === 0 ? (
-        <Empty title={status ? `No ${humanize(status)} runs.` : "No runs yet."}>{status ? null : emptyHint}</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table class="table table-cards">
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                {showWorkflow ? <th scope="col">Workflow</th> : null}
-                <th scope="col">Status</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Who</th>
-                <th scope="col">Started</th>
-                <th scope="col" class="num">
-                  Duration
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.items.map((r) => {
-                const started = r.startedAt ?? r.createdAt;
-                const active = !isTerminalRun(r.status);
-                return (
-                  <tr key={r.runId} data-run={r.runId} data-status={r.status}>
-                    <td data-label="Run">
-                      <a href={formatRoute({ page: "run", runId: r.runId, tab: "overview" })} class="mono">
-                        {r.runId}
-                      </a>
-                    </td>
-                    {showWorkflow ? (
-                      <td data-label="Workflow">
-                        <a href={formatRoute({ page: "workflow", name: r.workflow.name, tab: "overview" })}>
-                          {r.workflow.name}
-                        </a>{" "}
-                        <span class="muted">v{r.workflow.version}</span>
-                      </td>
-                    ) : null}
-                    <td data-label="Status">
-                      <StatusBadge status={r.status} />
-                    </td>
-                    <td data-label="Trigger">{r.trigger?.type ?? "—"}</td>
-                    <td data-label="Who">{r.trigger?.userId ?? r.createdBy ?? "—"}</td>
-                    <td data-label="Started">
-                      <Time iso={started} now={now} />
-                    </td>
-                    <td data-label="Duration" class="num">
-                      {r.startedAt
-                        ? formatDuration(durationBetween(r.startedAt, r.completedAt, active ? now * 1000 : undefined))
-                        : "—"}
-                      {active && r.startedAt ? <span class="muted"> so far</span> : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {runs.data ? (
-        <Pager
-          page={pager.page}
-          hasNext={Boolean(runs.data.nextCursor)}
-          onNext={() => runs.data?.nextCursor && pager.next(runs.data.nextCursor)}
-          onPrev={pager.prev}
-        />
-      ) : null}
+      <PagedTable
+        list={runs}
+        pager={pager}
+        what="runs"
+        empty={
+          <Empty title={status ? `No ${humanize(status)} runs.` : "No runs yet."}>{status ? null : emptyHint}</Empty>
+        }
+        columns={[
+          "Run",
+          ...(showWorkflow ? ["Workflow"] : []),
+          "Status",
+          "Trigger",
+          "Who",
+          "Started",
+          { name: "Duration", num: true },
+        ]}
+        row={(r) => {
+          const started = r.startedAt ?? r.createdAt;
+          const active = !isTerminalRun(r.status);
+          return (
+            <tr key={r.runId} data-run={r.runId} data-status={r.status}>
+              <td data-label="Run">
+                <a href={formatRoute({ page: "run", runId: r.runId, tab: "overview" })} class="mono">
+                  {r.runId}
+                </a>
+              </td>
+              {showWorkflow ? (
+                <td data-label="Workflow">
+                  <a href={formatRoute({ page: "workflow", name: r.workflow.name, tab: "overview" })}>
+                    {r.workflow.name}
+                  </a>{" "}
+                  <span class="muted">v{r.workflow.version}</span>
+                </td>
+              ) : null}
+              <td data-label="Status">
+                <StatusBadge status={r.status} />
+              </td>
+              <td data-label="Trigger">{r.trigger?.type ?? "—"}</td>
+              <td data-label="Who">{r.trigger?.userId ?? r.createdBy ?? "—"}</td>
+              <td data-label="Started">
+                <Time iso={started} now={now} />
+              </td>
+              <td data-label="Duration" class="num">
+                {r.startedAt
+                  ? formatDuration(durationBetween(r.startedAt, r.completedAt, active ? now * 1000 : undefined))
+                  : "—"}
+                {active && r.startedAt ? <span class="muted"> so far</span> : null}
+              </td>
+            </tr>
+          );
+        }}
+      />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api.ts";
 import { formatRelative, formatTimestamp, humanize, shortHash } from "../format.ts";
+import type { Loaded } from "../hooks.ts";
 
 /** A status with its colour; the word is always shown so colour is never the only signal. */
 export function StatusBadge({ status, size }: { status: string; size?: "lg" }) {
@@ -56,6 +57,23 @@ export function ErrorBox({ error, what, onRetry }: { error: unknown; what?: stri
         </button>
       ) : null}
     </div>
+  );
+}
+
+/** What a resource shows before its first data arrives: a spinner while loading, else the error with a retry. */
+export function NotLoaded({
+  loaded,
+  what,
+  errorWhat = what,
+}: {
+  loaded: Loaded<unknown>;
+  what: string;
+  errorWhat?: string;
+}) {
+  return loaded.loading ? (
+    <Loading what={what} />
+  ) : (
+    <ErrorBox error={loaded.error} what={errorWhat} onRetry={loaded.reload} />
   );
 }
 
@@ -134,8 +152,15 @@ export function Time({ iso, now }: { iso: string | null | undefined; now: number
   );
 }
 
+export interface PagerState {
+  cursor: string | null;
+  page: number;
+  next: (nextCursor: string) => void;
+  prev: () => void;
+}
+
 /** Cursor pagination: the API gives only a next cursor, so the way back is remembered here. */
-export function usePager(resetKey: string) {
+export function usePager(resetKey: string): PagerState {
   const [stack, setStack] = useState<(string | null)[]>([null]);
   useEffect(() => setStack([null]), [resetKey]);
   const cursor = stack[stack.length - 1] ?? null;
@@ -147,28 +172,92 @@ export function usePager(resetKey: string) {
   };
 }
 
-export function Pager({
-  page,
-  hasNext,
-  onNext,
-  onPrev,
-}: {
-  page: number;
-  hasNext: boolean;
-  onNext: () => void;
-  onPrev: () => void;
-}) {
-  if (page === 1 && !hasNext) return null;
+/** Newer/older buttons of a cursor-paged list once its first page has loaded; nothing while there is one page. */
+export function Pager({ pager, list }: { pager: PagerState; list: { nextCursor: string | null } | undefined }) {
+  if (!list) return null;
+  const { nextCursor } = list;
+  if (pager.page === 1 && !nextCursor) return null;
   return (
     <nav class="pager" aria-label="Pages">
-      <button type="button" class="btn btn-secondary" onClick={onPrev} disabled={page === 1}>
+      <button type="button" class="btn btn-secondary" onClick={pager.prev} disabled={pager.page === 1}>
         ← Newer
       </button>
-      <span class="muted">Page {page}</span>
-      <button type="button" class="btn btn-secondary" onClick={onNext} disabled={!hasNext}>
+      <span class="muted">Page {pager.page}</span>
+      <button
+        type="button"
+        class="btn btn-secondary"
+        onClick={() => nextCursor && pager.next(nextCursor)}
+        disabled={!nextCursor}
+      >
         Older →
       </button>
     </nav>
+  );
+}
+
+/** The labelled status select of a list's toolbar; choosing "Any status" clears the filter. */
+export function StatusFilter({
+  id,
+  statuses,
+  value,
+  onChange,
+}: {
+  id: string;
+  statuses: readonly string[];
+  value: string | undefined;
+  onChange: (status: string | undefined) => void;
+}) {
+  return (
+    <>
+      <label for={id}>Status</label>
+      <select
+        id={id}
+        value={value ?? ""}
+        onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value || undefined)}
+      >
+        <option value="">Any status</option>
+        {statuses.map((s) => (
+          <option key={s} value={s}>
+            {humanize(s)}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+/**
+ * A card section labelled by its h2 title. With `aside` (even null) the title sits in a card head row, with
+ * `aside` beside it.
+ */
+export function Card({
+  titleId,
+  title,
+  aside,
+  class: extraClass,
+  testId,
+  children,
+}: {
+  titleId: string;
+  title: ComponentChildren;
+  aside?: ComponentChildren;
+  class?: string;
+  testId?: string;
+  children?: ComponentChildren;
+}) {
+  const heading = <h2 id={titleId}>{title}</h2>;
+  return (
+    <section class={extraClass ? `card ${extraClass}` : "card"} aria-labelledby={titleId} data-testid={testId}>
+      {aside === undefined ? (
+        heading
+      ) : (
+        <div class="card-head">
+          {heading}
+          {aside}
+        </div>
+      )}
+      {children}
+    </section>
   );
 }
 

@@ -1,5 +1,5 @@
 // The inbox of human steps waiting for someone in the org.
-import { Empty, ErrorBox, Loading, StatusBadge, Time } from "../components/ui.tsx";
+import { Empty, NotLoaded, StatusBadge, Time } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
 import { formatTimestamp } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -24,11 +24,7 @@ export function ApprovalsPage() {
         </div>
       </div>
       {inbox.data === undefined ? (
-        inbox.loading ? (
-          <Loading what="the inbox" />
-        ) : (
-          <ErrorBox error={inbox.error} what="the inbox" onRetry={inbox.reload} />
-        )
+        <NotLoaded loaded={inbox} what="the inbox" />
       ) : inbox.data.items.length === 0 ? (
         <Empty title="Nothing is waiting for a person.">Runs that reach an approval or input step show up here.</Empty>
       ) : (

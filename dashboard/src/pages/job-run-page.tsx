@@ -1,6 +1,6 @@
 // A job run: its workflow runs in execution order, each with its progress, refreshing while it goes.
 import { useState } from "preact/hooks";
-import { ActionError, ConfirmDialog, ErrorBox, Fact, Loading, ProgressBar, StatusBadge } from "../components/ui.tsx";
+import { ActionError, Card, ConfirmDialog, Fact, NotLoaded, ProgressBar, StatusBadge } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
 import { durationBetween, formatDuration, formatTimestamp } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -55,13 +55,7 @@ export function JobRunPage({ route }: { route: Extract<Route, { page: "job-run" 
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
 
-  if (!data.data) {
-    return data.loading ? (
-      <Loading what="the job run" />
-    ) : (
-      <ErrorBox error={data.error} what="job run" onRetry={data.reload} />
-    );
-  }
+  if (!data.data) return <NotLoaded loaded={data} what="the job run" errorWhat="job run" />;
   const { jobRun, tasksByRun } = data.data;
   const steps = jobSteps(jobRun, tasksByRun);
   const cancel = async () => {
@@ -118,8 +112,7 @@ export function JobRunPage({ route }: { route: Extract<Route, { page: "job-run" 
           {formatDuration(durationBetween(jobRun.createdAt, jobRun.completedAt, live ? now * 1000 : undefined))}
         </Fact>
       </dl>
-      <section class="card" aria-labelledby="steps-title">
-        <h2 id="steps-title">Workflow runs</h2>
+      <Card titleId="steps-title" title="Workflow runs">
         <ol class="steps" data-testid="job-steps">
           {steps.map((s, i) => (
             <li
@@ -159,7 +152,7 @@ export function JobRunPage({ route }: { route: Extract<Route, { page: "job-run" 
             </li>
           ))}
         </ol>
-      </section>
+      </Card>
       <ConfirmDialog
         open={confirm}
         title="Cancel this job run?"

@@ -1,6 +1,7 @@
 // Job runs of the org, with the jobs that can be started from here.
 import { useState } from "preact/hooks";
-import { ActionError, Empty, ErrorBox, Loading, Pager, StatusBadge, Time, usePager } from "../components/ui.tsx";
+import { PagedTable } from "../components/data-table.tsx";
+import { ActionError, Card, Empty, NotLoaded, StatusBadge, StatusFilter, Time, usePager } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
 import { durationBetween, formatDuration, humanize } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -28,89 +29,47 @@ export function JobRunsPage({ route }: { route: Extract<Route, { page: "job-runs
         </div>
       </div>
       <Jobs mayStart={can(who.role, "start-job")} />
-      <section class="card" aria-labelledby="job-runs-title">
-        <h2 id="job-runs-title">Job runs</h2>
+      <Card titleId="job-runs-title" title="Job runs">
         <div class="toolbar">
-          <label for="job-status">Status</label>
-          <select
+          <StatusFilter
             id="job-status"
-            value={route.status ?? ""}
-            onChange={(e) => {
-              const status = (e.currentTarget as HTMLSelectElement).value || undefined;
+            statuses={JOB_RUN_STATUSES}
+            value={route.status}
+            onChange={(status) => {
               window.location.hash = formatRoute({ ...route, status });
             }}
-          >
-            <option value="">Any status</option>
-            {JOB_RUN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </div>
-        {list.data === undefined ? (
-          list.loading ? (
-            <Loading what="job runs" />
-          ) : (
-            <ErrorBox error={list.error} what="job runs" onRetry={list.reload} />
-          )
-        ) : list.data.items.length === 0 ? (
-          <Empty title={route.status ? `No ${humanize(route.status)} job runs.` : "No job runs yet."} />
-        ) : (
-          <div class="table-wrap">
-            <table class="table table-cards">
-              <thead>
-                <tr>
-                  <th scope="col">Job run</th>
-                  <th scope="col">Job</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Started</th>
-                  <th scope="col" class="num">
-                    Duration
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((j) => (
-                  <tr key={j.jobRunId} data-job-run={j.jobRunId}>
-                    <td data-label="Job run">
-                      <a class="mono" href={formatRoute({ page: "job-run", jobRunId: j.jobRunId })}>
-                        {j.jobRunId}
-                      </a>
-                    </td>
-                    <td data-label="Job">{j.job}</td>
-                    <td data-label="Status">
-                      <StatusBadge status={j.status} />
-                    </td>
-                    <td data-label="Who">{j.createdBy ?? "—"}</td>
-                    <td data-label="Started">
-                      <Time iso={j.createdAt} now={now} />
-                    </td>
-                    <td data-label="Duration" class="num">
-                      {formatDuration(
-                        durationBetween(
-                          j.createdAt,
-                          j.completedAt,
-                          isTerminalJobRun(j.status) ? undefined : now * 1000,
-                        ),
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        {list.data ? (
-          <Pager
-            page={pager.page}
-            hasNext={Boolean(list.data.nextCursor)}
-            onNext={() => list.data?.nextCursor && pager.next(list.data.nextCursor)}
-            onPrev={pager.prev}
           />
-        ) : null}
-      </section>
+        </div>
+        <PagedTable
+          list={list}
+          pager={pager}
+          what="job runs"
+          empty={<Empty title={route.status ? `No ${humanize(route.status)} job runs.` : "No job runs yet."} />}
+          columns={["Job run", "Job", "Status", "Who", "Started", { name: "Duration", num: true }]}
+          row={(j) => (
+            <tr key={j.jobRunId} data-job-run={j.jobRunId}>
+              <td data-label="Job run">
+                <a class="mono" href={formatRoute({ page: "job-run", jobRunId: j.jobRunId })}>
+                  {j.jobRunId}
+                </a>
+              </td>
+              <td data-label="Job">{j.job}</td>
+              <td data-label="Status">
+                <StatusBadge status={j.status} />
+              </td>
+              <td data-label="Who">{j.createdBy ?? "—"}</td>
+              <td data-label="Started">
+                <Time iso={j.createdAt} now={now} />
+              </td>
+              <td data-label="Duration" class="num">
+                {formatDuration(
+                  durationBetween(j.createdAt, j.completedAt, isTerminalJobRun(j.status) ? undefined : now * 1000),
+                )}
+              </td>
+            </tr>
+          )}
+        />
+      </Card>
     </>
   );
 }
@@ -120,9 +79,7 @@ function Jobs({ mayStart }: { mayStart: boolean }) {
   const jobs = usePolled(() => api.listJobs({ limit: 100 }), []);
   const [busy, setBusy] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
-  if (jobs.data === undefined) {
-    return jobs.loading ? <Loading what="jobs" /> : <ErrorBox error={jobs.error} what="jobs" onRetry={jobs.reload} />;
-  }
+  if (jobs.data === undefined) return <NotLoaded loaded={jobs} what="jobs" />;
   if (jobs.data.items.length === 0) return null;
   const start = async (name: string) => {
     setBusy(name);
@@ -137,8 +94,7 @@ function Jobs({ mayStart }: { mayStart: boolean }) {
     }
   };
   return (
-    <section class="card" aria-labelledby="jobs-title">
-      <h2 id="jobs-title">Defined jobs</h2>
+    <Card titleId="jobs-title" title="Defined jobs">
       <ActionError error={failure} />
       <ul class="job-list">
         {jobs.data.items.map((j) => (
@@ -163,6 +119,6 @@ function Jobs({ mayStart }: { mayStart: boolean }) {
           </li>
         ))}
       </ul>
-    </section>
+    </Card>
   );
 }

@@ -1,20 +1,24 @@
 // A run: header facts, waiting human steps, the DAG coloured by task status, the timeline, the selected
 // node's evidence, and tabs for logs, context, files, audit (with verify) and lineage. While the run is
 // not terminal everything refreshes every second.
+import type { ComponentChildren } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import { DagView } from "../components/dag-view.tsx";
+import { CardTable, CompactTable } from "../components/data-table.tsx";
+import { Field } from "../components/field.tsx";
 import { ApprovalPanel, InputPanel } from "../components/human-step.tsx";
 import { LineageView } from "../components/lineage-view.tsx";
 import { LogView } from "../components/log-view.tsx";
 import { TimelineView } from "../components/timeline-view.tsx";
 import {
   ActionError,
+  Card,
   ConfirmDialog,
   Empty,
-  ErrorBox,
   Fact,
   Hash,
   Loading,
+  NotLoaded,
   StatusBadge,
   Tabs,
 } from "../components/ui.tsx";
@@ -54,9 +58,7 @@ export function RunPage({ route }: { route: RunRoute }) {
     [run?.workflow.name, run?.workflow.definitionHash],
   );
 
-  if (!data.data) {
-    return data.loading ? <Loading what="the run" /> : <ErrorBox error={data.error} what="run" onRetry={data.reload} />;
-  }
+  if (!data.data) return <NotLoaded loaded={data} what="the run" errorWhat="run" />;
   return (
     <RunView
       route={route}
@@ -166,11 +168,11 @@ function RunView({
       <div class="tab-panel">
         {route.tab === "overview" ? (
           <>
-            <section class="card" aria-labelledby="graph-title">
-              <div class="card-head">
-                <h2 id="graph-title">Graph</h2>
-                <span class="muted">Select a node for its evidence and logs.</span>
-              </div>
+            <Card
+              titleId="graph-title"
+              title="Graph"
+              aside={<span class="muted">Select a node for its evidence and logs.</span>}
+            >
               {definitionLoading && !definition && tasks.length === 0 ? (
                 <Loading what="the graph" />
               ) : (
@@ -187,13 +189,11 @@ function RunView({
                   The definition of this version could not be loaded; dependencies between nodes are not shown.
                 </p>
               ) : null}
-            </section>
-            <section class="card" aria-labelledby="timeline-title" data-testid="timeline">
-              <div class="card-head">
-                <h2 id="timeline-title">Timeline</h2>
-              </div>
+            </Card>
+            {/* A head row with nothing beside the title, like the graph's above it. */}
+            <Card titleId="timeline-title" title="Timeline" aside={null} testId="timeline">
               <TimelineView timeline={timeline} selected={route.node} onSelect={select} />
-            </section>
+            </Card>
             {selectedTask ? (
               <TaskDetail
                 run={run}
@@ -362,18 +362,14 @@ function RunHeader({ run, now, reload }: { run: Run; now: number; reload: () => 
           Running tasks are stopped and nodes not yet started are skipped. A cancelled run cannot be resumed; you can
           rerun it.
         </p>
-        <div class="field">
-          <label for="cancel-reason" class="field-label">
-            <span class="field-name">Reason</span>
-            <span class="field-optional">optional</span>
-          </label>
+        <Field id="cancel-reason" label="Reason">
           <input
             id="cancel-reason"
             type="text"
             value={reason}
             onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
           />
-        </div>
+        </Field>
       </ConfirmDialog>
       <ConfirmDialog
         open={confirm === "rerun"}
@@ -477,52 +473,35 @@ function TaskDetail({
       {task.outputVariables && Object.keys(task.outputVariables).length > 0 ? (
         <>
           <h3 class="h-small">Wrote to context</h3>
-          <table class="table compact kv">
-            <tbody>
-              {Object.entries(task.outputVariables).map(([k, v]) => (
-                <tr key={k}>
-                  <th scope="row" class="mono">
-                    {k}
-                  </th>
-                  <td>
-                    <span class="type-tag">{v.type}</span>
-                  </td>
-                  <td class="mono">{formatValue(v.value)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <KeyValueTable
+            entries={Object.entries(task.outputVariables)}
+            cells={(v) => (
+              <>
+                <td>
+                  <span class="type-tag">{v.type}</span>
+                </td>
+                <td class="mono">{formatValue(v.value)}</td>
+              </>
+            )}
+          />
         </>
       ) : null}
       {attempts.length > 1 ? (
         <>
           <h3 class="h-small">Attempts</h3>
-          <table class="table compact">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Status</th>
-                <th scope="col">Started</th>
-                <th scope="col" class="num">
-                  Duration
-                </th>
-                <th scope="col">Error</th>
+          <CompactTable columns={["#", "Status", "Started", { name: "Duration", num: true }, "Error"]}>
+            {attempts.map((a) => (
+              <tr key={a.attempt}>
+                <td>{a.attempt}</td>
+                <td>
+                  <StatusBadge status={a.status} />
+                </td>
+                <td class="mono small">{formatTimestamp(a.startedAt)}</td>
+                <td class="num">{formatDuration(a.durationMs !== null ? a.durationMs * 1000 : null)}</td>
+                <td>{a.error?.message ?? ""}</td>
               </tr>
-            </thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr key={a.attempt}>
-                  <td>{a.attempt}</td>
-                  <td>
-                    <StatusBadge status={a.status} />
-                  </td>
-                  <td class="mono small">{formatTimestamp(a.startedAt)}</td>
-                  <td class="num">{formatDuration(a.durationMs !== null ? a.durationMs * 1000 : null)}</td>
-                  <td>{a.error?.message ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </CompactTable>
         </>
       ) : null}
       <p>
@@ -554,86 +533,79 @@ function FileRefs({ title, files }: { title: string; files: { path: string; sha2
   );
 }
 
+/** A table of named values, one row each: the name as the row's header, then the cells `cells` makes of the value. */
+function KeyValueTable<T>({ entries, cells }: { entries: [string, T][]; cells: (value: T) => ComponentChildren }) {
+  return (
+    <table class="table compact kv">
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row" class="mono">
+              {k}
+            </th>
+            {cells(v)}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Parameters({ run }: { run: Run }) {
   const entries = Object.entries(run.parameters ?? {});
   return (
-    <section class="card" aria-labelledby="run-params-title">
-      <h2 id="run-params-title">Parameters</h2>
+    <Card titleId="run-params-title" title="Parameters">
       {entries.length === 0 ? (
         <p class="muted">This run has no parameters.</p>
       ) : (
-        <table class="table compact kv">
-          <tbody>
-            {entries.map(([k, v]) => (
-              <tr key={k}>
-                <th scope="row" class="mono">
-                  {k}
-                </th>
-                <td class="mono">{formatValue(v)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <KeyValueTable entries={entries} cells={(v) => <td class="mono">{formatValue(v)}</td>} />
       )}
-    </section>
+    </Card>
   );
 }
 
 function ContextTable({ run }: { run: Run }) {
   const entries = Object.entries(run.context ?? {});
   return (
-    <section class="card" aria-labelledby="context-title">
-      <h2 id="context-title">Context</h2>
+    <Card titleId="context-title" title="Context">
       {entries.length === 0 ? (
         <Empty title="The context is empty.">
           Nodes write to it by returning values (scripts) or through $STEPWISE_OUTPUT (commands).
         </Empty>
       ) : (
-        <div class="table-wrap">
-          <table class="table table-cards" data-testid="context">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Type</th>
-                <th scope="col">Value</th>
-                <th scope="col">Written by</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map(([k, e]) => (
-                <tr key={k} data-key={k}>
-                  <th scope="row" class="mono" data-label="Key">
-                    {k}
-                  </th>
-                  <td data-label="Type">
-                    <span class="type-tag">{e.type}</span>
-                  </td>
-                  <td data-label="Value">
-                    {e.type === "json" ? (
-                      <pre class="code small">{formatValue(e.value, true)}</pre>
-                    ) : (
-                      <span class="mono">{formatValue(e.value)}</span>
-                    )}
-                  </td>
-                  <td data-label="Written by">
-                    {e.writtenBy ? (
-                      <a
-                        href={formatRoute({ page: "run", runId: run.runId, tab: "overview", node: e.writtenBy })}
-                        class="mono"
-                      >
-                        {e.writtenBy}
-                      </a>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CardTable columns={["Key", "Type", "Value", "Written by"]} testId="context">
+          {entries.map(([k, e]) => (
+            <tr key={k} data-key={k}>
+              <th scope="row" class="mono" data-label="Key">
+                {k}
+              </th>
+              <td data-label="Type">
+                <span class="type-tag">{e.type}</span>
+              </td>
+              <td data-label="Value">
+                {e.type === "json" ? (
+                  <pre class="code small">{formatValue(e.value, true)}</pre>
+                ) : (
+                  <span class="mono">{formatValue(e.value)}</span>
+                )}
+              </td>
+              <td data-label="Written by">
+                {e.writtenBy ? (
+                  <a
+                    href={formatRoute({ page: "run", runId: run.runId, tab: "overview", node: e.writtenBy })}
+                    class="mono"
+                  >
+                    {e.writtenBy}
+                  </a>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </CardTable>
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -665,66 +637,47 @@ function FilesTab({ runId, live }: { runId: string; live: boolean }) {
   };
 
   return (
-    <section class="card" aria-labelledby="files-title">
-      <h2 id="files-title">Files</h2>
+    <Card titleId="files-title" title="Files">
       <ActionError error={failure} />
       {files.data === undefined ? (
-        files.loading ? (
-          <Loading what="files" />
-        ) : (
-          <ErrorBox error={files.error} what="files" onRetry={files.reload} />
-        )
+        <NotLoaded loaded={files} what="files" />
       ) : files.data.items.length === 0 ? (
         <Empty title="No files.">What a node writes under out/ becomes a run file.</Empty>
       ) : (
-        <div class="table-wrap">
-          <table class="table table-cards" data-testid="files">
-            <thead>
-              <tr>
-                <th scope="col">Path</th>
-                <th scope="col" class="num">
-                  Size
-                </th>
-                <th scope="col">SHA-256</th>
-                <th scope="col">Produced by</th>
-                <th scope="col">
-                  <span class="sr-only">Download</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {files.data.items.map((f) => (
-                <tr key={f.path} data-file={f.path}>
-                  <td class="mono" data-label="Path">
-                    {f.path}
-                  </td>
-                  <td class="num" data-label="Size">
-                    {formatBytes(f.size)}
-                  </td>
-                  <td data-label="SHA-256">
-                    <Hash value={f.sha256} />
-                  </td>
-                  <td class="mono" data-label="Produced by">
-                    {f.producedBy ?? "—"}
-                  </td>
-                  <td data-label="">
-                    <button
-                      type="button"
-                      class="btn btn-secondary btn-sm"
-                      onClick={() => void download(f.path)}
-                      disabled={busyPath === f.path}
-                      aria-label={`Download ${f.path}`}
-                    >
-                      {busyPath === f.path ? "Downloading…" : "Download"}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CardTable
+          columns={["Path", { name: "Size", num: true }, "SHA-256", "Produced by", { name: "Download", hidden: true }]}
+          testId="files"
+        >
+          {files.data.items.map((f) => (
+            <tr key={f.path} data-file={f.path}>
+              <td class="mono" data-label="Path">
+                {f.path}
+              </td>
+              <td class="num" data-label="Size">
+                {formatBytes(f.size)}
+              </td>
+              <td data-label="SHA-256">
+                <Hash value={f.sha256} />
+              </td>
+              <td class="mono" data-label="Produced by">
+                {f.producedBy ?? "—"}
+              </td>
+              <td data-label="">
+                <button
+                  type="button"
+                  class="btn btn-secondary btn-sm"
+                  onClick={() => void download(f.path)}
+                  disabled={busyPath === f.path}
+                  aria-label={`Download ${f.path}`}
+                >
+                  {busyPath === f.path ? "Downloading…" : "Download"}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </CardTable>
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -734,19 +687,17 @@ function AuditTab({ runId, live }: { runId: string; live: boolean }) {
   const verify = usePolled(() => api.verify(runId), [runId, live]);
   return (
     <>
-      <section class="card" aria-labelledby="verify-title">
-        <div class="card-head">
-          <h2 id="verify-title">Verification</h2>
+      <Card
+        titleId="verify-title"
+        title="Verification"
+        aside={
           <button type="button" class="btn btn-secondary btn-sm" onClick={verify.reload}>
             Verify again
           </button>
-        </div>
+        }
+      >
         {verify.data === undefined ? (
-          verify.loading ? (
-            <Loading what="the verification" />
-          ) : (
-            <ErrorBox error={verify.error} what="the verification" onRetry={verify.reload} />
-          )
+          <NotLoaded loaded={verify} what="the verification" />
         ) : (
           <div
             class={`verify ${verify.data.valid ? "verify-ok" : "verify-bad"}`}
@@ -777,79 +728,61 @@ function AuditTab({ runId, live }: { runId: string; live: boolean }) {
             </div>
           </div>
         )}
-      </section>
-      <section class="card" aria-labelledby="audit-title">
-        <h2 id="audit-title">Audit trail</h2>
+      </Card>
+      <Card titleId="audit-title" title="Audit trail">
         {audit.data === undefined ? (
-          audit.loading ? (
-            <Loading what="the audit trail" />
-          ) : (
-            <ErrorBox error={audit.error} what="the audit trail" onRetry={audit.reload} />
-          )
+          <NotLoaded loaded={audit} what="the audit trail" />
         ) : audit.data.items.length === 0 ? (
           <Empty title="No events yet." />
         ) : (
-          <div class="table-wrap">
-            <table class="table table-cards audit" data-testid="audit">
-              <thead>
-                <tr>
-                  <th scope="col" class="num">
-                    #
-                  </th>
-                  <th scope="col">At</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Change</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Detail</th>
-                  <th scope="col">Hash</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.data.items.map((e) => (
-                  <tr key={e.seq}>
-                    <td class="num" data-label="#">
-                      {e.seq}
-                    </td>
-                    <td class="mono small at" data-label="At">
-                      {formatTimestamp(e.at)}
-                    </td>
-                    <td data-label="Event">
-                      <code>{e.type}</code>
-                      {typeof e.detail?.nodeId === "string" ? (
-                        <>
-                          {" "}
-                          <a
-                            href={formatRoute({ page: "run", runId, tab: "overview", node: e.detail.nodeId })}
-                            class="mono small"
-                          >
-                            {e.detail.nodeId}
-                          </a>
-                        </>
-                      ) : null}
-                    </td>
-                    <td data-label="Change">
-                      {e.from || e.to ? (
-                        <span>
-                          {e.from ? humanize(e.from) : "—"} → {e.to ? humanize(e.to) : "—"}
-                        </span>
-                      ) : (
-                        ""
-                      )}
-                    </td>
-                    <td data-label="Actor">{e.actor}</td>
-                    <td data-label="Detail" class="mono small detail">
-                      {detailText(e.detail)}
-                    </td>
-                    <td data-label="Hash">
-                      <Hash value={e.hash} chars={8} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CardTable
+            columns={[{ name: "#", num: true }, "At", "Event", "Change", "Actor", "Detail", "Hash"]}
+            class="audit"
+            testId="audit"
+          >
+            {audit.data.items.map((e) => (
+              <tr key={e.seq}>
+                <td class="num" data-label="#">
+                  {e.seq}
+                </td>
+                <td class="mono small at" data-label="At">
+                  {formatTimestamp(e.at)}
+                </td>
+                <td data-label="Event">
+                  <code>{e.type}</code>
+                  {typeof e.detail?.nodeId === "string" ? (
+                    <>
+                      {" "}
+                      <a
+                        href={formatRoute({ page: "run", runId, tab: "overview", node: e.detail.nodeId })}
+                        class="mono small"
+                      >
+                        {e.detail.nodeId}
+                      </a>
+                    </>
+                  ) : null}
+                </td>
+                <td data-label="Change">
+                  {e.from || e.to ? (
+                    <span>
+                      {e.from ? humanize(e.from) : "—"} → {e.to ? humanize(e.to) : "—"}
+                    </span>
+                  ) : (
+                    ""
+                  )}
+                </td>
+                <td data-label="Actor">{e.actor}</td>
+                <td data-label="Detail" class="mono small detail">
+                  {detailText(e.detail)}
+                </td>
+                <td data-label="Hash">
+                  <Hash value={e.hash} chars={8} />
+                </td>
+              </tr>
+            ))}
+          </CardTable>
         )}
-      </section>
+      </Card>
     </>
   );
 }
@@ -865,20 +798,15 @@ function LineageTab({ runId, live }: { runId: string; live: boolean }) {
   const { api } = useSession();
   const lineage = usePolled(() => api.getLineage(runId), [runId], { intervalMs: 2000, keepPolling: () => live });
   return (
-    <section class="card" aria-labelledby="lineage-title">
-      <h2 id="lineage-title">Lineage</h2>
+    <Card titleId="lineage-title" title="Lineage">
       <p class="muted">Which parameters and files each task read, and which files it produced.</p>
       {lineage.data === undefined ? (
-        lineage.loading ? (
-          <Loading what="the lineage" />
-        ) : (
-          <ErrorBox error={lineage.error} what="the lineage" onRetry={lineage.reload} />
-        )
+        <NotLoaded loaded={lineage} what="the lineage" />
       ) : lineage.data.nodes.length === 0 ? (
         <Empty title="No lineage recorded yet." />
       ) : (
         <LineageView lineage={lineage.data} />
       )}
-    </section>
+    </Card>
   );
 }

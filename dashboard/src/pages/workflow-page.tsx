@@ -1,8 +1,9 @@
 // A workflow: its DAG, parameters, versions with hashes, a trigger form and its runs.
 import { DagView } from "../components/dag-view.tsx";
+import { CardTable, CompactTable } from "../components/data-table.tsx";
 import { RunsList } from "../components/runs-list.tsx";
 import { TriggerForm } from "../components/trigger-form.tsx";
-import { Empty, ErrorBox, Fact, Hash, Loading, Pager, Tabs, Time, usePager } from "../components/ui.tsx";
+import { Card, Empty, Fact, Hash, NotLoaded, Pager, Tabs, Time, usePager } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
 import { formatTimestamp, formatValue } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -19,13 +20,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
   const mayTrigger = can(who.role, "trigger");
   const href = (tab: WorkflowTab) => formatRoute({ page: "workflow", name: route.name, tab });
 
-  if (wf.data === undefined) {
-    return wf.loading ? (
-      <Loading what="the workflow" />
-    ) : (
-      <ErrorBox error={wf.error} what="workflow" onRetry={wf.reload} />
-    );
-  }
+  if (wf.data === undefined) return <NotLoaded loaded={wf} what="the workflow" errorWhat="workflow" />;
   const w = wf.data;
   const tabs = [
     { id: "overview", label: "Overview", href: href("overview") },
@@ -78,8 +73,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
         ) : null}
         {tab === "versions" ? <Versions name={w.name} current={w.version} /> : null}
         {tab === "trigger" ? (
-          <section class="card narrow" aria-labelledby="trigger-title">
-            <h2 id="trigger-title">Trigger {w.name}</h2>
+          <Card titleId="trigger-title" title={<>Trigger {w.name}</>} class="narrow">
             <p class="muted">
               Starts a run of version {w.version} (<Hash value={w.definitionHash} />
               ).
@@ -91,7 +85,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
                 window.location.hash = formatRoute({ page: "run", runId, tab: "overview" });
               }}
             />
-          </section>
+          </Card>
         ) : null}
       </div>
     </>
@@ -102,63 +96,41 @@ function Overview({ w }: { w: WorkflowDetail }) {
   const params = Object.entries(w.definition.parameters ?? {});
   return (
     <>
-      <section class="card" aria-labelledby="dag-title">
-        <h2 id="dag-title">Graph</h2>
+      <Card titleId="dag-title" title="Graph">
         <DagView nodes={w.definition.nodes} label={`Graph of ${w.name}`} />
-      </section>
+      </Card>
       <div class="grid-2">
-        <section class="card" aria-labelledby="params-title">
-          <h2 id="params-title">Parameters</h2>
+        <Card titleId="params-title" title="Parameters">
           {params.length === 0 ? (
             <p class="muted">No parameters.</p>
           ) : (
-            <table class="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Required</th>
-                  <th scope="col">Default</th>
-                </tr>
-              </thead>
-              <tbody>
-                {params.map(([k, p]) => (
-                  <tr key={k}>
-                    <td class="mono">{k}</td>
-                    <td>
-                      <span class="type-tag">{p.type}</span>
-                    </td>
-                    <td>{p.required ? "yes" : "no"}</td>
-                    <td class="mono">{p.default !== undefined ? formatValue(p.default) : "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
-        <section class="card" aria-labelledby="nodes-title">
-          <h2 id="nodes-title">Nodes</h2>
-          <table class="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">Type</th>
-                <th scope="col">Needs</th>
-              </tr>
-            </thead>
-            <tbody>
-              {w.definition.nodes.map((n) => (
-                <tr key={n.id}>
-                  <td class="mono">{n.id}</td>
+            <CompactTable columns={["Name", "Type", "Required", "Default"]}>
+              {params.map(([k, p]) => (
+                <tr key={k}>
+                  <td class="mono">{k}</td>
                   <td>
-                    <span class="type-tag">{n.type}</span>
+                    <span class="type-tag">{p.type}</span>
                   </td>
-                  <td class="mono">{n.needs?.join(", ") || "—"}</td>
+                  <td>{p.required ? "yes" : "no"}</td>
+                  <td class="mono">{p.default !== undefined ? formatValue(p.default) : "—"}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </section>
+            </CompactTable>
+          )}
+        </Card>
+        <Card titleId="nodes-title" title="Nodes">
+          <CompactTable columns={["Node", "Type", "Needs"]}>
+            {w.definition.nodes.map((n) => (
+              <tr key={n.id}>
+                <td class="mono">{n.id}</td>
+                <td>
+                  <span class="type-tag">{n.type}</span>
+                </td>
+                <td class="mono">{n.needs?.join(", ") || "—"}</td>
+              </tr>
+            ))}
+          </CompactTable>
+        </Card>
       </div>
     </>
   );
@@ -169,49 +141,27 @@ function Versions({ name, current }: { name: string; current: number }) {
   const pager = usePager(`versions-${name}`);
   const list = usePolled(() => api.listVersions(name, { cursor: pager.cursor, limit: 20 }), [name, pager.cursor]);
   const now = useNow(false);
-  if (list.data === undefined) {
-    return list.loading ? (
-      <Loading what="versions" />
-    ) : (
-      <ErrorBox error={list.error} what="versions" onRetry={list.reload} />
-    );
-  }
+  if (list.data === undefined) return <NotLoaded loaded={list} what="versions" />;
   if (list.data.items.length === 0) return <Empty title="No versions recorded." />;
   return (
     <>
-      <div class="table-wrap">
-        <table class="table table-cards">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Definition hash</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.items.map((v) => (
-              <tr key={v.version}>
-                <td data-label="Version">
-                  v{v.version} {v.version === current ? <span class="pill">latest</span> : null}
-                </td>
-                <td data-label="Hash">
-                  <Hash value={v.definitionHash} chars={24} />
-                </td>
-                <td data-label="Created">
-                  <Time iso={v.createdAt} now={now} />
-                  {v.createdBy ? <span class="muted"> by {v.createdBy}</span> : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <Pager
-        page={pager.page}
-        hasNext={Boolean(list.data.nextCursor)}
-        onNext={() => list.data?.nextCursor && pager.next(list.data.nextCursor)}
-        onPrev={pager.prev}
-      />
+      <CardTable columns={["Version", "Definition hash", "Created"]}>
+        {list.data.items.map((v) => (
+          <tr key={v.version}>
+            <td data-label="Version">
+              v{v.version} {v.version === current ? <span class="pill">latest</span> : null}
+            </td>
+            <td data-label="Hash">
+              <Hash value={v.definitionHash} chars={24} />
+            </td>
+            <td data-label="Created">
+              <Time iso={v.createdAt} now={now} />
+              {v.createdBy ? <span class="muted"> by {v.createdBy}</span> : null}
+            </td>
+          </tr>
+        ))}
+      </CardTable>
+      <Pager pager={pager} list={list.data} />
     </>
   );
 }
