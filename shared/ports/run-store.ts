@@ -1,4 +1,4 @@
-import type { AuditEvent, Page, Principal, Role, RunRecord, RunStatus, TaskRecord } from "../domain/records.ts";
+import type { AuditEvent, Page, Role, RunRecord, RunStatus, TaskRecord } from "../domain/records.ts";
 import type { WorkflowDefinition } from "../domain/workflow.ts";
 
 /** A run as stored: the run item, its task items, and the head of its audit chain. */

@@ -22,13 +22,8 @@ export function WorkflowsPage() {
         what="workflows"
         empty={
           <Empty title="No workflows yet.">
-            Define one with the <code>stepwise</code> CLI or{" "}
-            <code>
-              PUT /api/workflows/ Define one with <code>stepwise workflow apply file.yaml</code> or{" "}
-              <code>PUT /api/workflows/&lt;name&gt;</code>.lt;name Define one with{" "}
-              <code>stepwise workflow apply file.yaml</code> or <code>PUT /api/workflows/&lt;name&gt;</code>.gt;
-            </code>
-            .
+            Define one with <code>stepwise workflow apply file.yaml</code> or{" "}
+            <code>PUT /api/workflows/&lt;name&gt;</code>.
           </Empty>
         }
         columns={["Name", "Version", "Definition hash", "Description", "Updated"]}
