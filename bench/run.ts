@@ -381,24 +381,17 @@ function report(results: CaseResult[]): string {
   );
   const rows: string[][] = [];
   for (const r of results) {
-    rows.push([
-      r.bc.label,
-      "engine",
-      `${r.engine.n}/${RUNS}`,
-      ms(r.engine.p50),
-      ms(r.engine.p95),
-      ms(r.engine.mean),
-      fmt(r.engineRps, 2),
-    ]);
-    rows.push([
-      "",
-      "floor",
-      `${r.floor.n}/${RUNS}`,
-      ms(r.floor.p50),
-      ms(r.floor.p95),
-      ms(r.floor.mean),
-      fmt(r.floorRps, 2),
-    ]);
+    const measured = (label: string, side: string, st: typeof r.engine, rps: number) => [
+      label,
+      side,
+      `${st.n}/${RUNS}`,
+      ms(st.p50),
+      ms(st.p95),
+      ms(st.mean),
+      fmt(rps, 2),
+    ];
+    rows.push(measured(r.bc.label, "engine", r.engine, r.engineRps));
+    rows.push(measured("", "floor", r.floor, r.floorRps));
     rows.push([
       "",
       "engine/floor",

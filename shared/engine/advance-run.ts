@@ -728,14 +728,14 @@ class Advancer {
       return out(s.run.status === "failed" ? "failed" : "done");
     }
     if (this.failure) {
-      await finishRun(s, "failed", { error: this.failure });
+      await finishRun(s, "failed", { error: this.failure }, ENGINE_ACTOR, this.def);
       return out("failed");
     }
     if (this.noAction) {
-      await finishRun(s, "no_action", { noActionReason: this.noAction });
+      await finishRun(s, "no_action", { noActionReason: this.noAction }, ENGINE_ACTOR, this.def);
       return out("done");
     }
-    await finishRun(s, "succeeded", {});
+    await finishRun(s, "succeeded", {}, ENGINE_ACTOR, this.def);
     return out("done");
   }
 }
@@ -774,10 +774,14 @@ export async function finishRun(
   status: "succeeded" | "failed" | "no_action" | "cancelled",
   patch: Partial<RunRecord>,
   actor = ENGINE_ACTOR,
+  /** The run's definition when the caller has it (saves two reads). */
+  known?: WorkflowDefinition,
 ): Promise<void> {
-  const def = await session.deps.store.getWorkflowByHash(session.run.orgId, session.run.workflow.definitionHash);
+  const def =
+    known ??
+    (await session.deps.store.getWorkflowByHash(session.run.orgId, session.run.workflow.definitionHash))?.definition;
   const at = nowIso(session.deps.clock);
-  for (const node of def?.definition.nodes ?? []) {
+  for (const node of def?.nodes ?? []) {
     await session.setTask(
       node,
       "task.transition",

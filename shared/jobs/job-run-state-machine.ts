@@ -30,7 +30,7 @@ export const JOB_STATE = {
   done: "Done",
 } as const;
 
-import { LAMBDA_TASK_RETRY } from "../state-machine/run-state-machine.ts";
+import { LAMBDA_TASK_RETRY, recordFailureTask } from "../state-machine/run-state-machine.ts";
 
 /** How long one wait for a workflow run lasts before RunNext re-checks it and re-arms (the local timers are bounded). */
 export const JOB_WAIT_RECHECK_SECONDS = 3600;
@@ -69,15 +69,7 @@ export function buildJobRunStateMachine(fn: JobRunStateMachineFunctions): Record
         ],
         Default: JOB_STATE.done,
       },
-      [JOB_STATE.recordFailure]: {
-        Type: "Task",
-        Resource: "arn:aws:states:::lambda:invoke",
-        Parameters: { FunctionName: fn.recordFailure, Payload: { ...ids, "error.$": "$.error" } },
-        OutputPath: "$.Payload",
-        Retry: LAMBDA_TASK_RETRY,
-        TimeoutSeconds: 60,
-        Next: JOB_STATE.jobRunFailed,
-      },
+      [JOB_STATE.recordFailure]: recordFailureTask(fn.recordFailure, ids, JOB_STATE.jobRunFailed),
       [JOB_STATE.jobRunFailed]: {
         Type: "Fail",
         Error: "JobRunFailed",

@@ -48,6 +48,19 @@ export const LAMBDA_TASK_RETRY = [
 
 const ids = { "runId.$": "$.runId", "orgId.$": "$.orgId" };
 
+/** The Catch target of a machine: a lambda:invoke that records the caught error on the record, then `next`. */
+export function recordFailureTask(functionName: string, idFields: Record<string, string>, next: string) {
+  return {
+    Type: "Task",
+    Resource: "arn:aws:states:::lambda:invoke",
+    Parameters: { FunctionName: functionName, Payload: { ...idFields, "error.$": "$.error" } },
+    OutputPath: "$.Payload",
+    Retry: LAMBDA_TASK_RETRY,
+    TimeoutSeconds: 60,
+    Next: next,
+  };
+}
+
 /** Builds the ASL definition for the given function names or ARNs. */
 export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<string, unknown> {
   return {
@@ -97,15 +110,7 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
         ],
         Next: STATE.advance,
       },
-      [STATE.recordFailure]: {
-        Type: "Task",
-        Resource: "arn:aws:states:::lambda:invoke",
-        Parameters: { FunctionName: fn.recordFailure, Payload: { ...ids, "error.$": "$.error" } },
-        OutputPath: "$.Payload",
-        Retry: LAMBDA_TASK_RETRY,
-        TimeoutSeconds: 60,
-        Next: STATE.runFailed,
-      },
+      [STATE.recordFailure]: recordFailureTask(fn.recordFailure, ids, STATE.runFailed),
       [STATE.runFailed]: { Type: "Fail", Error: "RunFailed", Cause: "The run failed; its record holds the reason." },
       [STATE.done]: { Type: "Succeed" },
     },
