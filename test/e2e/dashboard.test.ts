@@ -171,6 +171,7 @@ describe.skipIf(!haveChromium)("dashboard (e2e, Chromium)", () => {
   it("signs in with an API key from the keyboard and shows the org and role", async () => {
     await page.goto(`${stack.url}/`);
     // The key field has focus on arrival; Enter submits.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 10_000 }).toBe("api-key");
     await page.keyboard.type(API_KEY);
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator(".identity-org").textContent()).toBe("default");

@@ -1,5 +1,5 @@
 // Sign-in with an API key. The key is checked with GET /api/whoami before it is kept for the session.
-import { useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, createApiClient } from "../api.ts";
 import type { WhoAmI } from "../types.ts";
 
@@ -13,6 +13,10 @@ export function SignIn({
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const keyField = useRef<HTMLInputElement>(null);
+  // Focus as soon as the field exists: the autofocus attribute alone waits for the browser's next frame and is
+  // ignored altogether when the page already had focus (after signing out, for instance).
+  useLayoutEffect(() => keyField.current?.focus(), []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -63,8 +67,7 @@ export function SignIn({
             type="password"
             autoComplete="off"
             spellcheck={false}
-            // biome-ignore lint/a11y/noAutofocus: the sign-in page has one field and nothing else to do
-            autoFocus
+            ref={keyField}
             value={key}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? "api-key-error" : "api-key-hint"}
