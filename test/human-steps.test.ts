@@ -107,6 +107,36 @@ afterAll(async () => {
 });
 
 describe("approvals", () => {
+  it("lists every waiting step of a run in the inbox, oldest first, beside other runs' steps", async () => {
+    await apply({
+      name: "two-waits",
+      nodes: [
+        { id: "legal", type: "approval" },
+        { id: "ticket", type: "input", fields: { ref: { type: "string", required: true } } },
+      ],
+    });
+    const first = await trigger("one-approver");
+    await waitFor(first, ["awaiting_approval"]);
+    const both = await trigger("two-waits");
+    const r = await waitFor(both, ["awaiting_approval", "awaiting_input"]);
+    expect(r.status).not.toBe("running");
+    const inbox = await call("GET", "/api/approvals?status=pending", undefined, keys.alice);
+    expect(inbox.status).toBe(200);
+    const mine = inbox.body.items.filter((i: { runId: string }) => i.runId === first || i.runId === both);
+    expect(
+      mine.map((i: { runId: string; nodeId: string }) => `${i.runId === first ? "first" : "both"}:${i.nodeId}`),
+    ).toEqual(expect.arrayContaining(["first:sign-off", "both:legal", "both:ticket"]));
+    expect(mine).toHaveLength(3);
+    const since = inbox.body.items.map((i: { since: string }) => i.since);
+    expect(since).toEqual([...since].sort());
+    expect(mine.find((i: { nodeId: string }) => i.nodeId === "ticket")).toMatchObject({
+      type: "input",
+      workflow: expect.objectContaining({ name: "two-waits" }),
+      fields: { ref: { type: "string", required: true } },
+    });
+    for (const runId of [first, both]) await call("POST", `/api/runs/${runId}/cancel`, {});
+  });
+
   it("waits for approval, lists it in the inbox, and goes on when approved", async () => {
     const runId = await trigger("one-approver");
     const waiting = await waitFor(runId, ["awaiting_approval"]);

@@ -218,12 +218,20 @@ export async function listApprovals(
     throw new ValidationError("status must be 'pending'", [{ path: "status", message: "only pending is supported" }]);
   }
   const res = await deps.store.listWaitingHumanSteps(p.orgId, page);
+  // One load per run, all at once: a page of waiting steps costs one round trip of reads, not one per step.
+  const runIds = [...new Set(res.items.map((t) => t.runId))];
+  const loaded = await Promise.all(runIds.map((id) => deps.store.loadRun(p.orgId, id)));
+  const states = new Map(runIds.map((id, i) => [id, loaded[i]]));
+  const byHash = new Map(loaded.flatMap((st) => (st ? [[st.run.workflow.definitionHash, st.run] as const] : [])));
+  const defList = await Promise.all([...byHash.values()].map((run) => definitionOf(deps, run)));
+  const defs = new Map([...byHash.keys()].map((h, i) => [h, defList[i]]));
   const items = [];
   for (const t of res.items) {
-    const state = await deps.store.loadRun(p.orgId, t.runId);
+    const state = states.get(t.runId);
     if (!state) continue;
     const runId = t.runId;
-    const def = await definitionOf(deps, state.run);
+    const def = defs.get(state.run.workflow.definitionHash);
+    if (!def) continue;
     const node = def.nodes.find((n) => n.id === t.nodeId);
     if (!node || (node.type !== "approval" && node.type !== "input")) continue;
     const task = state.tasks.get(node.id);
