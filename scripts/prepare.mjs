@@ -1,0 +1,12 @@
+// `npm ci` runs this: it builds the dashboard the server serves at `/`. A production install
+// (`npm ci --omit=dev`) has no Vite; it skips the build, and the server says how to build when `/` is asked for.
+import { createRequire } from "node:module";
+
+try {
+  createRequire(import.meta.url).resolve("vite");
+} catch {
+  console.warn("stepwise: Vite is not installed (production install?); the dashboard build is skipped.");
+  process.exit(0);
+}
+const { build } = await import("vite");
+await build({ configFile: new URL("../dashboard/vite.config.ts", import.meta.url).pathname, logLevel: "warn" });
