@@ -132,6 +132,34 @@ describe("run files", () => {
     expect(task.attempts[0].outputs).toEqual(task.outputs);
   });
 
+  it("keeps a failed attempt's files as evidence without making them run files", async () => {
+    const run = await runToEnd(t.api, {
+      name: "ev-retry-files",
+      nodes: [
+        {
+          id: "flaky",
+          type: "command",
+          retry: { maxAttempts: 2, backoffSeconds: 0 },
+          command:
+            'echo "attempt $STEPWISE_ATTEMPT" > out/log.txt; ' +
+            'if [ "$STEPWISE_ATTEMPT" = 1 ]; then echo half > out/partial.txt; exit 3; fi',
+        },
+      ],
+    });
+    expect(run.status).toBe("succeeded");
+    const task = await t.api.get(`/api/runs/${run.runId}/tasks/flaky`);
+    const [first, second] = task.attempts;
+    expect([first.status, first.exitCode, second.status]).toEqual(["failed", 3, "succeeded"]);
+    expect(first.outputs.map((o: Json) => o.path)).toEqual(["log.txt", "partial.txt"]);
+    expect(second.outputs.map((o: Json) => o.path)).toEqual(["log.txt"]);
+    expect(first.outputs[0].sha256).not.toBe(second.outputs[0].sha256);
+    // The run's files are the succeeded attempt's: partial.txt stays evidence only.
+    const files = await t.api.get(`/api/runs/${run.runId}/files`);
+    expect(files.items.map((f: Json) => [f.path, f.sha256])).toEqual([["log.txt", second.outputs[0].sha256]]);
+    const verify = await t.api.get(`/api/runs/${run.runId}/verify`);
+    expect(verify).toMatchObject({ valid: true, problems: [] });
+  });
+
   it("answers 404 for a path the run does not have and for another org's run", async () => {
     expect((await t.api.call("GET", `/api/runs/${runId}/files/nope.txt`)).status).toBe(404);
     const org = await t.api.call("POST", "/api/orgs", { orgId: "ev-other" });

@@ -574,12 +574,19 @@ class Advancer {
     let error: RunError | null = outcome?.error ? { ...outcome.error, nodeId: node.id } : null;
     if (setupError) error = { ...setupError, nodeId: node.id };
     let outputs: AttemptRecord["outputs"] = [];
-    if (outcome && (status === "succeeded" || status === "no_action") && hooks?.collectOutputs) {
+    // Every attempt that ran keeps the evidence of what it wrote, failed ones too; only a succeeded attempt's files
+    // become run files that later nodes read (currentFiles).
+    if (outcome && hooks?.collectOutputs) {
       try {
         outputs = await hooks.collectOutputs(s.state, node, outcome);
       } catch (err) {
-        status = "failed";
-        error = { code: "output_files", message: (err as Error).message, nodeId: node.id };
+        const message = (err as Error).message;
+        if (status === "succeeded" || status === "no_action") {
+          status = "failed";
+          error = { code: "output_files", message, nodeId: node.id };
+        } else if (error) {
+          error = { ...error, message: `${error.message} (its out/ files were not recorded: ${message})` };
+        }
       }
     }
     if (status === "succeeded" || status === "no_action") {

@@ -17,6 +17,8 @@ const TRANSFER_CONCURRENCY = 4;
 export interface ProducedFile extends FileRef {
   producedBy: string;
   attempt: number;
+  /** Whether the attempt that wrote it succeeded: a failed attempt's files are evidence, not run files. */
+  succeeded: boolean;
   endedAt: string | null;
 }
 
@@ -40,6 +42,7 @@ export function producedFiles(tasks: Iterable<TaskRecord>): ProducedFile[] {
           size: f.size,
           producedBy: t.nodeId,
           attempt: a.attempt,
+          succeeded: a.status === "succeeded",
           endedAt: a.endedAt,
         });
     }
@@ -57,7 +60,7 @@ export function producedFiles(tasks: Iterable<TaskRecord>): ProducedFile[] {
 /** The run's files as a user sees them: one per path, the latest writer winning, sorted by path. */
 export function currentFiles(tasks: Iterable<TaskRecord>): Map<string, ProducedFile> {
   const byPath = new Map<string, ProducedFile>();
-  for (const f of producedFiles(tasks)) byPath.set(f.path, f);
+  for (const f of producedFiles(tasks)) if (f.succeeded) byPath.set(f.path, f);
   return new Map([...byPath.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
