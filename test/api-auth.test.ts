@@ -101,6 +101,7 @@ describe("keys", () => {
     const extra = await s.api("/api/keys", { method: "POST", body: { name: "x", role: "viewer", admin: true } });
     expect(extra.status).toBe(400);
     expectError(extra.body, "validation_failed");
+    expect(extra.body.error.details).toEqual([{ path: "admin", message: "admin: unknown field" }]);
   });
 
   it("only admins manage keys: an operator gets 403", async () => {

@@ -136,7 +136,13 @@ export const isHuman = (n: WorkflowNode): n is HumanNode => n.type === "approval
 
 /** Converts zod issues into contract details, naming the node an issue is about. */
 export function zodDetails(error: z.ZodError, root?: unknown): ErrorDetail[] {
-  return error.issues.map((issue) => {
+  // An unknown field is reported at the field itself, one detail per field, so that the path names it.
+  const issues = error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: [...issue.path, key], message: "unknown field" }))
+      : [{ path: issue.path, message: issue.message }],
+  );
+  return issues.map((issue) => {
     const path = issue.path.map(String);
     let where = path.join(".");
     if (path[0] === "nodes" && path.length > 1 && root && typeof root === "object") {
