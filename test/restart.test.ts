@@ -1,25 +1,23 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${context.x} and ${params.x} are Stepwise references, not JS templates.
 // Crash-restart: the real server is SIGKILLed while a task runs, started again on the same data dir, and the
 // run carries on where its record says it is.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectIntactChain } from "./support/audit-chain.ts";
 import { pollUntil } from "./support/poll.ts";
+import { type ServerProcess, startServerProcess } from "./support/server-process.ts";
 import type { Json } from "./support/stack.ts";
 
-const REPO = resolve(import.meta.dirname, "..");
 const KEY = "restart-test-platform-key-0123456789";
 
 let dataDir: string;
 let examplesDir: string;
 let tmpDir: string;
 let port: number;
-let server: ChildProcess | null = null;
-let serverOutput = "";
+let server: ServerProcess | null = null;
 
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -32,48 +30,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node --import tsx local/main.ts` on the test's data dir and port; resolves once it listens. */
-async function startServer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts"], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      STEPWISE_DATA_DIR: dataDir,
-      STEPWISE_PORT: String(port),
-      STEPWISE_API_KEY: KEY,
-      STEPWISE_EXAMPLES_DIR: examplesDir,
-      // Task directories go under the test's temp dir, not the machine's shared one.
-      TMPDIR: tmpDir,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`the server did not start:\n${serverOutput}`)), 30_000);
-    const onData = (d: Buffer) => {
-      serverOutput += d.toString();
-      if (serverOutput.includes("Stepwise listening on")) {
-        clearTimeout(timer);
-        res();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (d: Buffer) => {
-      serverOutput += d.toString();
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      rej(new Error(`the server exited with ${code}:\n${serverOutput}`));
-    });
-  });
-  return child;
-}
-
-async function killServer(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((res) => child.once("exit", () => res()));
-  child.kill(signal);
-  await exited;
-}
+/** The real server on the test's data dir and port; task directories go under the test's temp dir. */
+const startServer = () => startServerProcess({ dataDir, apiKey: KEY, examplesDir, port, env: { TMPDIR: tmpDir } });
 
 async function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Json> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -111,7 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (server) await killServer(server, "SIGTERM");
+  await server?.stop("SIGTERM");
   await rm(dataDir, { recursive: true, force: true });
   await rm(examplesDir, { recursive: true, force: true });
 });
@@ -151,9 +109,9 @@ describe("crash and restart", () => {
       return run.currentStateName === "slow" ? run : null;
     });
 
-    await killServer(server, "SIGKILL");
+    await server.stop("SIGKILL");
     server = await startServer();
-    expect(serverOutput).toContain("resumed 1 run(s)");
+    expect(server.output()).toContain("resumed 1 run(s)");
     await writeFile(gate, "go");
 
     const run = await pollUntil("the run to end", async () => {
