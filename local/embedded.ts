@@ -71,6 +71,8 @@ export interface EmbeddedOptions {
 export interface EmbeddedStack {
   url: string;
   apiKey: string;
+  /** True when this start generated the key (none was given or saved): it is shown once, then only saved. */
+  apiKeyGenerated: boolean;
   deps: Deps;
   orchestrator: LocalOrchestrator;
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
@@ -209,7 +211,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
 
   const stopping = new AbortController();
-  const apiKey = opts.apiKey ?? (await readLocalKey(dataDir)) ?? generateKey();
+  const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
+  const apiKey = knownKey ?? generateKey();
   const deps: Deps = {
     store: new DynamoRunStore(docClient, TABLE),
     blobs: new S3BlobStore(s3Client, BUCKET),
@@ -316,6 +319,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   return {
     url,
     apiKey,
+    apiKeyGenerated: knownKey === null,
     deps,
     orchestrator,
     async stop() {

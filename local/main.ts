@@ -13,9 +13,13 @@ const stack = await startEmbedded({
   log: (line) => console.log(line),
 });
 console.log(`Stepwise listening on ${stack.url}  (dashboard: ${stack.url}/, API: ${stack.url}/api)`);
-if (!config.STEPWISE_API_KEY) {
+const keyFile = resolve(config.STEPWISE_DATA_DIR, "local.json");
+if (stack.apiKeyGenerated) {
+  // Shown this once; later starts point at the file instead.
   console.log(`API key (admin of org "default"): ${stack.apiKey}`);
-  console.log(`  saved in ${resolve(config.STEPWISE_DATA_DIR, "local.json")}, where the CLI finds it`);
+  console.log(`  saved in ${keyFile}, where the CLI finds it`);
+} else if (!config.STEPWISE_API_KEY) {
+  console.log(`API key: the one in ${keyFile} (the CLI finds it there)`);
 }
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {

@@ -90,6 +90,19 @@ describe("keys", () => {
     expectError(again.body, "not_found");
   });
 
+  it("pages the key list newest first and refuses a bad limit", async () => {
+    for (const name of ["page-1", "page-2", "page-3"])
+      expect((await s.api("/api/keys", { method: "POST", body: { name, role: "viewer" } })).status).toBe(201);
+    const first = await s.json("/api/keys?limit=2");
+    expect(first.items.map((k: Json) => k.name)).toEqual(["page-3", "page-2"]);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const next = await s.json(`/api/keys?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`);
+    expect(next.items[0].name).toBe("page-1");
+    const bad = await s.api("/api/keys?limit=abc");
+    expect(bad.status).toBe(400);
+    expectError(bad.body, "validation_failed");
+  });
+
   it("rejects a bad role or missing name with 400 naming the field, and unknown fields", async () => {
     const badRole = await s.api("/api/keys", { method: "POST", body: { name: "bob", role: "root" } });
     expect(badRole.status).toBe(400);

@@ -145,6 +145,12 @@ describe("triggering", () => {
     await s.waitForRun(a.runId);
     await s.waitForRun(c.runId);
     expect((await runsOf("idem-wf")).map((r) => r.runId).sort()).toEqual([a.runId, c.runId].sort());
+
+    // Ten at once with a fresh key: every caller gets the one run, whoever claimed the key.
+    const burst = await Promise.all(Array.from({ length: 10 }, () => send("order-44")));
+    expect(new Set(burst.map((r) => r.runId)).size).toBe(1);
+    await s.waitForRun(burst[0].runId);
+    expect((await runsOf("idem-wf")).length).toBe(3);
   });
 
   it("by hash: pinned to that exact definition even after the workflow changed", async () => {

@@ -158,6 +158,21 @@ describe("GET /api/workflows", () => {
     expect(list).toHaveProperty("nextCursor");
   });
 
+  it("lists workflows newest first: the one changed last leads, across pages", async () => {
+    for (const name of ["order-b", "order-a", "order-c"]) await put(name, commandWorkflow(name, "true"));
+    await put("order-b", commandWorkflow("order-b", "echo changed"));
+    const names: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const page: Json = await s.json(`/api/workflows?limit=2${query}`);
+      names.push(...page.items.map((w: Json) => w.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(names.filter((n) => n.startsWith("order-"))).toEqual(["order-b", "order-c", "order-a"]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   it("404 for an unknown workflow, its versions and its runs", async () => {
     for (const path of ["/api/workflows/nope", "/api/workflows/nope/versions", "/api/workflows/nope/runs"]) {
       const res = await s.api(path);

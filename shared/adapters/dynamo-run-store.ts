@@ -111,19 +111,28 @@ export class DynamoRunStore implements RunStore {
     return res.Item ? strip<KeyRecord>(res.Item) : null;
   }
 
-  async listKeys(orgId: string): Promise<KeyRecord[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      IndexName: "gsi1",
-      KeyConditionExpression: "gsi1pk = :p",
-      ExpressionAttributeValues: { ":p": `ORG#${orgId}#KEYS` },
-      ScanIndexForward: false,
-    });
-    return items.map((i) => strip<KeyRecord>(i));
+  async listKeys(orgId: string, page: PageRequest): Promise<Page<KeyRecord>> {
+    const res = await this.queryPage(
+      {
+        TableName: this.table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :p",
+        ExpressionAttributeValues: { ":p": `ORG#${orgId}#KEYS` },
+        ScanIndexForward: false,
+      },
+      page,
+    );
+    return { items: res.items.map((i) => strip<KeyRecord>(i)), nextCursor: res.nextCursor };
   }
 
   async deleteKey(orgId: string, keyId: string): Promise<boolean> {
-    const found = (await this.listKeys(orgId)).find((k) => k.keyId === keyId);
+    const items = await this.queryAll({
+      TableName: this.table,
+      IndexName: "gsi1",
+      KeyConditionExpression: "gsi1pk = :p AND gsi1sk = :k",
+      ExpressionAttributeValues: { ":p": `ORG#${orgId}#KEYS`, ":k": keyId },
+    });
+    const found = items.map((i) => strip<KeyRecord>(i))[0];
     if (!found) return false;
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: `KEY#${found.keyHash}`, sk: "KEY" } }));
     return true;
@@ -170,7 +179,8 @@ export class DynamoRunStore implements RunStore {
               pk: wfPk(orgId, def.name),
               sk: "HEAD",
               gsi1pk: `ORG#${orgId}#WFS`,
-              gsi1sk: def.name,
+              // Lists are newest first: the workflow changed last comes first.
+              gsi1sk: `${at}#${def.name}`,
               name: def.name,
               version: version.version,
               definitionHash,
@@ -240,6 +250,7 @@ export class DynamoRunStore implements RunStore {
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :p",
         ExpressionAttributeValues: { ":p": `ORG#${orgId}#WFS` },
+        ScanIndexForward: false,
       },
       page,
     );
@@ -289,6 +300,21 @@ export class DynamoRunStore implements RunStore {
       );
       return res.Item ? String(res.Item.runId) : null;
     }
+  }
+
+  async releaseIdempotencyKey(orgId: string, scope: string, key: string, runId: string): Promise<void> {
+    await this.db
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: `ORG#${orgId}#IDEM#${scope}#${key}`, sk: "IDEM" },
+          ConditionExpression: "runId = :r",
+          ExpressionAttributeValues: { ":r": runId },
+        }),
+      )
+      .catch((err) => {
+        if (!isConditionFailure(err)) throw err;
+      });
   }
 
   // ---- runs and the audit chain --------------------------------------------------------------
@@ -561,7 +587,7 @@ export class DynamoRunStore implements RunStore {
         KeyConditionExpression: "gsi3pk = :p",
         ExpressionAttributeValues: { ":p": `ORG#${orgId}#HUMAN` },
         ProjectionExpression: "pk, sk, gsi3pk, gsi3sk",
-        ScanIndexForward: true,
+        ScanIndexForward: false,
       },
       page,
     );

@@ -56,7 +56,7 @@ export interface RunStore {
   orgExists(orgId: string): Promise<boolean>;
   putKey(key: KeyRecord): Promise<void>;
   findKeyByHash(keyHash: string): Promise<KeyRecord | null>;
-  listKeys(orgId: string): Promise<KeyRecord[]>;
+  listKeys(orgId: string, page: PageRequest): Promise<Page<KeyRecord>>;
   deleteKey(orgId: string, keyId: string): Promise<boolean>;
 
   // Workflows
@@ -74,6 +74,8 @@ export interface RunStore {
 
   // Idempotency: returns the runId already claimed for this key, or null after claiming it.
   claimIdempotencyKey(orgId: string, scope: string, key: string, runId: string, nowMs: number): Promise<string | null>;
+  /** Gives a claimed key back when its run could not be created, so that a retry with it can succeed. */
+  releaseIdempotencyKey(orgId: string, scope: string, key: string, runId: string): Promise<void>;
 
   // Runs
   createRun(run: RunRecord, actor: string): Promise<RunState>;

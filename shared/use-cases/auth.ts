@@ -5,6 +5,7 @@ import { sha256 } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import { type Principal, ROLES, type Role } from "../domain/records.ts";
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.ts";
+import type { PageRequest } from "../ports/run-store.ts";
 
 export const DEFAULT_ORG = "default";
 
@@ -78,9 +79,9 @@ export async function createKey(
   return { keyId, key, name, role };
 }
 
-export async function listKeys(deps: Deps, p: Principal) {
-  const keys = await deps.store.listKeys(p.orgId);
-  return keys.map(({ keyHash: _h, ...rest }) => rest);
+export async function listKeys(deps: Deps, p: Principal, page: PageRequest) {
+  const res = await deps.store.listKeys(p.orgId, page);
+  return { items: res.items.map(({ keyHash: _h, ...rest }) => rest), nextCursor: res.nextCursor };
 }
 
 export async function deleteKey(deps: Deps, p: Principal, keyId: string): Promise<void> {

@@ -60,8 +60,15 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
       deps.clock.nowMs(),
     );
     if (existing) {
-      const state = await deps.store.loadRun(p.orgId, existing);
-      if (state) return acceptedView(state.run);
+      // The request that claimed the key may still be creating its run: give it a moment, never a second run.
+      for (let tries = 0; tries < 20; tries++) {
+        const state = await deps.store.loadRun(p.orgId, existing);
+        if (state) return acceptedView(state.run);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new ConflictError(
+        `a run for this Idempotency-Key (${existing}) is still being created; retry in a moment with the same key`,
+      );
     }
   }
   const at = nowIso(deps.clock);
@@ -85,7 +92,16 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
     cancelRequest: null,
     root: null,
   };
-  const state = await deps.store.createRun(run, p.userId);
+  let state: RunState;
+  try {
+    state = await deps.store.createRun(run, p.userId);
+  } catch (err) {
+    if (req.idempotencyKey)
+      await deps.store
+        .releaseIdempotencyKey(p.orgId, `trigger:${wf.name}`, req.idempotencyKey, runId)
+        .catch(() => undefined);
+    throw err;
+  }
   await notifyRunChange(deps, run, null);
   try {
     await deps.orchestrator.startRun(p.orgId, runId);

@@ -18,7 +18,8 @@ export interface ServerProcess {
 
 export interface ServerOptions {
   dataDir: string;
-  apiKey: string;
+  /** Without one, the server generates a key (or reuses the one saved in the data dir). */
+  apiKey?: string;
   examplesDir: string;
   /** 0 lets the system pick; the printed URL says which port it got. */
   port?: number;
@@ -32,11 +33,11 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
   const child = spawn(process.execPath, ["--import", "tsx", "local/main.ts"], {
     cwd: REPO,
     env: {
-      ...process.env,
+      ...withoutKey(process.env),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       STEPWISE_DATA_DIR: opts.dataDir,
       STEPWISE_PORT: String(opts.port ?? 0),
-      STEPWISE_API_KEY: opts.apiKey,
+      ...(opts.apiKey ? { STEPWISE_API_KEY: opts.apiKey } : {}),
       STEPWISE_EXAMPLES_DIR: opts.examplesDir,
       ...opts.env,
     },
@@ -78,4 +79,9 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
       await exited;
     },
   };
+}
+
+function withoutKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { STEPWISE_API_KEY: _k, ...rest } = env;
+  return rest;
 }

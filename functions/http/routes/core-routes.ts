@@ -63,7 +63,7 @@ export const coreRoutes: Partial<Record<RouteKey, RouteHandler>> = {
     const b = parseWith(KeyBody, r.body);
     return ok(await createKey(r.deps, r.principal, b.name, b.role as (typeof ROLES)[number]), 201);
   },
-  "GET /api/keys": async (r) => ok({ items: await listKeys(r.deps, r.principal), nextCursor: null }),
+  "GET /api/keys": async (r) => ok(await listKeys(r.deps, r.principal, pageOf(r.query))),
   "DELETE /api/keys/{keyId}": async (r) => {
     await deleteKey(r.deps, r.principal, r.path.keyId as string);
     return { status: 204 };
