@@ -250,6 +250,71 @@ describe("job runs", () => {
     expect(await runsOf(jr.jobRunId)).toHaveLength(3);
   });
 
+  it("stays in_progress while a workflow run waits for approval, and completes once approved", async () => {
+    const signOff = {
+      name: "sign-off",
+      nodes: [
+        { id: "prepare", type: "command", command: "echo prepared" },
+        { id: "approve", type: "approval", needs: ["prepare"], approvers: { count: 1 } },
+      ],
+    };
+    expect((await api("PUT", "/api/workflows/sign-off", signOff)).status).toBe(201);
+    expect(
+      (await api("PUT", "/api/jobs/approved-chain", { workflowExecutionOrder: ["step-a", "sign-off", "step-c"] }))
+        .status,
+    ).toBe(201);
+    // The platform key started the job run, so someone else must approve (self-approval is refused).
+    const approver = await api("POST", "/api/keys", { name: "alice", role: "approver" });
+    expect(approver.status).toBe(201);
+
+    const id = (await api("POST", "/api/jobs/approved-chain/runs", {})).body.jobRunId as string;
+    const waiting = await until(
+      () => getJobRun(id),
+      (jr) => jr.workflowRuns[1]?.status === "awaiting_approval",
+      "sign-off awaiting approval",
+    );
+    expect(waiting.status).toBe("in_progress");
+    expect(waiting.completedAt).toBeNull();
+    expect(waiting.workflowRuns).toEqual([
+      { workflow: "step-a", runId: expect.stringMatching(/^run_/), status: "succeeded" },
+      { workflow: "sign-off", runId: expect.stringMatching(/^run_/), status: "awaiting_approval" },
+    ]);
+    const runId = waiting.workflowRuns[1].runId as string;
+    const run = (await api("GET", `/api/runs/${runId}`)).body;
+    expect(run).toMatchObject({ status: "awaiting_approval", currentStateName: "approve", jobRunId: id });
+    // The third workflow has not started while the second waits.
+    const listed = await runsOf(id);
+    expect(listed.map((r: { workflow: { name: string } }) => r.workflow.name).sort()).toEqual(["sign-off", "step-a"]);
+    // Listed among the job runs in progress, and the run among the approvals waiting for someone.
+    const inProgress = (await api("GET", "/api/job-runs?job=approved-chain&status=in_progress")).body.items;
+    expect(inProgress.map((j: { jobRunId: string }) => j.jobRunId)).toEqual([id]);
+    const inbox = (await api("GET", "/api/approvals?status=pending", undefined, approver.body.key)).body.items;
+    expect(inbox.map((a: { runId: string; nodeId: string }) => `${a.runId}/${a.nodeId}`)).toContain(`${runId}/approve`);
+
+    const decided = await api(
+      "POST",
+      `/api/runs/${runId}/approvals/approve`,
+      { decision: "approve", comment: "looks right" },
+      approver.body.key,
+    );
+    expect(decided.status).toBe(200);
+    const jr = await waitJobRun(id);
+    expect(jr.status).toBe("completed");
+    expect(jr.workflowRuns.map((w: { workflow: string; status: string }) => `${w.workflow}:${w.status}`)).toEqual([
+      "step-a:succeeded",
+      "sign-off:succeeded",
+      "step-c:succeeded",
+    ]);
+    const runs = await Promise.all(
+      jr.workflowRuns.map(async (w: { runId: string }) => (await api("GET", `/api/runs/${w.runId}`)).body),
+    );
+    // In order: each workflow run started after the one before it ended (the third only after the approval).
+    expect(runs[1].startedAt > runs[0].completedAt).toBe(true);
+    expect(runs[2].startedAt > runs[1].completedAt).toBe(true);
+    expect(runs.every((r: { jobRunId: string }) => r.jobRunId === id)).toBe(true);
+    await executionEnded(id);
+  });
+
   it("keeps its snapshot when the job and a workflow change while it runs", async () => {
     const before = (await api("GET", "/api/workflows/step-b")).body;
     const started = await api("POST", "/api/jobs/chain/runs", {
