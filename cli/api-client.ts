@@ -108,9 +108,14 @@ export interface PendingHumanStep {
   runId: string;
   nodeId: string;
   type?: string;
-  status?: string;
   workflow?: WorkflowRef | string;
-  waitingSince?: string | null;
+  since?: string | null;
+  timeoutAt?: string | null;
+  whoMayAnswer?: string[];
+  /** Approval steps: the quorum and the decisions so far. */
+  approvals?: { required: number; received: number };
+  /** Input steps: the fields asked for. */
+  fields?: Record<string, { type?: string; secret?: boolean; required?: boolean }>;
   [extra: string]: unknown;
 }
 

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+import { systemClock } from "../shared/domain/clock.ts";
+import { hashJson } from "../shared/domain/hash.ts";
 
 const PLATFORM_KEY = "test-platform-key-0123456789";
 const SECRET = "731946"; // the one-time code that must appear nowhere
@@ -14,8 +16,14 @@ const keys: Record<string, string> = {};
 /** Every response body this suite received, searched for the secret at the end. */
 const seen: string[] = [];
 
-async function call(method: string, path: string, body?: unknown, key = keys.operator ?? PLATFORM_KEY) {
-  const res = await fetch(`${stack.url}${path}`, {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  key = keys.operator ?? PLATFORM_KEY,
+  on: EmbeddedStack = stack,
+) {
+  const res = await fetch(`${on.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -31,10 +39,10 @@ async function call(method: string, path: string, body?: unknown, key = keys.ope
   return { status: res.status, body: json as Record<string, any> };
 }
 
-async function waitFor(runId: string, statuses: string[], timeoutMs = 20_000) {
+async function waitFor(runId: string, statuses: string[], timeoutMs = 20_000, key?: string, on?: EmbeddedStack) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const r = await call("GET", `/api/runs/${runId}`);
+    const r = await call("GET", `/api/runs/${runId}`, undefined, key, on);
     if (statuses.includes(r.body.status)) return r.body;
     if (Date.now() > until) throw new Error(`run ${runId} is ${r.body.status}, expected ${statuses.join("|")}`);
     await new Promise((res) => setTimeout(res, 100));
@@ -107,7 +115,7 @@ afterAll(async () => {
 });
 
 describe("approvals", () => {
-  it("lists every waiting step of a run in the inbox, oldest first, beside other runs' steps", async () => {
+  it("lists every waiting step of a run in the inbox, newest first, beside other runs' steps", async () => {
     await apply({
       name: "two-waits",
       nodes: [
@@ -128,7 +136,8 @@ describe("approvals", () => {
     ).toEqual(expect.arrayContaining(["first:sign-off", "both:legal", "both:ticket"]));
     expect(mine).toHaveLength(3);
     const since = inbox.body.items.map((i: { since: string }) => i.since);
-    expect(since).toEqual([...since].sort());
+    // Lists are newest first (contract conventions), the inbox too.
+    expect(since).toEqual([...since].sort().reverse());
     expect(mine.find((i: { nodeId: string }) => i.nodeId === "ticket")).toMatchObject({
       type: "input",
       workflow: expect.objectContaining({ name: "two-waits" }),
@@ -146,6 +155,11 @@ describe("approvals", () => {
     expect(item).toMatchObject({ nodeId: "sign-off", type: "approval", whoMayAnswer: ["approver", "admin"] });
     expect(item.approvals).toMatchObject({ required: 1, received: 0 });
 
+    // What the approver sees while deciding: the run and its context (prepare's rows).
+    const seenByAlice = await call("GET", `/api/runs/${runId}`, undefined, keys.alice);
+    expect(seenByAlice.body.context).toMatchObject({ rows: { type: "number", value: 3 } });
+    const seenHash = hashJson(seenByAlice.body.context);
+
     const ok = await call(
       "POST",
       `/api/runs/${runId}/approvals/sign-off`,
@@ -154,18 +168,20 @@ describe("approvals", () => {
     );
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ status: "succeeded", approvals: { required: 1, received: 1 } });
+    expect(ok.body.contextHash).toBe(seenHash);
     const done = await waitFor(runId, ["succeeded", "failed"]);
     expect(done.status).toBe("succeeded");
 
     const audit = await call("GET", `/api/runs/${runId}/audit`);
     const decision = audit.body.items.find((e: { type: string }) => e.type === "approval.decision");
+    // The audit event carries the hash of the context Alice saw, the same one kept on her decision.
     expect(decision).toMatchObject({
       actor: "alice",
-      detail: { decision: "approve", comment: "looks good", nodeId: "sign-off" },
+      detail: { decision: "approve", comment: "looks good", nodeId: "sign-off", contextHash: seenHash },
     });
     const task = await call("GET", `/api/runs/${runId}/tasks/sign-off`);
-    expect(task.body.decisions[0]).toMatchObject({ by: "alice", decision: "approve" });
-    expect(task.body.decisions[0].contextHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(task.body.decisions[0]).toMatchObject({ by: "alice", decision: "approve", contextHash: seenHash });
+    expect(seenHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     const after = await call("GET", "/api/approvals?status=pending", undefined, keys.alice);
     expect(after.body.items.some((i: { runId: string }) => i.runId === runId)).toBe(false);
   });
@@ -322,6 +338,13 @@ describe("inputs", () => {
       keys.alice,
     );
     expect(twice.status).toBe(409);
+    // Answering a node of another kind is a conflict that says, in plain English, what the node is.
+    const wrongKind = await call("POST", `/api/runs/${runId}/approvals/otp`, { decision: "approve" }, keys.alice);
+    expect(wrongKind.status).toBe(409);
+    expect(wrongKind.body.error.message).toBe("node 'otp' is an input node, not an approval");
+    const script = await call("POST", `/api/runs/${runId}/inputs/use-it`, { values: {} }, keys.alice);
+    expect(script.status).toBe(409);
+    expect(script.body.error.message).toBe("node 'use-it' is a script node, not an input");
     const run = await waitFor(runId, ["succeeded", "failed"]);
     expect(run.status).toBe("succeeded");
     // Later nodes got the secret: the script saw six characters, the shell the variable.
@@ -361,9 +384,12 @@ describe("inputs", () => {
     for (const f of files) expect((await readFile(f)).includes(Buffer.from(SECRET))).toBe(false);
     const audit = (await call("GET", `/api/runs/${runId}/audit`)).body.items as Array<{
       type: string;
-      detail: { fields?: string[] };
+      detail: { fields?: string[]; contextHash?: string };
     }>;
-    expect(audit.find((e) => e.type === "input.submitted")?.detail.fields).toContain("code (secret)");
+    const submitted = audit.find((e) => e.type === "input.submitted");
+    expect(submitted?.detail.fields).toContain("code (secret)");
+    // The person answered with nothing in the context yet: the hash is that of the empty context.
+    expect(submitted?.detail).toMatchObject({ contextHash: hashJson({}) });
   });
 });
 
@@ -376,6 +402,124 @@ async function listFiles(dir: string): Promise<string[]> {
   }
   return out;
 }
+
+describe("answers after the deadline", () => {
+  // A clock the test moves past the deadline while the state machine's own (real-time) timeout is still far off:
+  // the answer lands after the deadline but before the engine applied onTimeout, the race this guards.
+  let skewMs = 0;
+  let late: EmbeddedStack;
+  let lateDir: string;
+  const lateKeys: Record<string, string> = {};
+  const on = (method: string, path: string, body?: unknown, key = lateKeys.operator) =>
+    call(method, path, body, key, late);
+
+  beforeAll(async () => {
+    lateDir = await mkdtemp(join(tmpdir(), "stepwise-human-late-"));
+    late = await startEmbedded({
+      dataDir: lateDir,
+      port: 0,
+      apiKey: PLATFORM_KEY,
+      examplesDir: null,
+      clock: { nowMs: () => systemClock.nowMs() + skewMs },
+    });
+    for (const [name, role] of [
+      ["operator", "operator"],
+      ["alice", "approver"],
+    ] as const) {
+      lateKeys[name] = (await on("POST", "/api/keys", { name, role }, PLATFORM_KEY)).body.key;
+    }
+    for (const def of [
+      approvalFlow("late-approval", { timeoutSeconds: 600, onTimeout: "approve" }),
+      {
+        name: "late-input",
+        nodes: [
+          {
+            id: "otp",
+            type: "input",
+            timeoutSeconds: 600,
+            fields: { ticket: { type: "string" }, code: { type: "string", secret: true } },
+          },
+          { id: "use-it", type: "command", needs: ["otp"], command: "echo used" },
+        ],
+      },
+    ]) {
+      expect([200, 201]).toContain((await on("PUT", `/api/workflows/${def.name}`, def, PLATFORM_KEY)).status);
+    }
+  });
+
+  afterAll(async () => {
+    await late?.stop();
+  });
+
+  /** Triggers a run and waits until its human step waits on a stored task token (the execution is parked). */
+  async function parked(workflow: string, status: string): Promise<string> {
+    const r = await on("POST", `/api/workflows/${workflow}/trigger`, { parameters: {} });
+    expect(r.status).toBe(202);
+    const runId = r.body.runId as string;
+    await waitFor(runId, [status], 20_000, lateKeys.operator, late);
+    const until = Date.now() + 20_000;
+    while (!(await late.deps.store.getWaitToken("default", runId))) {
+      if (Date.now() > until) throw new Error(`run ${runId} never parked on a task token`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return runId;
+  }
+
+  it("refuses a decision after the deadline with 409; onTimeout is the only outcome", async () => {
+    const runId = await parked("late-approval", "awaiting_approval");
+    const inbox = await on("GET", "/api/approvals?status=pending", undefined, lateKeys.alice);
+    const item = inbox.body.items.find((i: { runId: string }) => i.runId === runId);
+    expect(item.timeoutAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+
+    skewMs += 601_000; // ten minutes and a second later: past the deadline, the engine has not woken yet
+    const r = await on(
+      "POST",
+      `/api/runs/${runId}/approvals/sign-off`,
+      { decision: "reject", comment: "too late" },
+      lateKeys.alice,
+    );
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe("conflict");
+    expect(r.body.error.message).toContain(`the approval timed out at ${item.timeoutAt}`);
+
+    // The late reject did not win: onTimeout (approve) did, and the run went on.
+    const run = await waitFor(runId, ["succeeded", "failed"], 20_000, lateKeys.operator, late);
+    expect(run.status).toBe("succeeded");
+    const audit = (await on("GET", `/api/runs/${runId}/audit`)).body.items as Array<{
+      type: string;
+      to: string;
+      detail: { nodeId?: string; onTimeout?: string };
+    }>;
+    expect(audit.filter((e) => e.type === "approval.decision")).toEqual([]);
+    const timeouts = audit.filter((e) => e.type === "task.timeout");
+    expect(timeouts).toHaveLength(1);
+    expect(timeouts[0]).toMatchObject({ to: "succeeded", detail: { nodeId: "sign-off", onTimeout: "approve" } });
+    const step = (await on("GET", `/api/runs/${runId}/tasks/sign-off`)).body;
+    expect(step.decisions ?? []).toEqual([]);
+  });
+
+  it("refuses input after the deadline with 409; the run fails on the timeout", async () => {
+    const runId = await parked("late-input", "awaiting_input");
+    skewMs += 601_000;
+    const r = await on(
+      "POST",
+      `/api/runs/${runId}/inputs/otp`,
+      { values: { ticket: "OPS-7", code: "424242" } },
+      lateKeys.alice,
+    );
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe("conflict");
+    expect(r.body.error.message).toMatch(/^the input timed out at \d{4}-\d\d-\d\dT[\d:.]+Z/);
+
+    const run = await waitFor(runId, ["succeeded", "failed"], 20_000, lateKeys.operator, late);
+    expect(run.status).toBe("failed");
+    expect(run.error).toMatchObject({ code: "human_timeout", nodeId: "otp" });
+    expect(run.context["otp.ticket"]).toBeUndefined();
+    const audit = (await on("GET", `/api/runs/${runId}/audit`)).body.items as Array<{ type: string }>;
+    expect(audit.filter((e) => e.type === "input.submitted")).toEqual([]);
+    expect(audit.filter((e) => e.type === "task.timeout")).toHaveLength(1);
+  });
+});
 
 describe("restart", () => {
   it("keeps a human wait across a restart and resumes on a decision made after it", async () => {

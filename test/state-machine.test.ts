@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { CostMeter } from "../shared/ports/metrics.ts";
+import { buildRunStateMachine, HUMAN_REJECTED, STATE } from "../shared/state-machine/run-state-machine.ts";
 
 const KEY = "test-platform-key-0123456789";
 let stack: EmbeddedStack;
@@ -123,5 +126,62 @@ describe("run state machine", () => {
     }>;
     expect(tasks.find((t) => t.nodeId === "gate")?.status).toBe("cancelled");
     expect(tasks.find((t) => t.nodeId === "after")?.status).toBe("skipped");
+  });
+});
+
+describe("AwaitHuman ended by SendTaskFailure", () => {
+  /** Runs the real run ASL in the interpreter with stand-in handlers and fails the human wait with `error`. */
+  async function failWait(error: string) {
+    const calls: string[] = [];
+    const failures: unknown[] = [];
+    let machine: LocalStateMachine;
+    const definition = buildRunStateMachine({ advance: "advance", awaitHuman: "await", recordFailure: "record" });
+    const status = await new Promise<string>((resolve) => {
+      let advances = 0;
+      machine = new LocalStateMachine(
+        {
+          definition,
+          tasks: {
+            [STATE.advance]: async () => {
+              calls.push("advance");
+              advances++;
+              return advances === 1
+                ? { runId: "run_X", orgId: "o", next: "human", seq: 1, Payload: { humanTimeoutSeconds: 60 } }
+                : { runId: "run_X", orgId: "o", next: "failed", seq: 2 };
+            },
+            [STATE.recordFailure]: async (payload) => {
+              calls.push("record-failure");
+              failures.push((payload as { error: unknown }).error);
+              return payload;
+            },
+          },
+          waitForToken: {
+            [STATE.awaitHuman]: async (payload) => {
+              calls.push("await-human");
+              const token = (payload as { token: string }).token;
+              setTimeout(() => machine.sendTaskFailure(token, error, "rejected by bob: numbers are off"), 5);
+            },
+          },
+          onAbnormalEnd: async (detail) => resolve(detail.status),
+        },
+        new CostMeter(),
+      );
+      machine.start("run_X", { runId: "run_X", orgId: "o" });
+    });
+    return { status, calls, failures };
+  }
+
+  it("a rejection goes back to Advance, which ends the run from the step's record", async () => {
+    const r = await failWait(HUMAN_REJECTED);
+    expect(r.calls).toEqual(["advance", "await-human", "advance"]);
+    expect(r.failures).toEqual([]);
+    expect(r.status).toBe("FAILED");
+  });
+
+  it("any other failure of the wait is recorded by RecordFailure", async () => {
+    const r = await failWait("Boom");
+    expect(r.calls).toEqual(["advance", "await-human", "record-failure"]);
+    expect(r.failures).toEqual([{ Error: "Boom", Cause: "rejected by bob: numbers are off" }]);
+    expect(r.status).toBe("FAILED");
   });
 });

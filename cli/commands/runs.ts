@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Run } from "../api-client.ts";
+import type { PendingHumanStep, Run } from "../api-client.ts";
 import type { Context } from "../context.ts";
 import { CliError } from "../errors.ts";
 import {
@@ -70,6 +70,30 @@ export function renderRunHeader(run: Run, color: boolean, nowMs: number): string
     ["context", formatContext(run.context)],
     ["error", error],
     ["no action", run.noActionReason ?? undefined],
+  ]);
+}
+
+/** What a waiting human step asks for: the approval quorum so far, or the input's field names. */
+export function describeAsk(step: PendingHumanStep): string {
+  if (step.type === "approval") return `approval ${step.approvals?.received ?? 0}/${step.approvals?.required ?? 1}`;
+  if (step.type === "input") {
+    const names = Object.entries(step.fields ?? {}).map(([name, f]) => (f.secret ? `${name} (secret)` : name));
+    return truncate(`input ${names.join(", ")}`, 48);
+  }
+  return step.type ?? "-";
+}
+
+/** The table of `approvals list`: run, node, what is asked, who may answer, since when, and until when. */
+export function renderApprovalList(steps: readonly PendingHumanStep[], nowMs: number): string[] {
+  return renderTable(steps, [
+    { header: "run", value: (a) => a.runId },
+    { header: "node", value: (a) => a.nodeId },
+    { header: "workflow", value: (a) => (typeof a.workflow === "string" ? a.workflow : (a.workflow?.name ?? "-")) },
+    { header: "asks", value: describeAsk },
+    { header: "who may answer", value: (a) => (a.whoMayAnswer?.length ? a.whoMayAnswer.join(", ") : "-") },
+    { header: "waiting since", value: (a) => formatTime(a.since) },
+    { header: "waiting", value: (a) => formatDuration(elapsedMs(a.since, null, nowMs)), align: "right" },
+    { header: "times out", value: (a) => formatTime(a.timeoutAt) },
   ]);
 }
 
@@ -240,24 +264,7 @@ export function registerRunsCommands(program: Command, ctx: Context): void {
       const client = await ctx.client();
       const page = await client.listApprovals({ status: "pending", limit: opts.limit, cursor: opts.cursor });
       output(ctx, opts, page, () =>
-        page.items.length === 0
-          ? "nothing is waiting"
-          : renderTable(page.items, [
-              { header: "run", value: (a) => a.runId },
-              { header: "node", value: (a) => a.nodeId },
-              { header: "type", value: (a) => a.type ?? "-" },
-              {
-                header: "workflow",
-                value: (a) => (typeof a.workflow === "string" ? a.workflow : (a.workflow?.name ?? "-")),
-              },
-              { header: "status", value: (a) => formatStatus(a.status ?? "pending", ctx.color) },
-              { header: "waiting since", value: (a) => formatTime(a.waitingSince) },
-              {
-                header: "waiting",
-                value: (a) => formatDuration(elapsedMs(a.waitingSince, null, ctx.io.now())),
-                align: "right",
-              },
-            ]),
+        page.items.length === 0 ? "nothing is waiting" : renderApprovalList(page.items, ctx.io.now()),
       );
       if (!opts.json) pageFooter(ctx, page.nextCursor);
     },

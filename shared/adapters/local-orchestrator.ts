@@ -30,6 +30,10 @@ export class LocalOrchestrator implements Orchestrator {
     return this.tokenMachines.some((m) => m.sendTaskSuccess(token, output));
   }
 
+  async sendTaskFailure(token: string, error: string, cause: string): Promise<boolean> {
+    return this.tokenMachines.some((m) => m.sendTaskFailure(token, error, cause));
+  }
+
   shutdown(): void {
     for (const m of this.tokenMachines) m.shutdown();
   }

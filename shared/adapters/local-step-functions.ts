@@ -27,7 +27,10 @@ interface Execution {
 export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly executions = new Map<string, Execution>();
-  private readonly tokens = new Map<string, { resolve: (v: unknown) => void; name: string }>();
+  private readonly tokens = new Map<
+    string,
+    { resolve: (v: unknown) => void; reject: (err: Error) => void; name: string }
+  >();
   private stopped = false;
 
   constructor(
@@ -55,7 +58,7 @@ export class LocalStateMachine {
         const payload = { ...((input as { Payload?: Record<string, unknown> }).Payload ?? {}) };
         const token = randomUUID();
         payload.token = token;
-        const settled = new Promise((resolve) => this.tokens.set(token, { resolve, name }));
+        const settled = new Promise((resolve, reject) => this.tokens.set(token, { resolve, reject, name }));
         await handler(payload);
         return (await settled) as never;
       };
@@ -95,6 +98,17 @@ export class LocalStateMachine {
     if (!waiter) return false;
     this.tokens.delete(token);
     waiter.resolve(output);
+    return true;
+  }
+
+  /** SendTaskFailure: the waiting task fails with an error of that name, which the state's Catch can match. */
+  sendTaskFailure(token: string, error: string, cause: string): boolean {
+    const waiter = this.tokens.get(token);
+    if (!waiter) return false;
+    this.tokens.delete(token);
+    const err = new Error(cause);
+    err.name = error;
+    waiter.reject(err);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import {
   ExecutionAlreadyExists,
+  SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
@@ -49,6 +50,16 @@ export class SfnOrchestrator implements Orchestrator {
   async sendTaskSuccess(token: string, output: Record<string, unknown>): Promise<boolean> {
     try {
       await this.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+      return true;
+    } catch (err) {
+      if (GONE.has((err as { name?: string }).name ?? "")) return false;
+      throw err;
+    }
+  }
+
+  async sendTaskFailure(token: string, error: string, cause: string): Promise<boolean> {
+    try {
+      await this.sfn.send(new SendTaskFailureCommand({ taskToken: token, error, cause: cause.slice(0, 32_000) }));
       return true;
     } catch (err) {
       if (GONE.has((err as { name?: string }).name ?? "")) return false;

@@ -2,16 +2,48 @@ import type { Deps } from "../deps.ts";
 import { isoMicro, parseIsoMicro } from "../domain/clock.ts";
 import { hashJson } from "../domain/hash.ts";
 import type { Decision, Principal, Role, TaskRecord, TypedValue } from "../domain/records.ts";
-import type { ApprovalNode, InputNode } from "../domain/workflow.ts";
-import { durationBetween, RunSession, stripAttempt } from "../engine/advance-run.ts";
+import type { ApprovalNode, HumanNode, InputNode } from "../domain/workflow.ts";
+import { durationBetween, humanDeadline, RunSession, stripAttempt } from "../engine/advance-run.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { ConflictError, type ErrorDetail, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
+import type { RunState } from "../ports/run-store.ts";
 import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
-import { wakeRun } from "../use-cases/state-machine-tasks.ts";
+import { rejectWait, wakeRun } from "../use-cases/state-machine-tasks.ts";
 import { storeSecrets } from "./secrets.ts";
 
 const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];
 const INPUT_ROLES: Role[] = ["operator", "approver", "admin"];
+
+/** "an approval", "an input", "a script": the type with its article, for messages. */
+const articled = (word: string) => `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
+
+/** An answer that came after the step's deadline: the timeout wins even if the engine has not applied it yet. */
+class HumanStepTimedOutError extends ConflictError {}
+
+/**
+ * Refuses an answer once the step's deadline (waitingSince + timeoutSeconds) has passed by the injected clock.
+ * Without this, a decision landing between the deadline and the engine's timeout would still win.
+ */
+function refuseAfterDeadline(node: HumanNode, task: TaskRecord | undefined, nowMs: number): void {
+  if (task?.status !== "awaiting_approval" && task?.status !== "awaiting_input") return;
+  const deadline = humanDeadline(node, task);
+  if (deadline === null || nowMs < deadline) return;
+  const outcome =
+    node.type === "approval"
+      ? `'${node.id}' no longer takes decisions (onTimeout: ${node.onTimeout ?? "reject"})`
+      : `'${node.id}' no longer takes values; the run fails`;
+  throw new HumanStepTimedOutError(`the ${node.type} timed out at ${isoMicro(deadline)}: ${outcome}`);
+}
+
+/** Runs an answer's write; a late answer wakes the run so the engine applies onTimeout now, then gets its 409. */
+async function beforeDeadline<T>(deps: Deps, orgId: string, runId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof HumanStepTimedOutError) await wakeRun(deps, orgId, runId).catch(() => {});
+    throw err;
+  }
+}
 
 async function humanNode<T extends "approval" | "input">(
   deps: Deps,
@@ -25,9 +57,7 @@ async function humanNode<T extends "approval" | "input">(
   const node = def.nodes.find((n) => n.id === nodeId);
   if (!node) throw new NotFoundError(`node '${nodeId}' not found in this run`);
   if (node.type !== type)
-    throw new ConflictError(
-      `node '${nodeId}' is a ${node.type} node, not ${type === "approval" ? "an approval" : "an input"}`,
-    );
+    throw new ConflictError(`node '${nodeId}' is ${articled(node.type)} node, not ${articled(type)}`);
   return { state, node: node as T extends "approval" ? ApprovalNode : InputNode };
 }
 
@@ -52,49 +82,54 @@ export async function decide(
   }
   const session = new RunSession(deps, state);
   const required = node.approvers?.count ?? 1;
-  const change = await session.setTask(
-    node,
-    "approval.decision",
-    (cur, s) => {
-      if (cur.status !== "awaiting_approval")
-        throw new ConflictError(`'${nodeId}' is not awaiting approval (it is ${cur.status})`);
-      const decisions = cur.decisions ?? [];
-      if (decisions.some((d) => d.by === p.userId))
-        throw new ConflictError(`'${p.userId}' has already decided '${nodeId}'`);
-      const at = isoMicro(deps.clock.nowMs());
-      const decision: Decision = {
-        by: p.userId,
-        role: p.role,
-        decision: body.decision,
-        comment: body.comment ?? null,
-        at,
-        contextHash: contextHashOf(s.tasks.values()),
-      };
-      const all = [...decisions, decision];
-      const approvals = all.filter((d) => d.decision === "approve").length;
-      const next: TaskRecord = { ...cur, decisions: all };
-      if (body.decision === "reject") {
-        Object.assign(next, {
-          status: "failed",
-          endedAt: at,
-          durationMs: durationBetween(cur.startedAt, at),
-          error: {
-            code: "rejected",
-            message: `rejected by ${p.userId}${body.comment ? `: ${body.comment}` : ""}`,
-            nodeId,
-          },
-        });
-      } else if (approvals >= required) {
-        Object.assign(next, { status: "succeeded", endedAt: at, durationMs: durationBetween(cur.startedAt, at) });
-      }
-      if (next.status !== "awaiting_approval") next.attempts = [stripAttempt(next)];
-      return next;
-    },
-    p.userId,
-    { decision: body.decision, comment: body.comment ?? null, required },
+  // setTask spreads the detail into the audit event after the builder ran: the builder fills in the hash of the
+  // context as of this very commit (a retry after another writer recomputes it), the same one kept on the decision.
+  const detail: Record<string, unknown> = { decision: body.decision, comment: body.comment ?? null, required };
+  const build = (cur: TaskRecord, s: RunState): TaskRecord => {
+    if (cur.status !== "awaiting_approval")
+      throw new ConflictError(`'${nodeId}' is not awaiting approval (it is ${cur.status})`);
+    const decisions = cur.decisions ?? [];
+    if (decisions.some((d) => d.by === p.userId))
+      throw new ConflictError(`'${p.userId}' has already decided '${nodeId}'`);
+    const nowMs = deps.clock.nowMs();
+    refuseAfterDeadline(node, cur, nowMs);
+    const at = isoMicro(nowMs);
+    const contextHash = contextHashOf(s.tasks.values());
+    detail.contextHash = contextHash;
+    const decision: Decision = {
+      by: p.userId,
+      role: p.role,
+      decision: body.decision,
+      comment: body.comment ?? null,
+      at,
+      contextHash,
+    };
+    const all = [...decisions, decision];
+    const approvals = all.filter((d) => d.decision === "approve").length;
+    const next: TaskRecord = { ...cur, decisions: all };
+    if (body.decision === "reject") {
+      Object.assign(next, {
+        status: "failed",
+        endedAt: at,
+        durationMs: durationBetween(cur.startedAt, at),
+        error: {
+          code: "rejected",
+          message: `rejected by ${p.userId}${body.comment ? `: ${body.comment}` : ""}`,
+          nodeId,
+        },
+      });
+    } else if (approvals >= required) {
+      Object.assign(next, { status: "succeeded", endedAt: at, durationMs: durationBetween(cur.startedAt, at) });
+    }
+    if (next.status !== "awaiting_approval") next.attempts = [stripAttempt(next)];
+    return next;
+  };
+  const change = await beforeDeadline(deps, p.orgId, runId, () =>
+    session.setTask(node, "approval.decision", build, p.userId, detail),
   );
   const task = session.state.tasks.get(nodeId) as TaskRecord;
-  if (task.status !== "awaiting_approval") await wakeRun(deps, p.orgId, runId);
+  if (task.status === "failed") await rejectWait(deps, p.orgId, runId, `rejected by ${p.userId} at step '${nodeId}'`);
+  else if (task.status !== "awaiting_approval") await wakeRun(deps, p.orgId, runId);
   const decision = (change?.next as TaskRecord | undefined)?.decisions?.at(-1);
   return {
     runId,
@@ -165,6 +200,8 @@ export async function submitInput(deps: Deps, p: Principal, runId: string, nodeI
   const current = state.tasks.get(nodeId);
   if (current?.status !== "awaiting_input")
     throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${current?.status ?? "pending"})`);
+  // Checked before the secrets are sealed, so a late answer leaves nothing behind.
+  await beforeDeadline(deps, p.orgId, runId, async () => refuseAfterDeadline(node, current, deps.clock.nowMs()));
   const valid = validateInput(node, values);
   const secrets: Record<string, string> = {};
   const outputs: Record<string, TypedValue> = {};
@@ -179,30 +216,29 @@ export async function submitInput(deps: Deps, p: Principal, runId: string, nodeI
   // Sealed before the step completes, so the next node always finds them.
   if (Object.keys(secrets).length) await storeSecrets(deps, p.orgId, runId, nodeId, secrets);
   const session = new RunSession(deps, state);
-  await session.setTask(
-    node,
-    "input.submitted",
-    (cur, s) => {
-      if (cur.status !== "awaiting_input")
-        throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${cur.status})`);
-      const at = isoMicro(deps.clock.nowMs());
-      const next: TaskRecord = {
-        ...cur,
-        status: "succeeded",
-        endedAt: at,
-        durationMs: durationBetween(cur.startedAt, at),
-        outputVariables: outputs,
-        contextSeq: s.head.seq + 1,
-        submittedBy: p.userId,
-      };
-      return { ...next, attempts: [stripAttempt(next)] };
-    },
-    p.userId,
-    {
-      fields: Object.keys(valid).map((f) => (node.fields[f]?.secret ? `${f} (secret)` : f)),
-      contextHash: contextHashOf(state.tasks.values()),
-    },
-  );
+  // As for decisions: the builder records the hash of the context as of the commit that accepts the values.
+  const detail: Record<string, unknown> = {
+    fields: Object.keys(valid).map((f) => (node.fields[f]?.secret ? `${f} (secret)` : f)),
+  };
+  const build = (cur: TaskRecord, s: RunState): TaskRecord => {
+    if (cur.status !== "awaiting_input")
+      throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${cur.status})`);
+    const nowMs = deps.clock.nowMs();
+    refuseAfterDeadline(node, cur, nowMs);
+    detail.contextHash = contextHashOf(s.tasks.values());
+    const at = isoMicro(nowMs);
+    const next: TaskRecord = {
+      ...cur,
+      status: "succeeded",
+      endedAt: at,
+      durationMs: durationBetween(cur.startedAt, at),
+      outputVariables: outputs,
+      contextSeq: s.head.seq + 1,
+      submittedBy: p.userId,
+    };
+    return { ...next, attempts: [stripAttempt(next)] };
+  };
+  await beforeDeadline(deps, p.orgId, runId, () => session.setTask(node, "input.submitted", build, p.userId, detail));
   await wakeRun(deps, p.orgId, runId);
   return { runId, nodeId, status: "succeeded" as const, context: Object.keys(outputs) };
 }

@@ -6,4 +6,6 @@ export interface Orchestrator {
   stopRun(orgId: string, runId: string, cause: string): Promise<void>;
   /** Resumes an execution waiting on a task token; false when the token is no longer valid. */
   sendTaskSuccess(token: string, output: Record<string, unknown>): Promise<boolean>;
+  /** Fails the waiting task with the named error (the machine's Catch routes on it); false as above. */
+  sendTaskFailure(token: string, error: string, cause: string): Promise<boolean>;
 }

@@ -4,7 +4,7 @@
  *
  *   Advance ─▶ Route ─┬▶ Advance           (time budget spent, more to do)
  *                     ├▶ Wait ─▶ Advance    (only wait nodes left)
- *                     ├▶ AwaitHuman ─▶ Advance  (approval / input; task token; timeout → Advance)
+ *                     ├▶ AwaitHuman ─▶ Advance  (approval / input; task token; timeout or rejection → Advance)
  *                     ├▶ RunFailed          (the run ended failed)
  *                     └▶ Done               (succeeded, no_action or cancelled)
  *   any handler error ─▶ RecordFailure ─▶ RunFailed
@@ -26,6 +26,9 @@ export const STATE = {
   runFailed: "RunFailed",
   done: "Done",
 } as const;
+
+/** The error a rejected approval fails the AwaitHuman task with (SendTaskFailure). */
+export const HUMAN_REJECTED = "ApprovalRejected";
 
 /** Seconds one Advance call may take: Lambda's 15-minute ceiling. */
 export const ADVANCE_TIMEOUT_SECONDS = 900;
@@ -105,7 +108,9 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
         TimeoutSecondsPath: "$.Payload.humanTimeoutSeconds",
         ResultPath: null,
         Catch: [
-          { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: STATE.advance },
+          // A timeout or a rejection (SendTaskFailure from the decision) goes back to Advance, which applies
+          // onTimeout or ends the run failed with who rejected and why, from the step's record.
+          { ErrorEquals: ["States.Timeout", HUMAN_REJECTED], ResultPath: null, Next: STATE.advance },
           { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATE.recordFailure },
         ],
         Next: STATE.advance,

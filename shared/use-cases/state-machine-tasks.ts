@@ -1,6 +1,7 @@
 import type { Deps } from "../deps.ts";
 import { isTerminalRun } from "../domain/records.ts";
 import { finishRun, RunSession } from "../engine/advance-run.ts";
+import { HUMAN_REJECTED } from "../state-machine/run-state-machine.ts";
 
 /**
  * AwaitHuman: stores the task token of the run's human wait, then re-reads the run: if anything happened
@@ -21,6 +22,17 @@ export async function awaitHuman(
 export async function wakeRun(deps: Deps, orgId: string, runId: string): Promise<void> {
   const token = await deps.store.getWaitToken(orgId, runId);
   if (token && (await deps.orchestrator.sendTaskSuccess(token, { resumedBy: "decision" }))) {
+    await deps.store.deleteWaitToken(orgId, runId);
+  }
+}
+
+/**
+ * A rejection ends the wait with SendTaskFailure, so the execution's history shows the step failing; the machine
+ * catches it and Advance fails the run from the step's record (who rejected and why).
+ */
+export async function rejectWait(deps: Deps, orgId: string, runId: string, cause: string): Promise<void> {
+  const token = await deps.store.getWaitToken(orgId, runId);
+  if (token && (await deps.orchestrator.sendTaskFailure(token, HUMAN_REJECTED, cause))) {
     await deps.store.deleteWaitToken(orgId, runId);
   }
 }
