@@ -3,6 +3,8 @@ import {
   durationBetween,
   formatBytes,
   formatDuration,
+  formatDurationLong,
+  formatMicros,
   formatRelative,
   formatTimestamp,
   formatValue,
@@ -36,20 +38,33 @@ describe("formatDuration", () => {
     [null, "—"],
     [0, "0 µs"],
     [850, "850 µs"],
+    [999.6, "1 ms"],
     [1_500, "1.5 ms"],
     [12_400, "12 ms"],
+    [999_600, "1 s"],
     [4_200_000, "4.2 s"],
     [12_340_000, "12.3 s"],
+    [59_960_000, "1m 00s"],
     [60_000_000, "1m 00s"],
     [185_000_000, "3m 05s"],
+    [185_999_999, "3m 05s"],
     [7_380_000_000, "2h 03m"],
     [97_200_000_000, "1d 03h"],
+    [(31 + 2) * 86_400_000_000, "1mo 02d"],
   ])("%s µs → %s", (us, text) => {
     expect(formatDuration(us)).toBe(text);
   });
 
   it("never shows a negative duration (clock skew between hosts)", () => {
     expect(formatDuration(-5)).toBe("0 µs");
+  });
+
+  it("spells durations out for tooltips and screen readers", () => {
+    expect(formatDurationLong(185_000_000)).toBe("3 minutes 5 seconds");
+    expect(formatDurationLong(7_200_000_000)).toBe("2 hours");
+    expect(formatDurationLong(97_200_000_000)).toBe("1 day 3 hours");
+    expect(formatDurationLong(4_200_000)).toBe("4.2 s");
+    expect(formatDurationLong(null)).toBe("—");
   });
 });
 
@@ -68,9 +83,17 @@ describe("durationBetween", () => {
 });
 
 describe("formatTimestamp", () => {
-  it("shows the stored timestamp with its microseconds and the zone", () => {
+  it("shows the stored timestamp with its microseconds, in UTC", () => {
     expect(formatTimestamp("2026-11-21T10:00:00.123456Z")).toBe("2026-11-21 10:00:00.123456 UTC");
+    expect(formatTimestamp("2026-11-21T10:00:00.000042Z")).toBe("2026-11-21 10:00:00.000042 UTC");
+    expect(formatTimestamp("2026-11-21T11:30:00.5+01:00")).toBe("2026-11-21 10:30:00.500000 UTC");
     expect(formatTimestamp(null)).toBe("—");
+    expect(formatTimestamp("yesterday")).toBe("yesterday");
+  });
+
+  it("formats microseconds since the epoch the same way", () => {
+    const us = parseMicros("2026-11-21T23:59:59.999999Z") ?? 0;
+    expect(formatMicros(us)).toBe("2026-11-21 23:59:59.999999 UTC");
   });
 });
 
@@ -78,12 +101,23 @@ describe("formatRelative", () => {
   const now = Date.parse("2026-11-21T10:00:00Z");
   it.each([
     ["2026-11-21T09:59:58Z", "just now"],
-    ["2026-11-21T09:59:30Z", "30 s ago"],
-    ["2026-11-21T09:55:00Z", "5 min ago"],
-    ["2026-11-21T07:00:00Z", "3 h ago"],
-    ["2026-11-19T10:00:00Z", "2 d ago"],
+    ["2026-11-21T10:00:05Z", "just now"],
+    ["2026-11-21T09:59:30Z", "30 seconds ago"],
+    ["2026-11-21T09:55:00Z", "5 minutes ago"],
+    ["2026-11-21T09:54:01Z", "5 minutes ago"],
+    ["2026-11-21T09:59:00Z", "1 minute ago"],
+    ["2026-11-21T07:00:00Z", "3 hours ago"],
+    ["2026-11-19T10:00:00Z", "2 days ago"],
+    ["2025-10-01T10:00:00Z", "1 year ago"],
+    ["2026-11-21T12:00:00Z", "in 2 hours"],
   ])("%s → %s", (iso, text) => {
     expect(formatRelative(iso, now)).toBe(text);
+  });
+
+  it("gives a bare distance without the suffix, and a dash for nothing", () => {
+    expect(formatRelative("2026-11-21T09:55:01Z", now, false)).toBe("4 minutes");
+    expect(formatRelative("2026-11-21T09:59:58Z", now, false)).toBe("2 seconds");
+    expect(formatRelative(null, now)).toBe("—");
   });
 });
 

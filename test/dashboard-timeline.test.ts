@@ -127,5 +127,19 @@ describe("ticks", () => {
     expect(tickLabel(60_000_000)).toBe("1m");
     expect(tickLabel(3_600_000_000)).toBe("1h");
     expect(tickLabel(90_000_000)).toBe("1m 30s");
+    expect(tickLabel(86_400_000_000)).toBe("1d");
+    expect(tickLabel(2 * 86_400_000_000)).toBe("2d");
+  });
+
+  it("steps by whole days on runs that last weeks", () => {
+    expect(computeTicks(12 * 86_400_000_000, 6).map((t) => t.label)).toEqual([
+      "0",
+      "+2d",
+      "+4d",
+      "+6d",
+      "+8d",
+      "+10d",
+      "+12d",
+    ]);
   });
 });

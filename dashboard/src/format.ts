@@ -1,35 +1,55 @@
-// Formatting helpers. Timestamps arrive with microseconds, which Date drops, so times are handled as
-// integer microseconds since the epoch (still exact in a double until the year 2255).
+// Formatting helpers on date-fns. Timestamps arrive with microseconds ("2026-11-21T10:00:00.123456Z") and a JS
+// Date keeps milliseconds only, so a thin layer keeps times as integer microseconds since the epoch (exact in a
+// double until the year 2255): date-fns parses and formats the whole seconds, the fraction digits are kept here.
+import { UTCDate, utc } from "@date-fns/utc";
+import type { Duration } from "date-fns";
+import { formatDistanceStrict } from "date-fns/formatDistanceStrict";
+import { formatDuration as formatDurationWords } from "date-fns/formatDuration";
+import { intervalToDuration } from "date-fns/intervalToDuration";
+import { isValid } from "date-fns/isValid";
+import { lightFormat } from "date-fns/lightFormat";
+import { parseISO } from "date-fns/parseISO";
 
-const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/;
+const US_PER_MS = 1000;
+const US_PER_S = 1_000_000;
+
+// The fraction of the seconds, set apart so that date-fns parses whole seconds and no digit is lost to floats.
+const SECONDS_FRACTION = /(T\d{2}:?\d{2}:?\d{2})[.,](\d+)/;
 
 /** Microseconds since the epoch of an ISO 8601 timestamp, or null when it is missing or unreadable. */
 export function parseMicros(iso: string | null | undefined): number | null {
   if (!iso) return null;
-  const m = ISO.exec(iso.trim());
-  if (!m) return null;
-  const ms = Date.parse(`${m[1]}${m[3] ?? "Z"}`);
-  if (Number.isNaN(ms)) return null;
-  const micros = Number((m[2] ?? "").padEnd(6, "0").slice(0, 6));
-  return ms * 1000 + micros;
+  const text = iso.trim();
+  const fraction = SECONDS_FRACTION.exec(text)?.[2] ?? "";
+  // Without an offset the time is read as UTC, like every timestamp the API writes.
+  const date = parseISO(fraction ? text.replace(SECONDS_FRACTION, "$1") : text, { in: utc });
+  if (!isValid(date)) return null;
+  return date.getTime() * US_PER_MS + Number(fraction.padEnd(6, "0").slice(0, 6));
 }
 
-/** A duration given in microseconds, short and readable: "850 µs", "12 ms", "4.2 s", "3m 05s", "2h 03m". */
+/** A duration given in microseconds, short for tight spots: "850 µs", "12 ms", "4.2 s", "3m 05s", "2h 03m". */
 export function formatDuration(us: number | null | undefined): string {
   if (us === null || us === undefined || !Number.isFinite(us)) return "—";
   if (us < 0) us = 0;
-  if (us < 1000) return `${Math.round(us)} µs`;
-  const ms = us / 1000;
-  if (ms < 10) return `${trim(ms.toFixed(1))} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${trim(s.toFixed(1))} s`;
-  const totalS = Math.floor(s);
-  if (totalS < 3600) return `${Math.floor(totalS / 60)}m ${pad2(totalS % 60)}s`;
-  const totalM = Math.floor(totalS / 60);
-  if (totalM < 24 * 60) return `${Math.floor(totalM / 60)}h ${pad2(totalM % 60)}m`;
-  const totalH = Math.floor(totalM / 60);
-  return `${Math.floor(totalH / 24)}d ${pad2(totalH % 24)}h`;
+  // Below a minute the UI shows fractions, which date-fns durations (whole units) do not carry. Each threshold
+  // compares the rounded value, so that 999.6 ms reads "1 s", not "1000 ms".
+  if (Math.round(us) < US_PER_MS) return `${Math.round(us)} µs`;
+  if (Math.round(us / 100) < 100) return `${trim((us / US_PER_MS).toFixed(1))} ms`;
+  if (Math.round(us / US_PER_MS) < 1000) return `${Math.round(us / US_PER_MS)} ms`;
+  if (Math.round(us / 100_000) < 600) return `${trim((us / US_PER_S).toFixed(1))} s`;
+  // From a minute up, the two largest units, the second padded so columns line up: "1d 03h", "1mo 02d".
+  // (59.96 s is past the seconds branch because it would read "60 s"; it is shown as the minute it rounds to.)
+  const parts = durationParts(Math.max(us, 60 * US_PER_S));
+  const first = parts.findIndex(([n]) => n > 0);
+  const [n, unit] = parts[first] ?? [0, "s"];
+  const next = parts[first + 1];
+  return next ? `${n}${unit} ${pad2(next[0])}${next[1]}` : `${n}${unit}`;
+}
+
+/** A duration in words for tooltips and screen readers: "3 minutes 5 seconds"; below a minute as formatDuration. */
+export function formatDurationLong(us: number | null | undefined): string {
+  if (us === null || us === undefined || !Number.isFinite(us) || us < 60 * US_PER_S) return formatDuration(us);
+  return formatDurationWords(toDuration(us));
 }
 
 /** Duration between two ISO timestamps (the end defaults to `nowUs`, for things still going). */
@@ -44,28 +64,33 @@ export function durationBetween(
   return e === null ? null : Math.max(0, e - s);
 }
 
-/** A timestamp as stored, microseconds kept, made easier to read: "2026-11-21 10:00:00.123456 UTC". */
+/** A timestamp in UTC whatever the browser's zone, microseconds kept: "2026-11-21 10:00:00.123456 UTC". */
 export function formatTimestamp(iso: string | null | undefined): string {
   if (!iso) return "—";
-  const m = ISO.exec(iso.trim());
-  if (!m) return iso;
-  const [date, time] = (m[1] ?? "").split("T");
-  const frac = m[2] ? `.${m[2]}` : "";
-  const zone = !m[3] || m[3] === "Z" ? "UTC" : m[3];
-  return `${date} ${time}${frac} ${zone}`;
+  const us = parseMicros(iso);
+  return us === null ? iso : formatMicros(us);
 }
 
-/** "just now", "5 min ago", "3 h ago", "2 d ago", for lists where the exact time is in the tooltip. */
-export function formatRelative(iso: string | null | undefined, nowMs: number): string {
+/** Microseconds since the epoch as formatTimestamp shows them. */
+export function formatMicros(us: number): string {
+  const whole = Math.round(us);
+  const ms = Math.floor(whole / US_PER_MS);
+  const micros = String(whole - ms * US_PER_MS).padStart(3, "0");
+  // lightFormat, not format: fixed numeric tokens need no locale, and it keeps ~5 kB (gzipped) out of the bundle.
+  return `${lightFormat(new UTCDate(ms), "yyyy-MM-dd HH:mm:ss.SSS")}${micros} UTC`;
+}
+
+/**
+ * How long ago (or how far ahead) a timestamp is, from `nowMs`: "just now", "5 minutes ago", "in 2 hours".
+ * Without the suffix it is a plain distance ("5 minutes"). Units are floored: 5 min 59 s is still "5 minutes".
+ */
+export function formatRelative(iso: string | null | undefined, nowMs: number, suffix = true): string {
   const us = parseMicros(iso);
   if (us === null) return "—";
-  const diffS = Math.round((nowMs - us / 1000) / 1000);
-  if (diffS < 0) return "in the future";
-  if (diffS < 10) return "just now";
-  if (diffS < 60) return `${diffS} s ago`;
-  if (diffS < 3600) return `${Math.floor(diffS / 60)} min ago`;
-  if (diffS < 86400) return `${Math.floor(diffS / 3600)} h ago`;
-  return `${Math.floor(diffS / 86400)} d ago`;
+  const ms = us / US_PER_MS;
+  // A few seconds either way is clock skew between the server and the browser more than information.
+  if (suffix && Math.abs(nowMs - ms) < 10_000) return "just now";
+  return formatDistanceStrict(ms, nowMs, { addSuffix: suffix, roundingMethod: "floor" });
 }
 
 /** Byte sizes in binary units: "512 B", "1.5 KiB", "20 MiB". */
@@ -101,4 +126,21 @@ export function formatValue(value: unknown, pretty = false): string {
 export const humanize = (status: string): string => status.replace(/_/g, " ");
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
+
+/** A span of microseconds in calendar units, counted in UTC from the epoch so no daylight-saving hour slips in. */
+function toDuration(us: number): Duration {
+  return intervalToDuration({ start: 0, end: Math.floor(us / US_PER_MS) }, { in: utc });
+}
+
+function durationParts(us: number): [number, string][] {
+  const d = toDuration(us);
+  return [
+    [d.years ?? 0, "y"],
+    [d.months ?? 0, "mo"],
+    [d.days ?? 0, "d"],
+    [d.hours ?? 0, "h"],
+    [d.minutes ?? 0, "m"],
+    [d.seconds ?? 0, "s"],
+  ];
+}
 const trim = (s: string): string => (s.includes(".") ? s.replace(/\.?0+$/, "") : s);

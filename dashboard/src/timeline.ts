@@ -1,5 +1,6 @@
 // Geometry of the run timeline: one row per task attempt on a shared time axis. Positions are fractions
 // of the axis (0..1) so the view can draw them at any width, from a phone to a wide screen.
+import { millisecondsInDay, millisecondsInHour, millisecondsInMinute, millisecondsInSecond } from "date-fns/constants";
 import { formatDuration, parseMicros } from "./format.ts";
 import type { TaskRecord } from "./types.ts";
 
@@ -146,26 +147,62 @@ export function computeTimeline(
   return { startUs, endUs, rows, ticks: computeTicks(span, maxTicks) };
 }
 
+// Tick spacings: round numbers of microseconds, milliseconds and seconds, then whole minutes, hours and days.
+const S = millisecondsInSecond * 1000;
+const MIN = millisecondsInMinute * 1000;
+const H = millisecondsInHour * 1000;
+const DAY = millisecondsInDay * 1000;
 const STEPS_US = [
-  1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000,
-  2_000_000, 5_000_000, 10_000_000, 15_000_000, 30_000_000, 60_000_000, 120_000_000, 300_000_000, 600_000_000,
-  900_000_000, 1_800_000_000, 3_600_000_000, 7_200_000_000, 21_600_000_000, 43_200_000_000, 86_400_000_000,
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  200,
+  500,
+  1_000,
+  2_000,
+  5_000,
+  10_000,
+  20_000,
+  50_000,
+  100_000,
+  200_000,
+  500_000,
+  S,
+  2 * S,
+  5 * S,
+  10 * S,
+  15 * S,
+  30 * S,
+  MIN,
+  2 * MIN,
+  5 * MIN,
+  10 * MIN,
+  15 * MIN,
+  30 * MIN,
+  H,
+  2 * H,
+  6 * H,
+  12 * H,
+  DAY,
 ];
 
 /** Evenly spaced ticks at round offsets from the start of the axis (+0, +5 s, +10 s, …). */
 export function computeTicks(spanUs: number, maxTicks = 6): TimelineTick[] {
   if (!(spanUs > 0) || maxTicks < 1) return [{ at: 0, label: "0" }];
-  const step =
-    STEPS_US.find((s) => spanUs / s <= maxTicks) ?? Math.ceil(spanUs / maxTicks / 86_400_000_000) * 86_400_000_000;
+  const step = STEPS_US.find((s) => spanUs / s <= maxTicks) ?? Math.ceil(spanUs / maxTicks / DAY) * DAY;
   const ticks: TimelineTick[] = [];
   for (let t = 0; t <= spanUs + 1e-9; t += step)
     ticks.push({ at: t / spanUs, label: t === 0 ? "0" : `+${tickLabel(t)}` });
   return ticks;
 }
 
-/** Tick offsets are round numbers, so "1m 00s" reads better as "1m". */
+/** Tick offsets are round numbers, so "1m 00s" reads better as "1m" (and "1d 00h" as "1d"). */
 export function tickLabel(us: number): string {
-  return formatDuration(us).replace(/ 00[smh]$/, "");
+  return formatDuration(us).replace(/ 00[a-z]+$/, "");
 }
 
 const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));

@@ -1,6 +1,6 @@
 // The run timeline: one bar per task and attempt on a shared time axis. Waiting for a person is drawn
 // hatched so that the time people took stands apart from the time machines took.
-import { formatDuration, formatTimestamp, humanize } from "../format.ts";
+import { formatDuration, formatDurationLong, formatMicros, humanize } from "../format.ts";
 import type { Timeline } from "../timeline.ts";
 
 const KIND_LABEL = { run: "running", human: "waiting for a person", wait: "timed wait" } as const;
@@ -15,11 +15,10 @@ export function TimelineView({
   onSelect?: (nodeId: string) => void;
 }) {
   if (timeline.rows.length === 0) return <p class="muted">No task has started yet.</p>;
-  const startIso = new Date(timeline.startUs / 1000).toISOString();
   return (
     <figure class="timeline" aria-label="Timeline of the run's tasks">
       <div class="tl-head">
-        <div class="tl-head-label muted" title={formatTimestamp(startIso)}>
+        <div class="tl-head-label muted" title={formatMicros(timeline.startUs)}>
           from start
         </div>
         <div class="tl-axis" aria-hidden="true">
@@ -68,7 +67,7 @@ export function TimelineView({
                     <span class="tl-none">{humanize(row.status)}</span>
                   ) : (
                     row.segments.map((s) => {
-                      const text = `${row.nodeId}${row.retried ? ` attempt ${row.attempt}` : ""}: ${KIND_LABEL[s.kind]}, ${formatDuration(s.endUs - s.startUs)}${s.open ? " so far" : ""}, ${humanize(row.status)}`;
+                      const text = `${row.nodeId}${row.retried ? ` attempt ${row.attempt}` : ""}: ${KIND_LABEL[s.kind]}, ${formatDurationLong(s.endUs - s.startUs)}${s.open ? " so far" : ""}, ${humanize(row.status)}`;
                       return (
                         <span
                           key={`${s.kind}-${s.startUs}`}

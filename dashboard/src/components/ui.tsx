@@ -142,12 +142,15 @@ export function Hash({ value, chars }: { value: string | null | undefined; chars
   );
 }
 
-/** A relative time with the exact timestamp (microseconds included) in its tooltip. */
-export function Time({ iso, now }: { iso: string | null | undefined; now: number }) {
+/**
+ * A relative time ("5 minutes ago", "in 2 hours"; a bare "5 minutes" with `suffix={false}`) with the exact
+ * timestamp (microseconds included) in its tooltip.
+ */
+export function Time({ iso, now, suffix = true }: { iso: string | null | undefined; now: number; suffix?: boolean }) {
   if (!iso) return <span class="muted">—</span>;
   return (
     <time dateTime={iso} title={formatTimestamp(iso)}>
-      {formatRelative(iso, now)}
+      {formatRelative(iso, now, suffix)}
     </time>
   );
 }

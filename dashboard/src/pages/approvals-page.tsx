@@ -1,7 +1,7 @@
 // The inbox of human steps waiting for someone in the org.
 import { Empty, NotLoaded, StatusBadge, Time } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
-import { formatTimestamp } from "../format.ts";
+import { parseMicros } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
 import { can, selfApprovalBlocked } from "../permissions.ts";
 import { formatRoute } from "../router.ts";
@@ -52,9 +52,9 @@ export function ApprovalsPage() {
                     <span class="mono">{s.runId}</span>
                     {s.triggeredBy ? <span> · started by {s.triggeredBy}</span> : null}
                     {s.since ? (
-                      <span title={formatTimestamp(s.since)}>
+                      <span>
                         {" "}
-                        · waiting since <Time iso={s.since} now={now} />
+                        · waiting for <Time iso={s.since} now={now} suffix={false} />
                       </span>
                     ) : null}
                     {s.approvals ? (
@@ -65,7 +65,11 @@ export function ApprovalsPage() {
                     ) : null}
                     {s.whoMayAnswer?.length ? <span> · for {s.whoMayAnswer.join(", ")}</span> : null}
                     {s.timeoutAt ? (
-                      <span title={formatTimestamp(s.timeoutAt)}> · times out {formatTimestamp(s.timeoutAt)}</span>
+                      <span>
+                        {" "}
+                        · {(parseMicros(s.timeoutAt) ?? 0) / 1000 < now ? "timed out" : "times out"}{" "}
+                        <Time iso={s.timeoutAt} now={now} />
+                      </span>
                     ) : null}
                   </div>
                 </div>
