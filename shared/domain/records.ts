@@ -103,6 +103,8 @@ export interface AttemptRecord {
   inputs: FileRef[];
   outputs: FileRef[];
   outputVariables: Record<string, TypedValue>;
+  /** Output variables whose value held a secret of the run and was masked (names only); absent when none. */
+  maskedOutputs?: string[];
   exitCode: number | null;
   stdout: string;
   stderr: string;

@@ -25,6 +25,7 @@ import type { Change, RunState } from "../ports/run-store.ts";
 import type { AdvanceOutput } from "../state-machine/run-state-machine.ts";
 import { putLocalFile } from "./put-local-file.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
+import { maskOutputVariables, secretMasker } from "./secret-mask.ts";
 import { logKey } from "./storage-keys.ts";
 import { LOG_HEAD_BYTES, runTask, runtimeImage, stopOrphans, type TaskOutcome } from "./task-runner.ts";
 
@@ -37,7 +38,13 @@ const NO_TIMEOUT_SECONDS = 365 * 86400;
 /** Hooks the evidence layer plugs in: collect out/ files, place inputs in in/. */
 export interface FileHooks {
   prepareInputs?(state: RunState, node: WorkflowNode, inDir: string): Promise<void>;
-  collectOutputs?(state: RunState, node: WorkflowNode, outcome: TaskOutcome): Promise<AttemptRecord["outputs"]>;
+  /** `secrets` are the run's secret values: a file holding one must not be stored (SecretInOutputError). */
+  collectOutputs?(
+    state: RunState,
+    node: WorkflowNode,
+    outcome: TaskOutcome,
+    secrets: Record<string, string>,
+  ): Promise<AttemptRecord["outputs"]>;
   /** Input files placed for the attempt, as recorded evidence. */
   inputsOf?(state: RunState, node: WorkflowNode): AttemptRecord["inputs"];
   /** The evidence root of a run as it ends (`terminal` is its terminal record), stored by that same write. */
@@ -246,6 +253,8 @@ class Advancer {
   private failure: RunError | null = null;
   private noAction: string | null = null;
   private cancelled = false;
+  /** Masks the run's secret values, as last read by a task of this call (for engine faults, which carry no secrets). */
+  private mask: (text: string) => string = (text) => text;
 
   constructor(
     private readonly deps: Deps,
@@ -498,7 +507,7 @@ class Advancer {
     const done = this.execute(node, abort.signal)
       .catch((err) => {
         // An engine fault (storage down) fails the node rather than vanishing.
-        this.failure ??= { code: "engine_error", message: (err as Error).message, nodeId: node.id };
+        this.failure ??= { code: "engine_error", message: this.mask((err as Error).message), nodeId: node.id };
       })
       .finally(() => {
         // A retry may already be in flight under the same id (its timer fired during cleanup): keep it.
@@ -518,11 +527,13 @@ class Advancer {
     const hooks = this.deps.files;
     let outcome: TaskOutcome | null = null;
     let setupError: { code: string; message: string } | null = null;
+    let secrets: Record<string, string> = {};
     try {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(node.env ?? {}))
         env[k] = interpolate(v, { context: plainContext(ctx), params, run: runInfo });
-      const secrets = await runSecrets(this.deps, s.run.orgId, s.run.runId);
+      secrets = await runSecrets(this.deps, s.run.orgId, s.run.runId);
+      this.mask = secretMasker(secrets);
       outcome = await runTask(
         {
           kind: node.type,
@@ -549,7 +560,7 @@ class Advancer {
       setupError = { code: typeof code === "string" ? code : "setup_failed", message: (err as Error).message };
     }
     try {
-      await this.record(node, attempt, outcome, setupError);
+      await this.record(node, attempt, outcome, setupError, secrets);
     } finally {
       await outcome?.cleanup();
     }
@@ -560,11 +571,15 @@ class Advancer {
     attempt: number,
     outcome: TaskOutcome | null,
     setupError: { code: string; message: string } | null,
+    secrets: Record<string, string>,
   ): Promise<void> {
     if (this.deps.stopping?.aborted) return;
     const s = this.session;
     const { orgId, runId } = s.run;
     const hooks = this.deps.files;
+    // A later node that got a secret may pass it on (return it, echo it to $STEPWISE_OUTPUT, quote it in an error):
+    // what is recorded carries the mask the logs use, never the value.
+    const mask = secretMasker(secrets);
     let key: string | null = null;
     if (outcome && outcome.logBytes > 0) {
       key = logKey(orgId, runId, node.id, attempt);
@@ -578,10 +593,19 @@ class Advancer {
     // become run files that later nodes read (currentFiles).
     if (outcome && hooks?.collectOutputs) {
       try {
-        outputs = await hooks.collectOutputs(s.state, node, outcome);
+        outputs = await hooks.collectOutputs(s.state, node, outcome, secrets);
       } catch (err) {
         const message = (err as Error).message;
-        if (status === "succeeded" || status === "no_action") {
+        const code = (err as { code?: unknown }).code;
+        if (code === "secret_in_output" && status !== "cancelled") {
+          // A file holding a secret fails the attempt whatever its exit: storing it would store the secret.
+          status = "failed";
+          error = {
+            code,
+            message: error ? `${message} (the task also failed: ${error.message})` : message,
+            nodeId: node.id,
+          };
+        } else if (status === "succeeded" || status === "no_action") {
           status = "failed";
           error = { code: "output_files", message, nodeId: node.id };
         } else if (error) {
@@ -589,13 +613,16 @@ class Advancer {
         }
       }
     }
+    const masked = maskOutputVariables(outcome?.outputVariables ?? {}, secrets);
     if (status === "succeeded" || status === "no_action") {
-      const conflicts = typeConflicts(deriveContext(s.state.tasks.values()), outcome?.outputVariables ?? {});
+      const conflicts = typeConflicts(deriveContext(s.state.tasks.values()), masked.vars);
       if (conflicts.length) {
         status = "failed";
         error = { code: "context_type", message: conflicts.join("; "), nodeId: node.id };
       }
     }
+    if (error) error = { ...error, message: mask(error.message) };
+    const noActionReason = outcome?.noActionReason ? mask(outcome.noActionReason) : null;
     // An attempt that failed before its process started still records what it would have run, and where.
     const runtime = outcome ?? (await runtimeImage(node.type, this.deps.settings.workRoot));
     const attemptRecord: AttemptRecord = {
@@ -607,7 +634,9 @@ class Advancer {
       codeHash: outcome?.codeHash ?? sha256(node.type === "command" ? node.command : node.code),
       inputs: hooks?.inputsOf ? hooks.inputsOf(s.state, node) : [],
       outputs,
-      outputVariables: status === "failed" ? {} : (outcome?.outputVariables ?? {}),
+      outputVariables: status === "failed" ? {} : masked.vars,
+      // Names only: tells whoever reads the context why a value shows the mask.
+      ...(status !== "failed" && masked.masked.length ? { maskedOutputs: masked.masked } : {}),
       exitCode: outcome?.exitCode ?? null,
       stdout: outcome?.stdoutHead.slice(0, LOG_HEAD_BYTES) ?? "",
       stderr: outcome?.stderrHead.slice(0, LOG_HEAD_BYTES) ?? "",
@@ -622,7 +651,12 @@ class Advancer {
     const failedSoFar =
       s.task(node).attempts.filter((a) => a.status === "failed").length + (status === "failed" ? 1 : 0);
     const maxAttempts = node.retry?.maxAttempts ?? 1;
-    const retry = status === "failed" && failedSoFar < maxAttempts && error?.code !== "context_type";
+    // Failures that another attempt would only repeat are not retried.
+    const retry =
+      status === "failed" &&
+      failedSoFar < maxAttempts &&
+      error?.code !== "context_type" &&
+      error?.code !== "secret_in_output";
     if (retry) {
       await s.setTask(
         node,
@@ -670,10 +704,10 @@ class Advancer {
         attempt,
         attempts: [...cur.attempts, attemptRecord],
         contextSeq: final === "succeeded" ? st.head.seq + 1 : null,
-        noActionReason: status === "no_action" ? (outcome?.noActionReason ?? null) : null,
+        noActionReason: status === "no_action" ? noActionReason : null,
       };
     });
-    if (status === "no_action" && !this.noAction) this.noAction = outcome?.noActionReason ?? "no action";
+    if (status === "no_action" && !this.noAction) this.noAction = noActionReason ?? "no action";
     if (status === "failed" && !this.failure)
       this.failure = error ?? { code: "task_failed", message: `'${node.id}' failed`, nodeId: node.id };
     if (status === "cancelled") this.cancelled = true;

@@ -9,6 +9,7 @@ import { isoMicro } from "../domain/clock.ts";
 import { sha256 } from "../domain/hash.ts";
 import type { TypedValue } from "../domain/records.ts";
 import { typeOfValue, VALUE_TYPES, type ValueType } from "../domain/workflow.ts";
+import { dropPartialSecret, maskableSecrets, secretMasker } from "./secret-mask.ts";
 
 /** Exit code a command uses to say "nothing to do" (EX_CONFIG in sysexits). */
 export const NO_ACTION_EXIT_CODE = 78;
@@ -124,17 +125,24 @@ writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify(result === undefined ?
 /** Collects a stream's first bytes for the task record while the whole stream goes to the log file. */
 class LogSink {
   private heads = { o: Buffer.alloc(0), e: Buffer.alloc(0) };
+  private seen = { o: 0, e: 0 };
   private partial = { o: "", e: "" };
   private hash = createHash("sha256");
   bytes = 0;
+  /** The head keeps this many bytes past LOG_HEAD_BYTES, so a secret value cut by the limit is still masked whole. */
+  private readonly extra: number;
   constructor(
     private readonly file: WriteStream,
     private readonly mask: (s: string) => string,
-  ) {}
+    private readonly secrets: Record<string, string>,
+  ) {
+    this.extra = Math.max(0, ...maskableSecrets(secrets).map((s) => Buffer.byteLength(s.value)));
+  }
   write(stream: "o" | "e", chunk: Buffer): void {
     const head = this.heads[stream];
-    if (head.length < LOG_HEAD_BYTES)
-      this.heads[stream] = Buffer.concat([head, chunk.subarray(0, LOG_HEAD_BYTES - head.length)]);
+    const limit = LOG_HEAD_BYTES + this.extra;
+    this.seen[stream] += chunk.length;
+    if (head.length < limit) this.heads[stream] = Buffer.concat([head, chunk.subarray(0, limit - head.length)]);
     const text = this.partial[stream] + chunk.toString("utf8");
     const lines = text.split("\n");
     this.partial[stream] = lines.pop() ?? "";
@@ -146,14 +154,23 @@ class LogSink {
     this.bytes += Buffer.byteLength(out);
     this.file.write(out);
   }
+  /** The first LOG_HEAD_BYTES of a stream, masked; the end of a cut head never keeps the start of a secret. */
+  private head(stream: "o" | "e"): string {
+    const raw = this.heads[stream];
+    if (!this.extra) return raw.toString("utf8"); // no secrets: the head as it was read
+    let text = this.mask(raw.toString("utf8"));
+    if (this.seen[stream] > raw.length) text = dropPartialSecret(text, this.secrets);
+    const bytes = Buffer.from(text, "utf8");
+    return bytes.length <= LOG_HEAD_BYTES ? text : bytes.subarray(0, LOG_HEAD_BYTES).toString("utf8");
+  }
   async close(): Promise<{ stdoutHead: string; stderrHead: string; sha: string }> {
     for (const s of ["o", "e"] as const) if (this.partial[s]) this.line(s, this.partial[s]);
     await new Promise<void>((resolve, reject) =>
       this.file.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
     return {
-      stdoutHead: this.mask(this.heads.o.toString("utf8")),
-      stderrHead: this.mask(this.heads.e.toString("utf8")),
+      stdoutHead: this.head("o"),
+      stderrHead: this.head("e"),
       sha: `sha256:${this.hash.digest("hex")}`,
     };
   }
@@ -239,10 +256,9 @@ export async function runTask(
   await mkdir(inDir, { recursive: true });
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const { image, imageHash } = await runtimeImage(spec.kind, workRoot);
-  const secretValues = Object.values(spec.secrets).filter((s) => s.length >= 3);
-  const mask = (s: string) => secretValues.reduce((acc, v) => acc.split(v).join("********"), s);
+  const mask = secretMasker(spec.secrets);
   const logPath = join(dir, "task.log");
-  const sink = new LogSink(createWriteStream(logPath), mask);
+  const sink = new LogSink(createWriteStream(logPath), mask, spec.secrets);
   const outputFile = join(dir, "output.env");
   const resultFile = join(dir, "result.json");
   const inputFile = join(dir, "input.json");

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { putLocalFile } from "../engine/put-local-file.ts";
+import { SecretInOutputError, SecretScanner } from "../engine/secret-mask.ts";
 import type { BlobStore } from "../ports/blob-store.ts";
 
 /** S3 takes one PUT of up to 5 GiB; past that a multipart upload would be needed. */
@@ -21,11 +22,43 @@ export interface Digest {
 export class HashingStream extends Transform {
   private readonly hash = createHash("sha256");
   bytes = 0;
+  /**
+   * When set, the last bytes of each chunk are held back until the next one shows they do not begin a secret value;
+   * once a value is found, zeros go on in place of the bytes (same length, so the request still completes: an
+   * erroring body would leave the upload hanging). The caller then deletes what was stored.
+   */
+  scanner: SecretScanner | null = null;
+  private held: Buffer = Buffer.alloc(0);
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    cb(null, chunk);
+    if (!this.scanner) {
+      cb(null, chunk);
+      return;
+    }
+    if (this.scanner.push(chunk)) {
+      this.push(Buffer.alloc(this.held.length + chunk.length));
+      this.held = Buffer.alloc(0);
+      cb();
+      return;
+    }
+    const keep = Math.min(this.scanner.keep, this.held.length + chunk.length);
+    if (chunk.length >= keep) {
+      if (this.held.length) this.push(this.held);
+      this.held = Buffer.from(chunk.subarray(chunk.length - keep));
+      cb(null, chunk.subarray(0, chunk.length - keep));
+      return;
+    }
+    const pending = Buffer.concat([this.held, chunk]);
+    this.held = Buffer.from(pending.subarray(pending.length - keep));
+    cb(null, pending.subarray(0, pending.length - keep));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const rest = this.scanner?.found ? Buffer.alloc(this.held.length) : this.held;
+    this.held = Buffer.alloc(0);
+    cb(null, rest.length ? rest : undefined);
   }
 
   /** sha256:<hex> of everything that went through; call once, after the stream ended. */
@@ -57,18 +90,38 @@ export function contentTypeOf(path: string): string {
 
 /**
  * Uploads a local file in one streaming PUT while hashing it: memory stays flat whatever the size, and the hash is
- * of exactly the bytes sent.
+ * of exactly the bytes sent. With `secrets`, the bytes sent are also checked for their values (the file was scanned
+ * before, but a process the task left behind could still write to it): a hit stops the upload before those bytes go
+ * and removes whatever was stored.
  */
-export async function uploadHashed(blobs: BlobStore, key: string, localPath: string, contentType: string) {
+export async function uploadHashed(
+  blobs: BlobStore,
+  key: string,
+  localPath: string,
+  contentType: string,
+  secrets: Record<string, string> = {},
+) {
   const { size } = await stat(localPath);
   if (size > MAX_SINGLE_PUT_BYTES)
     throw new Error(`${size} bytes is more than the ${MAX_SINGLE_PUT_BYTES} bytes one run file may have`);
-  let hasher = new HashingStream({ highWaterMark: READ_CHUNK_BYTES });
+  const fresh = () => {
+    const h = new HashingStream({ highWaterMark: READ_CHUNK_BYTES });
+    const scanner = new SecretScanner(secrets);
+    if (scanner.active) h.scanner = scanner;
+    return h;
+  };
+  let hasher = fresh();
   await putLocalFile(blobs, key, localPath, size, contentType, (source) => {
-    hasher = new HashingStream({ highWaterMark: READ_CHUNK_BYTES });
+    hasher = fresh();
     source.on("error", (err) => hasher.destroy(err));
     return source.pipe(hasher);
   });
+  const found = hasher.scanner?.found;
+  if (found) {
+    // What was stored has zeros where the value was; it is no run file either way.
+    await blobs.delete(key);
+    throw new SecretInOutputError(`it changed while it was uploaded and holds the value of secret input '${found}'`);
+  }
   const digest = hasher.digest();
   // The task has ended, but a process it left behind could still be writing: what was sent is what counts.
   if (digest.size !== size) throw new Error(`the file changed while it was uploaded (${size} → ${digest.size} bytes)`);

@@ -5,6 +5,7 @@ import { nowIso } from "../domain/clock.ts";
 import type { FileRef, TaskRecord } from "../domain/records.ts";
 import type { WorkflowNode } from "../domain/workflow.ts";
 import type { FileHooks } from "../engine/advance-run.ts";
+import { findSecretInFile, maskableSecrets, SecretInOutputError, secretMasker } from "../engine/secret-mask.ts";
 import { fileKey } from "../engine/storage-keys.ts";
 import type { RunState } from "../ports/run-store.ts";
 import { contentTypeOf, downloadVerified, InputMissingError, uploadHashed } from "./hashing.ts";
@@ -99,6 +100,31 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
+/**
+ * Throws a SecretInOutputError when a file under out/ holds a secret value of the run (or its name does): stored, it
+ * would be served to anyone who may read the run. The message names the file and the input field, never the value.
+ */
+async function refuseSecretFiles(outDir: string, paths: string[], secrets: Record<string, string>): Promise<void> {
+  const mask = secretMasker(secrets);
+  const badName = paths.find((p) => mask(p) !== p);
+  if (badName !== undefined)
+    throw new SecretInOutputError(
+      `the file out/${mask(badName)} has a secret value in its name; files whose names hold a secret are not stored`,
+    );
+  const hits = await mapLimit(paths, TRANSFER_CONCURRENCY, async (path) => ({
+    path,
+    secret: await findSecretInFile(join(outDir, path), secrets),
+  }));
+  const found = hits.filter((h) => h.secret !== null);
+  const first = found[0];
+  if (!first) return;
+  const more = found.length > 1 ? ` (and ${found.length - 1} more file${found.length > 2 ? "s" : ""})` : "";
+  throw new SecretInOutputError(
+    `out/${first.path} contains the value of secret input '${first.secret}'${more}; ` +
+      "a file holding a secret is not stored, and no file of this attempt was uploaded",
+  );
+}
+
 const declaredInputs = (node: WorkflowNode): string[] =>
   node.type === "command" || node.type === "script" ? (node.inputs ?? []) : [];
 
@@ -147,13 +173,16 @@ export function makeFileHooks(deps: Deps): Required<Pick<FileHooks, "prepareInpu
       );
     },
 
-    async collectOutputs(state, node, outcome) {
+    async collectOutputs(state, node, outcome, secrets = {}) {
       const paths = await listTree(outcome.outDir);
       const { orgId, runId } = state.run;
       const attempt = attemptOf(state, node);
-      const refs = await mapLimit(paths, TRANSFER_CONCURRENCY, async (path) => {
+      for (const path of paths)
         for (const part of path.split("/"))
           if (part === "..") throw new Error(`out/${path}: '..' is not allowed in a run file path`);
+      // Only a run with secrets pays for the scan; it runs over every file before any is uploaded.
+      if (maskableSecrets(secrets).length) await refuseSecretFiles(outcome.outDir, paths, secrets);
+      const refs = await mapLimit(paths, TRANSFER_CONCURRENCY, async (path) => {
         const local = (await lstat(join(outcome.outDir, path))).isFile() ? join(outcome.outDir, path) : null;
         if (!local) throw new Error(`out/${path} is not a regular file`);
         const digest = await uploadHashed(
@@ -161,7 +190,11 @@ export function makeFileHooks(deps: Deps): Required<Pick<FileHooks, "prepareInpu
           runFileKey(orgId, runId, node.id, attempt, path),
           local,
           contentTypeOf(path),
-        );
+          secrets,
+        ).catch((err: Error) => {
+          if (err instanceof SecretInOutputError) throw new SecretInOutputError(`out/${path}: ${err.message}`);
+          throw err;
+        });
         return { path, sha256: digest.sha256, size: digest.size };
       });
       await indexFileUses(
