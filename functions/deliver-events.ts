@@ -1,7 +1,17 @@
+import type { Context, SQSEvent } from "aws-lambda";
 import { cloudDeps } from "./cloud-deps.ts";
-import { makeDeliveryWorkerHandler } from "./trigger-handlers.ts";
+import { type DeliverySweepEvent, makeDeliverySweepHandler, makeDeliveryWorkerHandler } from "./trigger-handlers.ts";
 import "./jobs-cloud.ts";
 import "./triggers-cloud.ts";
 
-/** Lambda entry: the delivery queue's consumer (SQS event source with ReportBatchItemFailures). */
-export const handler = makeDeliveryWorkerHandler(cloudDeps());
+const deps = cloudDeps();
+const worker = makeDeliveryWorkerHandler(deps);
+const sweep = makeDeliverySweepHandler(deps);
+
+/**
+ * Lambda entry: the delivery queue's consumer (SQS event source with ReportBatchItemFailures) and, from a schedule
+ * rule, the sweep that queues deliveries left without a message. One function: the sweep needs exactly the worker's
+ * grants (the table and SendMessage on the queue).
+ */
+export const handler = (event: SQSEvent | DeliverySweepEvent, context: Context) =>
+  "Records" in event ? worker(event, context) : sweep(event, context);

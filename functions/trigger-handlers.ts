@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Deps } from "../shared/deps.ts";
 import { ValidationError } from "../shared/errors.ts";
 import { processDelivery } from "../shared/triggers/delivery.ts";
+import { type DeliverySweepResult, sweepUnsentDeliveries } from "../shared/triggers/delivery-sweep.ts";
 import { type FireOutcome, fireSchedule } from "../shared/triggers/schedules.ts";
 
 /** What EventBridge Scheduler (or the embedded scheduler) sends at each instant. */
@@ -19,7 +20,21 @@ const DeliveryMessageSchema = z.object({
   subscription: z.string().min(1),
   deliveryId: z.string().regex(/^dlv_/),
   notBefore: z.number().optional(),
+  seed: z
+    .object({
+      eventId: z.string().min(1),
+      type: z.string().min(1),
+      body: z.string(),
+      createdAt: z.string().min(1),
+      redeliveryOf: z.string().nullable(),
+    })
+    .optional(),
+  ifAttempts: z.number().int().nonnegative().optional(),
 });
+
+/** What the sweep's schedule sends (an EventBridge rule's constant input; the embedded interval sends the same). */
+export const DeliverySweepEventSchema = z.object({ task: z.literal("sweep-deliveries") });
+export type DeliverySweepEvent = z.infer<typeof DeliverySweepEventSchema>;
 
 const log = (msg: string, extra: Record<string, unknown>) =>
   console.error(JSON.stringify({ level: "error", msg, ...extra }));
@@ -61,4 +76,15 @@ export const makeDeliveryWorkerHandler = (deps: Deps, opts: { stop?: AbortSignal
       }),
     );
     return { batchItemFailures: failures };
+  });
+
+/** Sweep: queues the deliveries left without a queue message (see `sweepUnsentDeliveries`). */
+export const makeDeliverySweepHandler = (deps: Deps) =>
+  middy<unknown, DeliverySweepResult>().handler(async (payload) => {
+    // Not metered: a fixed cost per interval (one index query when idle), not a cost of any run.
+    const parsed = DeliverySweepEventSchema.safeParse(payload);
+    if (!parsed.success) throw new ValidationError(`invalid sweep payload: ${parsed.error.issues[0]?.message}`);
+    const result = await sweepUnsentDeliveries(deps);
+    if (result.found) console.log(JSON.stringify({ level: "info", msg: "unsent deliveries swept", ...result }));
+    return result;
   });

@@ -34,7 +34,7 @@ import {
 } from "aws-cdk-lib/aws-cloudfront";
 import { HttpOrigin, S3BucketOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
-import { EventBus, Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { EventBus, Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
@@ -473,6 +473,18 @@ export class StepwiseStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
+    // Every two minutes the same function queues the deliveries left without a queue message (a failed SendMessage):
+    // one query of a sparse index when there are none. No retry: the next sweep comes soon enough.
+    new Rule(this, "DeliverySweep", {
+      description: "Stepwise: queues webhook deliveries whose queue message could not be sent",
+      schedule: Schedule.rate(Duration.minutes(2)),
+      targets: [
+        new LambdaFunction(deliverEvents.fn, {
+          event: RuleTargetInput.fromObject({ task: "sweep-deliveries" }),
+          retryAttempts: 0,
+        }),
+      ],
+    });
 
     // Schedules live in the stack's group only; the API passes the scheduler role to them and to nothing else, and
     // that role may invoke the schedule-trigger function and nothing else.

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Context, SQSEvent } from "aws-lambda";
-import { makeDeliveryWorkerHandler, makeScheduleTriggerHandler } from "../functions/trigger-handlers.ts";
+import {
+  makeDeliverySweepHandler,
+  makeDeliveryWorkerHandler,
+  makeScheduleTriggerHandler,
+} from "../functions/trigger-handlers.ts";
 import type { Deps } from "../shared/deps.ts";
 import { cloneOptions, type DeliveryMessage, type TriggerOptions, type TriggersArea } from "../shared/triggers/area.ts";
 import { LocalDeliveryQueue } from "../shared/triggers/local-delivery-queue.ts";
@@ -15,6 +19,8 @@ export interface LocalTriggerOptions extends TriggerOptions {
   schedulerTickMs: number;
   /** Delivery attempts sent at once. */
   deliveryConcurrency: number;
+  /** How often the delivery sweep looks for deliveries left without a queue message (the cloud: every 2 minutes). */
+  deliverySweepMs: number;
 }
 
 /** Embedded defaults: http:// and loopback receivers are allowed (a developer's own machine). */
@@ -23,6 +29,7 @@ const defaults = (): LocalTriggerOptions => ({
   allowInsecureUrls: true,
   schedulerTickMs: 1000,
   deliveryConcurrency: 8,
+  deliverySweepMs: 60_000,
 });
 
 let overrides: Partial<Omit<LocalTriggerOptions, "delivery">> & { delivery?: Partial<TriggerOptions["delivery"]> } = {};
@@ -92,6 +99,12 @@ export const wire: LocalAreaWiring = async (deps, ctx) => {
   // Attempts in flight are aborted when the queue stops; their messages stay queued for the next start.
   deliver = makeDeliveryWorkerHandler(deps, { stop: queue.stopSignal });
   const area: TriggersArea = { scheduler, publishers: [], deliveryQueue: queue, options };
+  const sweep = makeDeliverySweepHandler(deps);
+  const sweeper = intervalTask(options.deliverySweepMs, async () => {
+    await sweep({ task: "sweep-deliveries" }, lambdaContext("deliver-sweep")).catch((err: Error) =>
+      ctx.log(`delivery sweep failed: ${err.message}`),
+    );
+  });
   wireTriggersArea(deps, area);
   handles.set(deps, { area, scheduler, queue });
   return {
@@ -100,10 +113,32 @@ export const wire: LocalAreaWiring = async (deps, ctx) => {
       attachJobRunListener(deps);
       await scheduler.start();
       await queue.start();
+      sweeper.start();
     },
     async stop() {
+      await sweeper.stop();
       await scheduler.stop();
       await queue.stop();
     },
   };
 };
+
+/** Runs `task` every `ms` (never two at once) until stopped; stop waits for a run in progress. */
+function intervalTask(ms: number, task: () => Promise<void>) {
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  return {
+    start() {
+      timer = setInterval(() => {
+        running ??= task().finally(() => {
+          running = null;
+        });
+      }, ms);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

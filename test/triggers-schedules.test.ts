@@ -125,6 +125,11 @@ describe("schedules", () => {
     const wf = await api("/api/schedules/bad", "PUT", { ...base, target: { workflow: "nope" } });
     expect(wf.status).toBe(400);
     expect(wf.body.error.details[0].path).toBe("target.workflow");
+    const job = await api("/api/schedules/bad", "PUT", { ...base, target: { job: "no-such-job" } });
+    expect(job.status, JSON.stringify(job.body)).toBe(400);
+    expect(job.body.error.code).toBe("validation_failed");
+    expect(job.body.error.details[0].path).toBe("target.job");
+    expect(job.body.error.message).toContain("no-such-job");
     const param = await api("/api/schedules/bad", "PUT", { ...base, parameters: { colour: "red" } });
     expect(param.status).toBe(400);
     expect(param.body.error.details[0].path).toBe("parameters.colour");
@@ -319,5 +324,72 @@ describe("schedules", () => {
     expect(await scheduledRuns("quick", "hourly")).toHaveLength(2);
     expect(await scheduledRuns("quick", "hourly-catchup")).toHaveLength(3);
     await allEnded("quick");
+  });
+
+  it("fires an instant that came while it was up a little late, but one missed while down only within the window", async () => {
+    // The schedules of the test above would fire along; they are not needed any more.
+    for (const name of ["hourly", "hourly-catchup"])
+      expect((await api(`/api/schedules/${name}`, "DELETE")).status).toBe(204);
+    clock.set("2030-01-09T13:20:00Z");
+    const hourly = { target: { workflow: "quick" }, cron: "0 * * * *", timezone: "UTC" };
+    await putSchedule("late-none", hourly);
+    await putSchedule("late-window", { ...hourly, catchupWindowSeconds: 120 });
+
+    // The scheduler was up at 14:00 but its tick came 30 s late (a busy event loop): both fire, within the grace.
+    await tickAt("2030-01-09T14:00:30Z");
+    for (const name of ["late-none", "late-window"])
+      expect((await scheduledRuns("quick", name)).map((r) => r.trigger.scheduledFor)).toEqual([
+        "2030-01-09T14:00:00.000000Z",
+      ]);
+    await allEnded("quick");
+
+    // Down from 14:00:30 to 15:00:30: the 15:00 instant was missed while down, 30 s ago. Without a catch-up window
+    // (the default 0) it does not fire, grace or not; with a 120 s window it fires, once.
+    await stack.stop();
+    clock.set("2030-01-09T15:00:30Z");
+    await start();
+    await tickAt("2030-01-09T15:00:30Z");
+    await tickAt("2030-01-09T15:00:40Z");
+    expect((await scheduledRuns("quick", "late-none")).map((r) => r.trigger.scheduledFor)).toEqual([
+      "2030-01-09T14:00:00.000000Z",
+    ]);
+    expect((await api("/api/schedules/late-none")).body.lastFiredFor).toBe("2030-01-09T14:00:00.000000Z");
+    expect((await scheduledRuns("quick", "late-window")).map((r) => r.trigger.scheduledFor)).toEqual([
+      "2030-01-09T14:00:00.000000Z",
+      "2030-01-09T15:00:00.000000Z",
+    ]);
+
+    // The next instant, which comes while the restarted scheduler is up, fires for both.
+    await allEnded("quick");
+    await tickAt("2030-01-09T16:00:00Z");
+    expect(await scheduledRuns("quick", "late-none")).toHaveLength(2);
+    expect(await scheduledRuns("quick", "late-window")).toHaveLength(3);
+    await allEnded("quick");
+    for (const name of ["late-none", "late-window"])
+      expect((await api(`/api/schedules/${name}`, "DELETE")).status).toBe(204);
+  });
+
+  it("lists schedules newest first; an update keeps a schedule's place", async () => {
+    // Names in the opposite order of creation, so that a list sorted by name would fail.
+    const yearly = { target: { workflow: "quick" }, cron: "0 0 1 1 *", timezone: "UTC" };
+    clock.set("2030-01-09T17:00:00Z");
+    await putSchedule("order-c", yearly);
+    clock.set("2030-01-09T17:00:01Z");
+    await putSchedule("order-b", yearly);
+    clock.set("2030-01-09T17:00:02Z");
+    await putSchedule("order-a", yearly);
+    clock.set("2030-01-09T17:00:03Z");
+    await putSchedule("order-c", { ...yearly, enabled: false }, 200);
+    const names = async (query = "") => ((await api(`/api/schedules${query}`)).body.items as Json[]).map((s) => s.name);
+    expect(await names()).toEqual(["order-a", "order-b", "order-c"]);
+    // Pages keep the order.
+    const first = (await api("/api/schedules?limit=2")).body;
+    expect(first.items.map((s: Json) => s.name)).toEqual(["order-a", "order-b"]);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (await api(`/api/schedules?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)).body;
+    expect(second.items.map((s: Json) => s.name)).toEqual(["order-c"]);
+    expect(second.nextCursor).toBeNull();
+    for (const name of ["order-a", "order-b", "order-c"])
+      expect((await api(`/api/schedules/${name}`, "DELETE")).status).toBe(204);
   });
 });

@@ -2,7 +2,16 @@ import type { Command } from "commander";
 import type { Delivery, Schedule } from "../api-client.ts";
 import type { Context } from "../context.ts";
 import { readNamedDocument, withoutName } from "../files.ts";
-import { formatStatus, formatTime, formatValue, paint, renderKeyValues, renderTable, truncate } from "../format.ts";
+import {
+  formatParameters,
+  formatStatus,
+  formatTime,
+  formatValue,
+  paint,
+  renderKeyValues,
+  renderTable,
+  truncate,
+} from "../format.ts";
 import { type JsonOption, output, type PageOptions, pageFooter, withJson, withPaging } from "./options.ts";
 
 const targetOf = (s: Pick<Schedule, "target">): string =>
@@ -47,6 +56,32 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
     );
     if (!opts.json) pageFooter(ctx, page.nextCursor);
   });
+
+  withJson(schedules.command("get <name>").description("show a schedule and what it last did")).action(
+    async (name: string, opts: JsonOption) => {
+      const client = await ctx.client();
+      const s = (await client.request<Schedule>("GET", `/api/schedules/${encodeURIComponent(name)}`)).body;
+      output(ctx, opts, s, () =>
+        renderKeyValues([
+          ["schedule", s.name],
+          ["target", targetOf(s)],
+          ["cron", s.cron],
+          ["timezone", s.timezone],
+          ["parameters", formatParameters(s.parameters)],
+          ["enabled", s.enabled === false ? "no" : "yes"],
+          ["overlap", s.overlap ?? "-"],
+          ["catch-up", `${s.catchupWindowSeconds ?? 0}s`],
+          ["next run", formatTime(s.nextRunAt)],
+          ["last fired for", optionalTime(s.lastFiredFor)],
+          ["last run", optionalText(s.lastRunId)],
+          ["last job run", optionalText(s.lastJobRunId)],
+          ["buffered", optionalTime(s.buffered)],
+          ["last skipped for", optionalTime(s.lastSkippedFor)],
+          ["last error", lastErrorOf(s.lastError)],
+        ]),
+      );
+    },
+  );
 
   withJson(schedules.command("delete <name>").description("delete a schedule")).action(
     async (name: string, opts: JsonOption) => {
@@ -111,7 +146,16 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
     output(ctx, opts, res.body, () => {
       const verb = res.status === 201 ? "created" : "updated";
       const events = Array.isArray(doc.events) ? ` (${doc.events.join(", ")})` : "";
-      return `${formatStatus(verb, ctx.color)} subscription ${doc.name} → ${String(doc.url ?? "-")}${events}`;
+      const line = `${formatStatus(verb, ctx.color)} subscription ${doc.name} → ${String(doc.url ?? "-")}${events}`;
+      // The API generated the signing secret (the file had none): this answer is the only time anyone sees it.
+      const secret = typeof res.body.secret === "string" ? res.body.secret : undefined;
+      if (!secret) return line;
+      return [
+        line,
+        ...renderKeyValues([["secret", secret]]),
+        paint("the secret is shown only this once: store it now", "yellow", ctx.color),
+        `verify each delivery's Stepwise-Signature header: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`,
+      ];
     });
   });
 
@@ -162,3 +206,11 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
 }
 
 const deliveryId = (d: Delivery): string => d.deliveryId ?? d.id ?? "-";
+const optionalText = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
+const optionalTime = (v: unknown): string | undefined => (typeof v === "string" && v ? formatTime(v) : undefined);
+
+function lastErrorOf(v: unknown): string | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  const e = v as { scheduledFor?: unknown; message?: unknown };
+  return `${String(e.message ?? "error")}${typeof e.scheduledFor === "string" ? ` (for ${formatTime(e.scheduledFor)})` : ""}`;
+}

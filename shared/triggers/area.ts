@@ -47,6 +47,19 @@ export interface DeliveryMessage {
   deliveryId: string;
   /** Epoch ms; set when the wanted delay exceeded what the queue can hold, so the worker re-queues early arrivals. */
   notBefore?: number;
+  /** The first message carries what the worker needs to write the record when the publisher died before it did. */
+  seed?: DeliverySeed;
+  /** Set by the sweep: the attempt count the message was queued for; a delivery that has moved on drops it. */
+  ifAttempts?: number;
+}
+
+/** A delivery's content, enough to create its record (the deliveryId, org and subscription are in the message). */
+export interface DeliverySeed {
+  eventId: string;
+  type: string;
+  body: string;
+  createdAt: string;
+  redeliveryOf: string | null;
 }
 
 /** The queue between the run listener and the delivery worker (SQS in the cloud, in process embedded). */
@@ -67,7 +80,10 @@ export interface TriggerOptions {
     /** A receiver slower than this counts as a failed attempt. */
     timeoutMs: number;
   };
-  /** How late an instant may fire when the schedule has no catch-up window (a busy event loop, a cold start). */
+  /**
+   * How late an instant may still fire when the scheduler was up when it came (a busy event loop, a cold start, a
+   * retried invocation). Instants missed while the service was down fire only within the schedule's catch-up window.
+   */
   scheduleGraceSeconds: number;
   /** Subscriptions may target http:// and private addresses (embedded mode); the cloud requires https. */
   allowInsecureUrls: boolean;

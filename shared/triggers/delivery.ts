@@ -2,9 +2,9 @@ import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
 import { ConflictError } from "../errors.ts";
-import type { DeliveryMessage, StepwiseEvent, TriggerOptions } from "./area.ts";
+import type { DeliveryMessage, DeliverySeed, StepwiseEvent, TriggerOptions } from "./area.ts";
 import { triggersOf } from "./area.ts";
-import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk } from "./keys.ts";
+import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, UNSENT_DELIVERIES_PK, unsentDeliverySk } from "./keys.ts";
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signStepwisePayload } from "./verify-signature.ts";
 import { secretBoxOf } from "./webhooks.ts";
 
@@ -85,7 +85,65 @@ export function retryDelayMs(failedAttempts: number, o: TriggerOptions["delivery
   return Math.max(0, Math.round(exp * (1 - o.jitter + 2 * o.jitter * random())));
 }
 
-/** Records a pending delivery of an event to a subscription and queues its first attempt. */
+/**
+ * The largest seed that rides in the first queue message (kept within one 64 KiB SQS billing chunk). A larger event's
+ * record is written before its message and waits in the sweep's index until its first attempt.
+ */
+export const MAX_SEED_BYTES = 60_000;
+
+const logLine = (level: string, msg: string, extra: Record<string, unknown>) =>
+  console.error(JSON.stringify({ level, msg, ...extra }));
+
+/** A new pending delivery, as created by the publisher (or by the worker, from the seed of its first message). */
+function pendingDelivery(orgId: string, subscription: string, deliveryId: string, seed: DeliverySeed): DeliveryRecord {
+  return {
+    deliveryId,
+    orgId,
+    subscription,
+    eventId: seed.eventId,
+    type: seed.type,
+    body: seed.body,
+    status: "pending",
+    attempts: 0,
+    responseStatus: null,
+    durationMs: null,
+    lastError: null,
+    attemptLog: [],
+    nextAttemptAt: seed.createdAt,
+    createdAt: seed.createdAt,
+    updatedAt: seed.createdAt,
+    completedAt: null,
+    redeliveryOf: seed.redeliveryOf,
+  };
+}
+
+/** The stored item of a delivery; `unsent` also puts it in the sweep's index (it may have no queue message). */
+export function deliveryItem(record: DeliveryRecord, unsent: boolean): Record<string, unknown> {
+  const item: Record<string, unknown> = { pk: deliveriesPk(record.orgId, record.subscription), sk: record.deliveryId };
+  if (unsent) {
+    item.gsi1pk = UNSENT_DELIVERIES_PK;
+    item.gsi1sk = unsentDeliverySk(record.createdAt, record.orgId, record.deliveryId);
+  }
+  return { ...item, ...record };
+}
+
+/** Writes a delivery's record unless it exists (the worker and the publisher may both write it); true when written. */
+async function putIfAbsent(deps: Deps, record: DeliveryRecord, unsent: boolean): Promise<boolean> {
+  try {
+    await deps.store.putItem(deliveryItem(record, unsent), { ifAbsent: true });
+    return true;
+  } catch (err) {
+    if (err instanceof ConflictError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Records a pending delivery of an event to a subscription and queues its first attempt, so that it is never lost
+ * between the two: the message is sent first and carries the record's content (the worker writes the record if this
+ * process dies before it does); when the message cannot be sent, the record is written into the sweep's index and the
+ * sweep queues it later. Throws only when neither the message nor the record could be written.
+ */
 export async function queueDelivery(
   deps: Deps,
   orgId: string,
@@ -93,28 +151,33 @@ export async function queueDelivery(
   event: { eventId: string; type: string; body: string },
   redeliveryOf: string | null = null,
 ): Promise<DeliveryRecord> {
-  const at = nowIso(deps.clock);
-  const record: DeliveryRecord = {
-    deliveryId: newId("dlv", deps.clock.nowMs()),
-    orgId,
-    subscription,
-    eventId: event.eventId,
-    type: event.type,
-    body: event.body,
-    status: "pending",
-    attempts: 0,
-    responseStatus: null,
-    durationMs: null,
-    lastError: null,
-    attemptLog: [],
-    nextAttemptAt: at,
-    createdAt: at,
-    updatedAt: at,
-    completedAt: null,
-    redeliveryOf,
-  };
-  await deps.store.putItem({ pk: deliveriesPk(orgId, subscription), sk: record.deliveryId, ...record });
-  await triggersOf(deps).deliveryQueue.enqueue({ orgId, subscription, deliveryId: record.deliveryId }, 0);
+  const queue = triggersOf(deps).deliveryQueue;
+  const seed: DeliverySeed = { ...event, createdAt: nowIso(deps.clock), redeliveryOf };
+  const record = pendingDelivery(orgId, subscription, newId("dlv", deps.clock.nowMs()), seed);
+  const message: DeliveryMessage = { orgId, subscription, deliveryId: record.deliveryId };
+  const ids = { deliveryId: record.deliveryId, eventId: record.eventId, subscription };
+  if (Buffer.byteLength(JSON.stringify(seed)) > MAX_SEED_BYTES) {
+    // Too large to ride in the message: the record first, in the sweep's index until its first attempt is recorded.
+    await deps.store.putItem(deliveryItem(record, true));
+    await queue
+      .enqueue(message, 0)
+      .catch((err) =>
+        logLine("warn", "delivery not queued; the sweep will queue it", { ...ids, error: (err as Error).message }),
+      );
+    return record;
+  }
+  try {
+    await queue.enqueue({ ...message, seed }, 0);
+  } catch (err) {
+    logLine("warn", "delivery not queued; the sweep will queue it", { ...ids, error: (err as Error).message });
+    // A timed-out send may still have been delivered: the worker may have written the record from its seed already.
+    await putIfAbsent(deps, record, true);
+    return record;
+  }
+  // The message is queued and carries the seed: a failure here only means the worker writes the record instead.
+  await putIfAbsent(deps, record, false).catch((err) =>
+    logLine("warn", "delivery record left to the worker", { ...ids, error: (err as Error).message }),
+  );
   return record;
 }
 
@@ -131,13 +194,23 @@ export type ProcessOutcome = "succeeded" | "retrying" | "failed" | "deferred" | 
 export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: AbortSignal): Promise<ProcessOutcome> {
   const area = triggersOf(deps);
   const pk = deliveriesPk(msg.orgId, msg.subscription);
-  const rec = await deps.store.getItem<DeliveryRecord>(pk, msg.deliveryId);
+  const stored = await deps.store.getItem<DeliveryRecord>(pk, msg.deliveryId);
+  // The publisher writes the record just after queuing the first message. When this worker is first (or the publisher
+  // died), the message's seed stands in for it and the attempt's write creates it: no extra read or write either way.
+  const rec = stored ?? (msg.seed ? pendingDelivery(msg.orgId, msg.subscription, msg.deliveryId, msg.seed) : null);
   if (rec?.status !== "pending") return "done";
+  // A sweep's message for a delivery that got its own message after all: the attempt it was queued for happened.
+  if (msg.ifAttempts !== undefined && rec.attempts !== msg.ifAttempts) return "done";
   const now = deps.clock.nowMs();
   // The queue holds a message at most 15 minutes in the cloud: a longer backoff arrives early and waits again.
   if (msg.notBefore && msg.notBefore > now + 1000) {
     await area.deliveryQueue.enqueue(
-      { orgId: msg.orgId, subscription: msg.subscription, deliveryId: msg.deliveryId },
+      {
+        orgId: msg.orgId,
+        subscription: msg.subscription,
+        deliveryId: msg.deliveryId,
+        seed: stored ? undefined : msg.seed,
+      },
       msg.notBefore - now,
     );
     return "deferred";
@@ -198,11 +271,13 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
     completedAt: succeeded || exhausted ? isoMicro(at) : null,
   };
   try {
-    // Conditional on the attempt count read: a duplicate queue message's attempt does not count twice.
-    await deps.store.putItem(
-      { pk, sk: rec.deliveryId, ...next },
-      { condition: "attempts = :a", values: { ":a": rec.attempts } },
-    );
+    // Conditional on the attempt count read: a duplicate queue message's attempt does not count twice. Written from
+    // the seed, the record may not exist yet, or the publisher may have written it meanwhile (still unattempted).
+    // The item has no index keys: a first attempt takes the delivery out of the sweep's index.
+    await deps.store.putItem(deliveryItem(next, false), {
+      condition: stored ? "attempts = :a" : "attribute_not_exists(pk) OR attempts = :a",
+      values: { ":a": rec.attempts },
+    });
   } catch (err) {
     if (err instanceof ConflictError) return "done";
     throw err;

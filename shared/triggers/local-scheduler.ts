@@ -10,6 +10,11 @@ interface Entry {
   cron: Cron;
   /** Instants up to here have been looked at (fired, or let pass as missed). */
   checkedThrough: number;
+  /**
+   * Since when this process has been the one due to fire the schedule (its start, or the PUT that created or re-timed
+   * it). Only instants after this may fire late by the grace: earlier ones were missed while the service was down.
+   */
+  upSince: number;
 }
 
 interface StoredRegistration extends ScheduleRegistration {
@@ -19,7 +24,10 @@ interface StoredRegistration extends ScheduleRegistration {
 export interface LocalSchedulerOptions {
   /** Fires one instant: the same trigger handler EventBridge Scheduler invokes in the cloud. */
   fire: (firing: ScheduleFiring) => Promise<unknown>;
-  /** How late an on-time instant may still fire (read at every tick, so tests can change it). */
+  /**
+   * How late an instant this process was up for may still fire (read at every tick, so tests can change it); it
+   * never revives an instant missed while the service was down: only the schedule's catch-up window does that.
+   */
   graceSeconds: () => number;
   /** How often the background timer ticks; the time itself always comes from the injected clock. */
   tickMs: number;
@@ -35,7 +43,8 @@ const keyOf = (orgId: string, name: string) => `${orgId}#${name}`;
  * The embedded mode's EventBridge Scheduler: registrations persist in the table, instants come from the injected
  * Clock (tests call `tick()` after moving it), and after a restart an instant is never fired twice: the position
  * reached is saved, and each instant is also claimed by the trigger handler before it starts anything. An instant
- * missed while the process was down fires once if it lies within the schedule's catch-up window (the latest one only).
+ * missed while the process was down fires once if it lies within the schedule's catch-up window (the latest one only);
+ * the lateness grace covers only instants that came while this process was running (a busy event loop, a slow tick).
  */
 export class LocalScheduler implements Scheduler {
   private readonly entries = new Map<string, Entry>();
@@ -51,6 +60,7 @@ export class LocalScheduler implements Scheduler {
 
   /** Loads the saved registrations and starts the background timer. */
   async start(): Promise<void> {
+    const upSince = this.clock.nowMs();
     let cursor: string | null = null;
     do {
       const page: { items: StoredRegistration[]; nextCursor: string | null } = await this.store.queryIndex(
@@ -66,6 +76,7 @@ export class LocalScheduler implements Scheduler {
             reg,
             cron: parseCron(reg.cron, reg.timezone),
             checkedThrough,
+            upSince,
           });
         } catch (err) {
           this.opts.log(`schedule ${reg.orgId}/${reg.name} not loaded: ${(err as Error).message}`);
@@ -91,7 +102,10 @@ export class LocalScheduler implements Scheduler {
     const cron = parseCron(reg.cron, reg.timezone);
     const sameTimes = before && before.reg.cron === reg.cron && before.reg.timezone === reg.timezone;
     // A new or re-timed schedule starts from now: instants before the change are not "missed".
-    const entry: Entry = { reg, cron, checkedThrough: sameTimes ? before.checkedThrough : this.clock.nowMs() };
+    const now = this.clock.nowMs();
+    const entry: Entry = sameTimes
+      ? { reg, cron, checkedThrough: before.checkedThrough, upSince: before.upSince }
+      : { reg, cron, checkedThrough: now, upSince: now };
     await this.save(entry);
     this.entries.set(key, entry);
   }
@@ -117,8 +131,12 @@ export class LocalScheduler implements Scheduler {
         e.checkedThrough = Math.max(e.checkedThrough, now);
         continue;
       }
-      const windowMs = Math.max(e.reg.catchupWindowSeconds, this.opts.graceSeconds()) * 1000;
-      const due = instantsBetween(e.cron, Math.max(e.checkedThrough, now - windowMs), now, 1);
+      // Two ways an instant is still due: within the catch-up window (whenever it was missed), or within the grace
+      // if this process was already up when it came. Both are "after X until now", so their union starts at the
+      // smaller X.
+      const catchupFrom = now - e.reg.catchupWindowSeconds * 1000;
+      const graceFrom = Math.max(e.upSince, now - this.opts.graceSeconds() * 1000);
+      const due = instantsBetween(e.cron, Math.max(e.checkedThrough, Math.min(catchupFrom, graceFrom)), now, 1);
       const latest = due[due.length - 1];
       if (latest === undefined) {
         e.checkedThrough = Math.max(e.checkedThrough, now);

@@ -12,24 +12,35 @@ const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}
 
 /**
  * Publishes one event: to the cloud channels (SNS, EventBridge) when configured, and as one queued delivery per
- * matching subscription. Nothing here waits on a receiver: deliveries are sent by the delivery worker.
+ * matching subscription. Nothing here waits on a receiver: deliveries are sent by the delivery worker. A delivery whose
+ * queue message cannot be sent is still recorded, and the delivery sweep queues it later (`queueDelivery`); only a
+ * failure to write both is logged as lost. The channels and the deliveries go out side by side, which keeps the
+ * window between the run's commit and its deliveries' records short.
  */
 export async function publishEvent(deps: Deps, event: StepwiseEvent): Promise<void> {
   const area = triggersOf(deps);
-  await Promise.all(
-    area.publishers.map((p) =>
-      p.publish(event).catch((err) => logError("event publish failed", err, { publisher: p.name, eventId: event.id })),
-    ),
+  const channels = area.publishers.map((p) =>
+    p.publish(event).catch((err) => logError("event publish failed", err, { publisher: p.name, eventId: event.id })),
   );
-  const subs = await allSubscriptions(deps, event.data.orgId);
+  await Promise.all([...channels, queueDeliveries(deps, event)]);
+}
+
+/** One queued delivery of the event per matching subscription of its org. */
+async function queueDeliveries(deps: Deps, event: StepwiseEvent): Promise<void> {
+  const subs = await allSubscriptions(deps, event.data.orgId).catch((err) => {
+    logError("delivery lost: subscriptions not read", err, { eventId: event.id });
+    return [];
+  });
   const matching = subs.filter((s) => matchesEvent(s.events, event.type));
   if (!matching.length) return;
   const body = eventBody(event);
-  for (const s of matching) {
-    await queueDelivery(deps, s.orgId, s.name, { eventId: event.id, type: event.type, body }).catch((err) =>
-      logError("delivery not queued", err, { subscription: s.name, eventId: event.id }),
-    );
-  }
+  await Promise.all(
+    matching.map((s) =>
+      queueDelivery(deps, s.orgId, s.name, { eventId: event.id, type: event.type, body }).catch((err) =>
+        logError("delivery lost: neither queued nor recorded", err, { subscription: s.name, eventId: event.id }),
+      ),
+    ),
+  );
 }
 
 /** The run listener of the area: one event per run status change, and buffered schedule firings. */

@@ -14,7 +14,7 @@ import {
   subscriptionSealContext,
 } from "./delivery.ts";
 import { isEventPattern } from "./events.ts";
-import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
+import { deliveriesPk, listSortKey, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
 import { newSigningSecret, secretBoxOf } from "./webhooks.ts";
 
 export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -121,15 +121,15 @@ export async function putSubscription(deps: Deps, p: Principal, name: string, bo
     pk: subscriptionPk(p.orgId, name),
     sk: SUBSCRIPTION_SK,
     gsi1pk: subscriptionsIndexPk(p.orgId),
-    gsi1sk: name,
+    gsi1sk: listSortKey(record.createdAt, name),
     ...record,
   });
   return { created: !existing, body: generated ? { ...view(record), secret: generated } : view(record) };
 }
 
-/** The org's subscriptions by name, without secrets. */
+/** The org's subscriptions, newest first (by creation; an update keeps a subscription's place), without secrets. */
 export async function listSubscriptions(deps: Deps, p: Principal, page: PageRequest) {
-  const res = await deps.store.queryIndex<SubscriptionRecord>("gsi1", subscriptionsIndexPk(p.orgId), page, false);
+  const res = await deps.store.queryIndex<SubscriptionRecord>("gsi1", subscriptionsIndexPk(p.orgId), page, true);
   return { items: res.items.map(view), nextCursor: res.nextCursor };
 }
 

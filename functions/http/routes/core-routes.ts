@@ -24,18 +24,22 @@ import {
 import { type ApiRequest, ok, pageOf, parseWith, type RouteHandler } from "../request.ts";
 import type { RouteKey } from "../route-specs.ts";
 
-const TriggerBody = z.object({ parameters: z.record(z.string(), z.unknown()).optional() }).strict();
-const RunBody = z
+// Exported for the OpenAPI file (scripts/openapi-shapes.ts), which documents these very schemas.
+const parametersBody = z.record(z.string(), z.unknown()).describe("the workflow's parameters, by name");
+export const TriggerBody = z.object({ parameters: parametersBody.optional() }).strict();
+export const RunBody = z
   .object({
     workflow: z.string().min(1),
-    definitionHash: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
+    definitionHash: z.string().optional().describe("pins the run to this exact definition of the workflow"),
+    parameters: parametersBody.optional(),
   })
   .strict();
-const CancelBody = z.object({ reason: z.string().max(1000).optional() }).strict();
-const KeyBody = z.object({ name: z.string().min(1).max(100), role: z.enum(ROLES as [string, ...string[]]) }).strict();
-const OrgBody = z.object({ orgId: z.string() }).strict();
-const RunQuery = z
+export const CancelBody = z.object({ reason: z.string().max(1000).optional() }).strict();
+export const KeyBody = z
+  .object({ name: z.string().min(1).max(100), role: z.enum(ROLES as [string, ...string[]]) })
+  .strict();
+export const OrgBody = z.object({ orgId: z.string() }).strict();
+export const RunQuery = z
   .object({
     workflow: z.string().optional(),
     status: z.enum(RUN_STATUSES).optional(),

@@ -12,7 +12,16 @@ import { fileLineage } from "../../../shared/evidence/lineage.ts";
 import { type ApiResponse, ok, pageOf, parseWith, type RouteHandler } from "../request.ts";
 import type { RouteKey } from "../route-specs.ts";
 
-const FileQuery = z.object({ producedBy: z.string().min(1).max(64).optional() }).strict();
+export const FileQuery = z
+  .object({
+    producedBy: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("the node id of another writer of the same path (default: the latest writer)"),
+  })
+  .strict();
 const PageQuery = z.object({ limit: z.string().optional(), cursor: z.string().optional() }).strict();
 
 /** Bytes inline, or a 302 to a presigned URL for large ones. */

@@ -3,10 +3,12 @@ import { decide, listApprovals, submitInput } from "../../../shared/human-steps/
 import { ok, pageOf, parseWith, type RouteHandler } from "../request.ts";
 import type { RouteKey } from "../route-specs.ts";
 
-const DecisionBody = z
+export const DecisionBody = z
   .object({ decision: z.enum(["approve", "reject"]), comment: z.string().max(2000).optional() })
   .strict();
-const InputBody = z.object({ values: z.record(z.string(), z.unknown()) }).strict();
+export const InputBody = z
+  .object({ values: z.record(z.string(), z.unknown()).describe("a value for each field of the input node") })
+  .strict();
 
 /** Routes of the human-steps area: decisions, inputs and the approvals inbox. */
 export const routes: Partial<Record<RouteKey, RouteHandler>> = {

@@ -3,7 +3,12 @@ import { getRetention, putRetention } from "../../../shared/use-cases/retention.
 import { ok, parseWith, type RouteHandler } from "../request.ts";
 import type { RouteKey } from "../route-specs.ts";
 
-const RetentionBody = z.object({ days: z.number().int(), keepEvidence: z.boolean().optional() }).strict();
+export const RetentionBody = z
+  .object({
+    days: z.number().int().describe("1 to 36500"),
+    keepEvidence: z.boolean().optional().describe("default true"),
+  })
+  .strict();
 
 /** Routes of the org's settings. */
 export const routes: Partial<Record<RouteKey, RouteHandler>> = {
