@@ -139,6 +139,8 @@ export interface JobRun {
   createdAt?: string;
   updatedAt?: string;
   completedAt?: string | null;
+  /** Why the job run failed: the workflow run that failed and its reason. */
+  error?: { code: string; message: string } | null;
 }
 
 export interface Schedule {
@@ -345,7 +347,8 @@ export class ApiClient {
   listJobRuns = (query: Query = {}) => this.get<Page<JobRun>>("/api/job-runs", query);
   getJobRun = (id: string) => this.get<JobRun>(`/api/job-runs/${seg(id)}`);
   cancelJobRun = async (id: string) =>
-    (await this.request<unknown>("POST", `/api/job-runs/${seg(id)}/cancel`, { body: {} })).body;
+    (await this.request<{ jobRunId: string; status: string }>("POST", `/api/job-runs/${seg(id)}/cancel`, { body: {} }))
+      .body;
 
   // Triggers and notifications
   applySchedule = (name: string, body: unknown) =>

@@ -183,10 +183,17 @@ export function jobRunFrame(jobRun: JobRun, steps: readonly JobStep[], nowMs: nu
 }
 
 /** Polls a job run until it is terminal, showing progress per workflow; returns the final job run. */
-export async function waitForJobRun(ctx: Context, client: ApiClient, jobRunId: string, json: boolean): Promise<JobRun> {
+export async function waitForJobRun(
+  ctx: Context,
+  client: ApiClient,
+  jobRunId: string,
+  json: boolean,
+  startedStatus?: string,
+): Promise<JobRun> {
   const live = !json && ctx.io.stdout.isTTY ? new LiveArea(ctx.io.stdout) : null;
   const runs = new Map<string, Run>();
-  const seen = new Map<string, string>();
+  // The "started … pending" line already showed the first status.
+  const seen = new Map<string, string>(startedStatus ? [["\u0000job", startedStatus]] : []);
   for (;;) {
     const jobRun = await poll(ctx, () => client.getJobRun(jobRunId));
     // Terminal runs never change, so only the ones still moving are fetched again.
@@ -207,7 +214,8 @@ export async function waitForJobRun(ctx: Context, client: ApiClient, jobRunId: s
         const key = `${i}:${s.workflow}`;
         if ((seen.get(key) ?? "pending") === s.status) return;
         seen.set(key, s.status);
-        const tail = [isLive(s.status) ? "" : formatDuration(s.durationMs), s.runId ?? ""].filter(Boolean).join("  ");
+        const took = isLive(s.status) || s.durationMs === null ? "" : formatDuration(s.durationMs);
+        const tail = [took, s.runId ?? ""].filter(Boolean).join("  ");
         ctx.print(`  ${s.workflow.padEnd(width)}  ${formatStatus(s.status, ctx.color)}${tail ? `  ${tail}` : ""}`);
       });
       if (seen.get("\u0000job") !== jobRun.status && !done)
@@ -217,7 +225,8 @@ export async function waitForJobRun(ctx: Context, client: ApiClient, jobRunId: s
     if (done) {
       if (!json) {
         const took = formatDuration(elapsedMs(jobRun.createdAt, jobRun.completedAt));
-        ctx.print(`${jobRunId} ${formatStatus(jobRun.status, ctx.color)} in ${took}`);
+        const why = jobRun.error?.message ? `: ${jobRun.error.message}` : "";
+        ctx.print(`${jobRunId} ${formatStatus(jobRun.status, ctx.color)} in ${took}${why}`);
       }
       return jobRun;
     }

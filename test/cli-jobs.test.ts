@@ -1,15 +1,14 @@
 // Drives the real `stepwise jobs …` and `stepwise job-runs …` commands against the embedded server, asserting
 // what a user sees: the lines printed, the exit codes, and what the API then holds.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+import { type CliResult, expectCleanError, type LiveCli, startCli } from "./support/cli.ts";
+import { requestJson } from "./support/http.ts";
 import { pollUntil } from "./support/poll.ts";
 
-const BIN = fileURLToPath(new URL("../bin/stepwise.js", import.meta.url));
 const API_KEY = "test-platform-key-cli-jobs-0123456789";
 
 const JOB_YAML = `
@@ -18,62 +17,19 @@ description: three steps in a row
 workflowExecutionOrder: [step-a, step-b, step-c]
 `;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A CLI process still running: what it printed so far, and its result once it exits. */
-interface LiveCli {
-  child: ChildProcess;
-  out: () => string;
-  done: Promise<CliResult>;
-}
-
 let stack: EmbeddedStack;
 let dataDir: string;
 let workDir: string;
 
 /** Starts `node bin/stepwise.js …` with the test server's URL and key, as a user's shell would (stdout a pipe). */
-function start(...args: string[]): LiveCli {
-  const env: NodeJS.ProcessEnv = { ...process.env, STEPWISE_URL: stack.url, STEPWISE_API_KEY: API_KEY };
-  delete env.STEPWISE_DATA_DIR;
-  delete env.FORCE_COLOR;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d) => (stdout += d));
-  child.stderr?.on("data", (d) => (stderr += d));
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, out: () => stdout, done };
-}
+const start = (...args: string[]): LiveCli => startCli({ url: stack.url, apiKey: API_KEY, cwd: workDir }, ...args);
 
 const cli = (...args: string[]): Promise<CliResult> => start(...args).done;
 
-/** A user-facing failure: non-zero exit, `error: …` first on stderr, and no stack trace anywhere. */
-function expectCleanError(res: CliResult, message: RegExp): void {
-  expect(res.code).not.toBe(0);
-  expect(res.stderr).toMatch(/^error: /);
-  expect(res.stderr.split("\n")[0]).toMatch(message);
-  expect(res.stderr).not.toMatch(/\n\s+at /);
-  expect(res.stdout).toBe("");
-}
-
 async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
-  return res.json();
+  const res = await requestJson(`${stack.url}${path}`, API_KEY, method, body);
+  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${res.text}`);
+  return res.body;
 }
 
 /**
@@ -166,6 +122,8 @@ describe("stepwise jobs run --wait and job-runs", () => {
     completedId = startedId(res.stdout);
     expect(out[0]).toBe(`started ${completedId} trio pending`);
     expect(out).toContain(`${completedId} in_progress`);
+    // "pending" was said by the started line and is not repeated.
+    expect(out.filter((l) => l === `${completedId} pending`)).toEqual([]);
     // One line per workflow as it changes: step-a running, then each succeeded in the job's order.
     const at = (re: RegExp) => out.findIndex((l) => re.test(l));
     const running = at(/^ {2}step-a\s+running\s+run_\w+$/);
@@ -193,7 +151,10 @@ describe("stepwise jobs run --wait and job-runs", () => {
     expect(res.stdout).toMatch(/^ {2}step-b\s+failed\s+\S+\s+run_\w+$/m);
     expect(res.stdout).toMatch(/^ {2}step-c\s+not_started\b/m);
     expect(res.stdout).not.toMatch(/step-c\s+(running|succeeded)/);
-    expect(lines(res.stdout).at(-1)).toMatch(new RegExp(`^${failedId} failed in \\S+$`));
+    // The last line says why: the workflow run that failed.
+    expect(lines(res.stdout).at(-1)).toMatch(
+      new RegExp(`^${failedId} failed in \\S+: workflow 'step-b' \\(run run_\\w+\\) ended failed$`),
+    );
     // "1" reached the server as the number the workflow declares (a string would have been refused with 400).
     expect((await api("GET", `/api/job-runs/${failedId}`)).jobConfigJsonSnapshot.parameters).toEqual({
       "step-b": { code: 1 },
@@ -223,7 +184,7 @@ describe("stepwise jobs run --wait and job-runs", () => {
       expect.stringMatching(/^ {2}NODE\s+TYPE/),
       expect.stringMatching(/^ {2}work\s+command\s+failed\s+1\s+\S+\s+1$/),
     ]);
-    expect(lines(blocks[2] ?? "")).toEqual(["step-c  not_started  not started"]);
+    expect(lines(blocks[2] ?? "")).toEqual(["step-c  not_started"]);
 
     const json = JSON.parse((await cli("job-runs", "get", failedId, "--json")).stdout);
     expect(json.workflowRuns.map((w: { run: { status: string } | null }) => w.run?.status ?? null)).toEqual([
@@ -258,7 +219,7 @@ describe("stepwise jobs run --wait and job-runs", () => {
     const cancel = await cli("job-runs", "cancel", id);
     expect(cancel.stderr).toBe("");
     expect(cancel.code).toBe(0);
-    expect(cancel.stdout).toBe(`cancel requested for ${id}\n`);
+    expect(cancel.stdout).toBe(`${id} cancelled\n`);
 
     const res = await waiting.done;
     expect(res.code).toBe(1);

@@ -80,7 +80,7 @@ export function registerJobCommands(program: Command, ctx: Context): void {
       return;
     }
     if (!opts.json) ctx.print(line);
-    const jobRun = await waitForJobRun(ctx, client, started.jobRunId, Boolean(opts.json));
+    const jobRun = await waitForJobRun(ctx, client, started.jobRunId, Boolean(opts.json), started.status);
     if (opts.json) ctx.json(jobRun);
     ctx.exitCode = jobRun.status === "completed" ? 0 : 1;
   });
@@ -160,7 +160,7 @@ export function registerJobCommands(program: Command, ctx: Context): void {
       ]);
       const runs = new Map<string, Run>(views.map((v) => [v.run.runId, v.run]));
       for (const step of jobSteps(jobRun, runs, now)) {
-        lines.push("", `${step.workflow}  ${formatStatus(step.status, ctx.color)}  ${step.runId ?? "not started"}`);
+        lines.push("", [step.workflow, formatStatus(step.status, ctx.color), step.runId].filter(Boolean).join("  "));
         const view = step.runId ? byRun.get(step.runId) : undefined;
         if (view) {
           const rows = stepRows(view.definition, view.tasks, now);
@@ -175,7 +175,7 @@ export function registerJobCommands(program: Command, ctx: Context): void {
     async (jobRunId: string, opts: JsonOption) => {
       const client = await ctx.client();
       const res = await client.cancelJobRun(jobRunId);
-      output(ctx, opts, res, () => `cancel requested for ${jobRunId}`);
+      output(ctx, opts, res, () => `${jobRunId} ${formatStatus(res.status, ctx.color)}`);
     },
   );
 }
