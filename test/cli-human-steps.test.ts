@@ -1,24 +1,16 @@
 // Human steps through the real `stepwise` binary against the embedded server: the approvals inbox, approve,
 // reject and input, asserting what a person at the terminal sees.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+import { type CliResult, expectCleanError, runCli } from "./support/cli.ts";
 import { pollUntil } from "./support/poll.ts";
 import type { Json } from "./support/stack.ts";
 
-const BIN = fileURLToPath(new URL("../bin/stepwise.js", import.meta.url));
 const PLATFORM_KEY = "test-platform-key-0123456789";
 const SECRET = "918273";
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let stack: EmbeddedStack;
 let dataDir: string;
@@ -26,29 +18,8 @@ let workDir: string;
 const keys: Record<string, string> = {};
 
 /** Runs `node bin/stepwise.js …` as the person holding `key`, stdin not a terminal (as in a script or CI). */
-function cli(key: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, STEPWISE_URL: stack.url, STEPWISE_API_KEY: key };
-    delete env.STEPWISE_DATA_DIR;
-    delete env.FORCE_COLOR;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A user-facing failure: non-zero exit, `error: …` first on stderr, and no stack trace anywhere. */
-function expectCleanError(res: CliResult, message: RegExp): void {
-  expect(res.code).not.toBe(0);
-  expect(res.stderr).toMatch(/^error: /);
-  expect(res.stderr.split("\n")[0]).toMatch(message);
-  expect(res.stderr).not.toMatch(/\n\s+at /);
-  expect(res.stdout).toBe("");
-}
+const cli = (key: string, ...args: string[]): Promise<CliResult> =>
+  runCli({ url: stack.url, apiKey: key, cwd: workDir }, ...args);
 
 async function api(method: string, path: string, body?: unknown, key = PLATFORM_KEY): Promise<Json> {
   const res = await fetch(`${stack.url}${path}`, {

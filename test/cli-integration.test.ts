@@ -1,13 +1,11 @@
 // Drives the real `stepwise` binary against the embedded server, asserting what a user sees.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded } from "../local/embedded.ts";
+import { type CliResult, expectCleanError, runCli } from "./support/cli.ts";
 
-const BIN = fileURLToPath(new URL("../bin/stepwise.js", import.meta.url));
 const API_KEY = "test-platform-key-0123456789";
 
 const WORKFLOW_YAML = `
@@ -32,42 +30,14 @@ nodes:
       DAY: "\${context.day}"
 `;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let stack: Awaited<ReturnType<typeof startEmbedded>>;
 let dataDir: string;
 let workDir: string;
 
-/** Runs `node bin/stepwise.js …` with the test server's URL and key, as a user's shell would. */
+/** Runs `node bin/stepwise.js …` with the test server's URL and `apiKey`, as a user's shell would. */
+const cliWithKey = (apiKey: string, ...args: string[]): Promise<CliResult> =>
+  runCli({ url: stack.url, apiKey, cwd: workDir }, ...args);
 const cli = (...args: string[]): Promise<CliResult> => cliWithKey(API_KEY, ...args);
-
-function cliWithKey(apiKey: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, STEPWISE_URL: stack.url, STEPWISE_API_KEY: apiKey };
-    delete env.STEPWISE_DATA_DIR;
-    delete env.FORCE_COLOR;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A user-facing failure: non-zero exit, `error: …` first on stderr, and no stack trace anywhere. */
-function expectCleanError(res: CliResult, message: RegExp): void {
-  expect(res.code).not.toBe(0);
-  expect(res.stderr).toMatch(/^error: /);
-  expect(res.stderr.split("\n")[0]).toMatch(message);
-  expect(res.stderr).not.toMatch(/\n\s+at /);
-  expect(res.stdout).toBe("");
-}
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "stepwise-cli-data-"));

@@ -1,112 +1,41 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${params.x} is a Stepwise reference, not a JS template.
 // Drives the real `stepwise` binary's trigger commands (schedules, webhooks, subscriptions) against the embedded
 // server, asserting what a user sees, and that what it shows works (a shown secret signs and verifies for real).
-import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded } from "../local/embedded.ts";
 import { verifyStepwiseSignature } from "../receiver.ts";
+import { type CliResult, expectCleanError, expectOk, runCli } from "./support/cli.ts";
+import { type JsonResponse, requestJson } from "./support/http.ts";
 import { pollUntil } from "./support/poll.ts";
+import { type Received, type Receiver, startReceiver } from "./support/receiver.ts";
 import type { Json } from "./support/stack.ts";
 
-const BIN = fileURLToPath(new URL("../bin/stepwise.js", import.meta.url));
 const API_KEY = "test-platform-key-cli-triggers-0123456789";
 const TERMINAL = ["succeeded", "no_action", "failed", "cancelled"];
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-  event: Json;
-}
 
 let stack: Awaited<ReturnType<typeof startEmbedded>>;
 let dataDir: string;
 let workDir: string;
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
 const received: Received[] = [];
 
 /** Runs `node bin/stepwise.js …` with the test server's URL and key, as a user's shell would. */
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, STEPWISE_URL: stack.url, STEPWISE_API_KEY: API_KEY };
-    delete env.STEPWISE_DATA_DIR;
-    delete env.FORCE_COLOR;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]): Promise<CliResult> =>
+  runCli({ url: stack.url, apiKey: API_KEY, cwd: workDir }, ...args);
 
-/** A command that worked: exit 0, nothing on stderr. */
-function expectOk(res: CliResult): string {
-  expect(res.stderr, res.stderr).toBe("");
-  expect(res.code).toBe(0);
-  return res.stdout;
-}
-
-/** A user-facing failure: non-zero exit, `error: …` first on stderr, and no stack trace anywhere. */
-function expectCleanError(res: CliResult, message: RegExp): void {
-  expect(res.code).not.toBe(0);
-  expect(res.stderr).toMatch(/^error: /);
-  expect(res.stderr.split("\n")[0]).toMatch(message);
-  expect(res.stderr).not.toMatch(/\n\s+at /);
-  expect(res.stdout).toBe("");
-}
-
-async function api(path: string, method = "GET", body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (path: string, method = "GET", body?: unknown): Promise<JsonResponse> =>
+  requestJson(`${stack.url}${path}`, API_KEY, method, body);
 
 const waitForRunEnd = (runId: string): Promise<Json> =>
   pollUntil(`run ${runId} to end`, async () => {
     const run = (await api(`/api/runs/${runId}`)).body;
     return TERMINAL.includes(run.status) ? run : null;
   });
-
-function startReceiver(): Promise<void> {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      received.push({ path: req.url ?? "/", headers: req.headers, body, event: JSON.parse(body) });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  return new Promise((resolve) =>
-    receiver.listen(0, "127.0.0.1", () => {
-      receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-      resolve();
-    }),
-  );
-}
 
 const quick = {
   name: "quick",
@@ -117,7 +46,8 @@ const quick = {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "stepwise-cli-trig-data-"));
   workDir = await mkdtemp(join(tmpdir(), "stepwise-cli-trig-work-"));
-  await startReceiver();
+  receiver = await startReceiver(received);
+  receiverUrl = receiver.url;
   stack = await startEmbedded({ dataDir, port: 0, apiKey: API_KEY, examplesDir: null });
   expect((await api("/api/workflows/quick", "PUT", quick)).status).toBe(201);
   expect((await api("/api/jobs/cli-job", "PUT", { workflowExecutionOrder: ["quick"] })).status).toBe(201);
@@ -125,8 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
-  receiver?.closeAllConnections();
-  await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
+  await receiver?.close();
   await rm(dataDir, { recursive: true, force: true });
   await rm(workDir, { recursive: true, force: true });
 });

@@ -1,37 +1,22 @@
 // A human wait survives a crash: the real server (`npm start`) is SIGKILLed while a run waits for its second
 // approver, started again on the same data dir, and a decision made after the restart resumes the run.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectIntactChain } from "./support/audit-chain.ts";
 import { pollUntil } from "./support/poll.ts";
-import { type ServerProcess, startServerProcess } from "./support/server-process.ts";
+import { makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
 import type { Json } from "./support/stack.ts";
 
 const KEY = "human-restart-platform-key-0123456789";
 
-let dataDir: string;
-let examplesDir: string;
-let tmpDir: string;
+let dirs: ServerDirs;
 let server: ServerProcess | null = null;
 
-const startServer = () => startServerProcess({ dataDir, apiKey: KEY, examplesDir, env: { TMPDIR: tmpDir } });
+const startServer = () => dirs.start({ apiKey: KEY });
 
 /** One request to whichever server runs now; anything but 2xx fails the test with the server's answer. */
 async function api(path: string, init: { method?: string; body?: unknown; key?: string } = {}): Promise<Json> {
   if (!server) throw new Error("no server");
-  const res = await fetch(`${server.url}${path}`, {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.key ?? KEY}`,
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
-  return (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
+  return serverApi(server.url, init.key ?? KEY, path, init);
 }
 
 const runIn = (runId: string, statuses: string[]) =>
@@ -41,16 +26,12 @@ const runIn = (runId: string, statuses: string[]) =>
   });
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "stepwise-human-restart-"));
-  examplesDir = await mkdtemp(join(tmpdir(), "stepwise-human-restart-examples-"));
-  tmpDir = join(dataDir, "tmp");
-  await mkdir(tmpDir);
+  dirs = await makeServerDirs("stepwise-human-restart");
 });
 
 afterAll(async () => {
   await server?.stop("SIGTERM");
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(examplesDir, { recursive: true, force: true });
+  await dirs?.remove();
 });
 
 describe("a human wait across a crash of the server", () => {

@@ -1,9 +1,8 @@
 // A secret input reaches later nodes; whatever they do with it, no record, file or response of the run holds it.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   dropPartialSecret,
@@ -14,6 +13,7 @@ import {
   secretMasker,
 } from "../shared/engine/secret-mask.ts";
 import { HashingStream } from "../shared/evidence/hashing.ts";
+import { listFiles, scanTable } from "./support/secret-scan.ts";
 import { type Json, startStack, type TestStack } from "./support/stack.ts";
 
 const SECRET = "Kq7-Zx2-Vw9R"; // the value that must appear nowhere
@@ -78,16 +78,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir).catch(() => [])) {
-    const p = join(dir, entry);
-    if ((await stat(p)).isDirectory()) out.push(...(await listFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 describe("secrets passed on by later nodes", () => {
   it("masks them in the context, refuses files holding them, and stores them nowhere", async () => {
@@ -164,22 +154,9 @@ describe("secrets passed on by later nodes", () => {
     expect(audit.length).toBeGreaterThan(10);
 
     // Every stored item (DynamoDB API) and every file under the stack's data dir: dynalite, s3rver, task dirs.
-    const db = (
-      stack.deps.store as unknown as {
-        db: { send: (c: unknown) => Promise<{ Items?: unknown[]; LastEvaluatedKey?: unknown }> };
-      }
-    ).db;
-    let start: unknown;
-    let items = 0;
-    do {
-      const page = await db.send(new ScanCommand({ TableName: "stepwise", ExclusiveStartKey: start as never }));
-      for (const item of page.Items ?? []) {
-        items++;
-        expect(JSON.stringify(item).includes(SECRET)).toBe(false);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    expect(items).toBeGreaterThan(10);
+    const items = await scanTable(stack.deps.store);
+    for (const item of items) expect(JSON.stringify(item).includes(SECRET)).toBe(false);
+    expect(items.length).toBeGreaterThan(10);
     const stored = await listFiles(stack.dataDir);
     expect(stored.some((f) => f.includes(`${join(stack.dataDir, "s3")}/`))).toBe(true);
     expect(stored.some((f) => f.includes(`${join(stack.dataDir, "dynamodb")}/`))).toBe(true);

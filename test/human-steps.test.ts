@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import { systemClock } from "../shared/domain/clock.ts";
 import { hashJson } from "../shared/domain/hash.ts";
+import { listFiles, scanTable } from "./support/secret-scan.ts";
 
 const PLATFORM_KEY = "test-platform-key-0123456789";
 const SECRET = "731946"; // the one-time code that must appear nowhere
@@ -363,22 +363,9 @@ describe("inputs", () => {
     for (const body of seen) expect(body.includes(SECRET)).toBe(false);
 
     // Every stored item of the table (DynamoDB API) and every object in the bucket (S3 files on disk).
-    const db = (
-      stack.deps.store as unknown as {
-        db: { send: (c: unknown) => Promise<{ Items?: unknown[]; LastEvaluatedKey?: unknown }> };
-      }
-    ).db;
-    let start: unknown;
-    let items = 0;
-    do {
-      const page = await db.send(new ScanCommand({ TableName: "stepwise", ExclusiveStartKey: start as never }));
-      for (const item of page.Items ?? []) {
-        items++;
-        expect(JSON.stringify(item).includes(SECRET)).toBe(false);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    expect(items).toBeGreaterThan(10);
+    const items = await scanTable(stack.deps.store);
+    for (const item of items) expect(JSON.stringify(item).includes(SECRET)).toBe(false);
+    expect(items.length).toBeGreaterThan(10);
     const files = await listFiles(join(dataDir, "s3"));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) expect((await readFile(f)).includes(Buffer.from(SECRET))).toBe(false);
@@ -392,16 +379,6 @@ describe("inputs", () => {
     expect(submitted?.detail).toMatchObject({ contextHash: hashJson({}) });
   });
 });
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir)) {
-    const p = join(dir, entry);
-    if ((await stat(p)).isDirectory()) out.push(...(await listFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 describe("answers after the deadline", () => {
   // A clock the test moves past the deadline while the state machine's own (real-time) timeout is still far off:

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import type { JobsArea } from "../shared/jobs/jobs-area.ts";
+import { requestJson } from "./support/http.ts";
 
 const API_KEY = "test-platform-key-jobs-0123456789";
 const TERMINAL_JOB = ["completed", "failed", "cancelled"];
@@ -20,15 +21,8 @@ interface Res {
   body: any;
 }
 
-async function api(method: string, path: string, body?: unknown, key = API_KEY): Promise<Res> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown, key = API_KEY): Promise<Res> =>
+  requestJson(`${stack.url}${path}`, key, method, body);
 
 /** Polls `read` until `done` holds (a status poll, not a timed assertion). */
 async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {

@@ -1,21 +1,18 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${context.x} and ${params.x} are Stepwise references, not JS templates.
 // Crash-restart: the real server is SIGKILLed while a task runs, started again on the same data dir, and the
 // run carries on where its record says it is.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectIntactChain } from "./support/audit-chain.ts";
 import { pollUntil } from "./support/poll.ts";
-import { type ServerProcess, startServerProcess } from "./support/server-process.ts";
+import { makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
 import type { Json } from "./support/stack.ts";
 
 const KEY = "restart-test-platform-key-0123456789";
 
-let dataDir: string;
-let examplesDir: string;
-let tmpDir: string;
+let dirs: ServerDirs;
 let port: number;
 let server: ServerProcess | null = null;
 
@@ -31,21 +28,11 @@ async function freePort(): Promise<number> {
 }
 
 /** The real server on the test's data dir and port; task directories go under the test's temp dir. */
-const startServer = () => startServerProcess({ dataDir, apiKey: KEY, examplesDir, port, env: { TMPDIR: tmpDir } });
+const startServer = () => dirs.start({ apiKey: KEY, port });
 
-async function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Json> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${KEY}`,
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
-  return (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
-}
+/** One request to the server on the test's port, whichever process serves it now. */
+const api = (path: string, init: { method?: string; body?: unknown } = {}): Promise<Json> =>
+  serverApi(`http://127.0.0.1:${port}`, KEY, path, init);
 
 /** Pids of live (non-zombie) processes whose environment names this run. */
 async function liveProcessesOf(runId: string): Promise<number[]> {
@@ -61,22 +48,18 @@ async function liveProcessesOf(runId: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "stepwise-restart-"));
-  examplesDir = await mkdtemp(join(tmpdir(), "stepwise-restart-examples-"));
-  tmpDir = join(dataDir, "tmp");
-  await mkdir(tmpDir);
+  dirs = await makeServerDirs("stepwise-restart");
   port = await freePort();
 });
 
 afterAll(async () => {
   await server?.stop("SIGTERM");
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(examplesDir, { recursive: true, force: true });
+  await dirs?.remove();
 });
 
 describe("crash and restart", () => {
   it("resumes a run interrupted by SIGKILL: it succeeds, each task once, the chain intact", async () => {
-    const gate = join(dataDir, "gate");
+    const gate = join(dirs.dataDir, "gate");
     server = await startServer();
     await api("/api/workflows/resumable", {
       method: "PUT",
@@ -157,7 +140,7 @@ describe("crash and restart", () => {
     expect(audit.filter((e) => e.type === "run.transition" && e.to === "succeeded")).toHaveLength(1);
 
     // Every finished attempt's task directory is gone.
-    const left = await readdir(join(tmpDir, "stepwise-tasks"));
+    const left = await readdir(join(dirs.tmpDir, "stepwise-tasks"));
     for (const node of ["first", "last"]) expect(left.filter((d) => d.startsWith(`${runId}-${node}-`))).toEqual([]);
     // The killed attempt's process group was stopped on restart and its directory removed too.
     expect(left.filter((d) => d.startsWith(`${runId}-slow-`))).toEqual([]);

@@ -1,38 +1,27 @@
 // Outbound deliveries are never lost between a run's status change and the delivery queue: on the embedded stack,
 // with a real local HTTP receiver, a delivery whose queue message could not be sent is recorded and sent by the sweep.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localTriggers, setLocalTriggerOptions } from "../local/area-triggers.ts";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import { verifyStepwiseSignature } from "../receiver.ts";
-import type { Clock } from "../shared/domain/clock.ts";
 import { nowIso } from "../shared/domain/clock.ts";
 import { newId } from "../shared/domain/ids.ts";
 import type { DeliveryMessage, DeliveryQueue } from "../shared/triggers/area.ts";
 import { MAX_SEED_BYTES, queueDelivery } from "../shared/triggers/delivery.ts";
 import { sweepUnsentDeliveries, UNSENT_DELIVERY_AGE_MS } from "../shared/triggers/delivery-sweep.ts";
 import { UNSENT_DELIVERIES_PK } from "../shared/triggers/keys.ts";
+import { ShiftedClock } from "./support/clock.ts";
+import { type JsonResponse, requestJson } from "./support/http.ts";
 import { pollUntil } from "./support/poll.ts";
+import { type Received, type Receiver, startReceiver } from "./support/receiver.ts";
 import type { Json } from "./support/stack.ts";
 
 const KEY = "test-platform-key-delivery-sweep-0123";
 const SECRET = "subscription-secret-sweep-0123456789";
 const SUB = "swept";
-
-/** Wall time, moved forward by the test to make a delivery overdue for the sweep (nothing sleeps for minutes). */
-class ShiftedClock implements Clock {
-  private offset = 0;
-  nowMs(): number {
-    return Date.now() + this.offset;
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-  }
-}
 
 /**
  * Stands in for the delivery queue's transport failing (SQS SendMessage throttled, a network error, the endpoint
@@ -57,29 +46,17 @@ class FailingQueue implements DeliveryQueue {
   }
 }
 
-interface Received {
-  headers: IncomingMessage["headers"];
-  body: string;
-  event: Json;
-}
-
+/** Wall time, moved forward by the test to make a delivery overdue for the sweep (nothing sleeps for minutes). */
 const clock = new ShiftedClock();
 const received: Received[] = [];
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
 let dataDir: string;
 let stack: EmbeddedStack;
 let queue: FailingQueue;
 
-async function api(path: string, method = "GET", body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (path: string, method = "GET", body?: unknown): Promise<JsonResponse> =>
+  requestJson(`${stack.url}${path}`, KEY, method, body);
 
 async function deliveries(): Promise<Json[]> {
   return (await api(`/api/subscriptions/${SUB}/deliveries?limit=100`)).body.items;
@@ -109,17 +86,8 @@ beforeAll(async () => {
   // The sweep runs every 100 ms here (every 2 minutes in the cloud); what makes a delivery due is its age, which the
   // test controls through the clock.
   setLocalTriggerOptions({ deliverySweepMs: 100, delivery: { baseDelayMs: 20, maxDelayMs: 200, timeoutMs: 3000 } });
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      received.push({ headers: req.headers, body, event: JSON.parse(body) });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", () => resolve()));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startReceiver(received);
+  receiverUrl = receiver.url;
   dataDir = await mkdtemp(join(tmpdir(), "stepwise-sweep-"));
   stack = await startEmbedded({
     dataDir,
@@ -149,8 +117,7 @@ beforeAll(async () => {
 afterAll(async () => {
   setLocalTriggerOptions({ deliverySweepMs: 60_000 });
   await stack?.stop();
-  receiver?.closeAllConnections();
-  await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+  await receiver?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -6,25 +6,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localTriggers } from "../local/area-triggers.ts";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
-import type { Clock } from "../shared/domain/clock.ts";
 import { fireSchedule } from "../shared/triggers/schedules.ts";
+import { ShiftedClock } from "./support/clock.ts";
+import { type JsonResponse, requestJson } from "./support/http.ts";
 import type { Json } from "./support/stack.ts";
 
 const KEY = "test-platform-key-triggers-schedules";
 const TERMINAL = ["succeeded", "no_action", "failed", "cancelled"];
 
 /** Wall time shifted to wherever the test says it is now. */
-class TestClock implements Clock {
-  private offset = 0;
-  nowMs(): number {
-    return Date.now() + this.offset;
-  }
-  set(iso: string): void {
-    this.offset = Date.parse(iso) - Date.now();
-  }
-}
-
-const clock = new TestClock();
+const clock = new ShiftedClock();
 let dataDir: string;
 let stack: EmbeddedStack;
 
@@ -39,15 +30,8 @@ async function start(): Promise<void> {
   });
 }
 
-async function api(path: string, method = "GET", body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (path: string, method = "GET", body?: unknown): Promise<JsonResponse> =>
+  requestJson(`${stack.url}${path}`, KEY, method, body);
 
 async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>): Promise<T> {
   const deadline = Date.now() + 30_000;

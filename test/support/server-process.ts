@@ -1,7 +1,10 @@
 // The real service as `npm start` runs it (`node --import tsx local/main.ts`), in a child process on a test's own
 // data directory: for tests that must see the product from outside (crash-restart, the browser suite).
 import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Json } from "./stack.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
 const LISTENING = /Stepwise listening on (http:\/\/\S+)/;
@@ -79,6 +82,55 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
       await exited;
     },
   };
+}
+
+/** A restart test's folders: the data dir, an empty examples dir, and the tasks' TMPDIR inside the data dir. */
+export interface ServerDirs {
+  dataDir: string;
+  examplesDir: string;
+  tmpDir: string;
+  /** Starts the server on these folders, its tasks' directories under `tmpDir`. */
+  start(opts?: Omit<ServerOptions, "dataDir" | "examplesDir">): Promise<ServerProcess>;
+  /** Removes the data dir (with the TMPDIR) and the examples dir. */
+  remove(): Promise<void>;
+}
+
+/** Makes fresh temp folders for a server process, named after `prefix`. */
+export async function makeServerDirs(prefix: string): Promise<ServerDirs> {
+  const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  const examplesDir = await mkdtemp(join(tmpdir(), `${prefix}-examples-`));
+  const tmpDir = join(dataDir, "tmp");
+  await mkdir(tmpDir);
+  return {
+    dataDir,
+    examplesDir,
+    tmpDir,
+    start: (opts = {}) => startServerProcess({ ...opts, dataDir, examplesDir, env: { TMPDIR: tmpDir, ...opts.env } }),
+    async remove() {
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(examplesDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One request to a server's API as `key`; anything but 2xx throws with the server's answer; JSON is parsed. */
+export async function serverApi(
+  baseUrl: string,
+  key: string,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<Json> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: init.method ?? "GET",
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
+  return (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
 }
 
 function withoutKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
