@@ -13,7 +13,7 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { makeS3Client } from "../shared/adapters/aws-clients.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
-import { HashingStream, uploadHashed } from "../shared/evidence/hashing.ts";
+import { downloadVerified, HashingStream, uploadHashed } from "../shared/evidence/hashing.ts";
 
 const MiB = 1024 * 1024;
 
@@ -26,6 +26,10 @@ export interface HashingBench {
   hashPathMBps: number;
   /** How much the process's RSS grew (peak) while the engine uploaded the file, MiB. */
   peakRssGrowthMiB: number;
+  /** Download from S3 into a task's in/ with the recorded hash checked on the way (downloadVerified), MB/s. */
+  downloadMBps: number;
+  /** Peak RSS growth while downloading, MiB. */
+  downloadPeakRssGrowthMiB: number;
   sizeMiB: number;
 }
 
@@ -70,6 +74,27 @@ export async function benchHashing(sizeMiB = 256): Promise<HashingBench> {
       engineMs = Math.min(engineMs, performance.now() - t0);
     }
     clearInterval(sampler);
+    const uploadPeak = peak;
+
+    // Download path: what a task reading the file as an input goes through, hash checked against the record.
+    const dl0 = process.memoryUsage().rss;
+    peak = dl0;
+    const dlSampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 10);
+    let downloadMs = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now();
+      await downloadVerified(blobs, "bench/data-0.bin", join(dir, `in-${i}.bin`), {
+        sha256: uploaded,
+        size: bytes,
+        path: "data.bin",
+        producedBy: "bench",
+      });
+      downloadMs = Math.min(downloadMs, performance.now() - t0);
+      await rm(join(dir, `in-${i}.bin`), { force: true });
+    }
+    clearInterval(dlSampler);
 
     // The engine's hashing stream alone (read + hash, no network) against the floor: a plain read loop feeding
     // crypto.createHash the same bytes in the same 1 MiB pieces. Interleaved, best of three each, as the machine is
@@ -102,7 +127,9 @@ export async function benchHashing(sizeMiB = 256): Promise<HashingBench> {
       engineMBps: mbps(bytes, engineMs),
       floorMBps: mbps(bytes, floorMs),
       hashPathMBps: mbps(bytes, hashPathMs),
-      peakRssGrowthMiB: Math.round(((peak - rss0) / MiB) * 10) / 10,
+      peakRssGrowthMiB: Math.round(((uploadPeak - rss0) / MiB) * 10) / 10,
+      downloadMBps: mbps(bytes, downloadMs),
+      downloadPeakRssGrowthMiB: Math.round(((peak - dl0) / MiB) * 10) / 10,
       sizeMiB,
     };
   } finally {
@@ -114,7 +141,8 @@ export async function benchHashing(sizeMiB = 256): Promise<HashingBench> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await benchHashing(Number(process.argv[2] ?? 256));
   console.log(
-    `hashing ${r.sizeMiB} MiB: upload path ${r.engineMBps} MB/s (hash only ${r.hashPathMBps} MB/s), ` +
-      `SHA-256 floor ${r.floorMBps} MB/s, peak RSS growth ${r.peakRssGrowthMiB} MiB`,
+    `hashing ${r.sizeMiB} MiB: upload path ${r.engineMBps} MB/s, download path ${r.downloadMBps} MB/s ` +
+      `(hash only ${r.hashPathMBps} MB/s), SHA-256 floor ${r.floorMBps} MB/s, peak RSS growth ` +
+      `${r.peakRssGrowthMiB} MiB up, ${r.downloadPeakRssGrowthMiB} MiB down`,
   );
 }

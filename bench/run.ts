@@ -2,9 +2,8 @@
  * `npm run bench`: drives the embedded stack over its HTTP API with two workflows (a 10-node diamond of commands and
  * a chain of 10 scripts) and prints, next to the floor of spawning the same processes directly: trigger-to-terminal
  * latency, throughput at concurrency 8, what each run costs in billable AWS requests and dollars, and where the time
- * goes. Then the hashing figures from bench/hashing.ts when that file exists.
+ * goes. Then the run-file figures from bench/hashing.ts: hash + upload, download + verify, against SHA-256.
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { z } from "zod";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import { parseIsoMicro } from "../shared/domain/clock.ts";
 import { type Floor, prepareFloor } from "./floor.ts";
+import { benchHashing } from "./hashing.ts";
 import {
   type AttributeValue,
   type CostEstimate,
@@ -34,6 +34,8 @@ import {
 import { type BenchCase, CASES } from "./workflows.ts";
 
 const RUNS = parseRunCount(process.env.BENCH_RUNS, 50);
+/** Size of the run file the hashing figures use. */
+const HASH_MIB = parseRunCount(process.env.BENCH_HASH_MIB, 256);
 const WARMUP_RUNS = 3;
 const CONCURRENCY = 8;
 const THROUGHPUT_RUNS = throughputBatchSize(RUNS, CONCURRENCY);
@@ -63,14 +65,6 @@ const AuditTrail = z.object({ items: z.array(z.object({ seq: z.number() })) });
 const TaskList = z.object({
   items: z.array(z.object({ nodeId: z.string(), status: z.string(), durationMs: z.number().nullable() })),
 });
-const HashingResult = z.object({
-  engineMBps: z.number(),
-  floorMBps: z.number(),
-  hashPathMBps: z.number().optional(),
-  peakRssGrowthMiB: z.number().optional(),
-  sizeMiB: z.number().optional(),
-});
-
 /** A thin client of the contract's routes, with the platform key. */
 class Api {
   constructor(
@@ -339,30 +333,21 @@ async function measureCase(
   };
 }
 
-/** Runs bench/hashing.ts (written separately) when it exists. */
+/** Run files: the engine's upload and download paths against this machine's SHA-256 floor (bench/hashing.ts). */
 async function hashingLine(): Promise<string> {
-  const file = new URL("./hashing.ts", import.meta.url);
-  if (!existsSync(file)) return "hashing: bench/hashing.ts is missing, no hashing figures";
-  // A computed specifier: the module is optional, so the type checker must not require it.
-  const specifier = "./hashing.ts";
-  const mod = (await import(specifier)) as { benchHashing?: unknown };
-  if (typeof mod.benchHashing !== "function") return "hashing: bench/hashing.ts does not export benchHashing()";
-  const r = HashingResult.parse(await (mod.benchHashing as () => Promise<unknown>)());
+  const r = await benchHashing(HASH_MIB);
+  const row = (what: string, v: number) => [what, fmt(v, 0), `${fmt(v / r.floorMBps, 2)}×`];
   const rows = [
-    [
-      "engine: hash + upload to S3 (one streaming pass)",
-      fmt(r.engineMBps, 0),
-      `${fmt(r.engineMBps / r.floorMBps, 2)}×`,
-    ],
+    row("engine: hash + upload to S3 (one streaming pass)", r.engineMBps),
+    row("engine: download from S3 + verify the hash", r.downloadMBps),
+    row("engine: hashing stream only", r.hashPathMBps),
+    ["floor: node:crypto SHA-256 read loop", fmt(r.floorMBps, 0), "1.00×"],
   ];
-  if (r.hashPathMBps !== undefined)
-    rows.push(["engine: hashing stream only", fmt(r.hashPathMBps, 0), `${fmt(r.hashPathMBps / r.floorMBps, 2)}×`]);
-  rows.push(["floor: node:crypto SHA-256 read loop", fmt(r.floorMBps, 0), "1.00×"]);
-  const extra = [
-    r.sizeMiB !== undefined ? `a ${r.sizeMiB} MiB file` : null,
-    r.peakRssGrowthMiB !== undefined ? `peak RSS growth while uploading ${fmt(r.peakRssGrowthMiB, 1)} MiB` : null,
-  ].filter(Boolean);
-  return `${formatTable(["hashing (bench/hashing.ts)", "MB/s", "vs floor"], rows)}${extra.length ? `\n(${extra.join("; ")})` : ""}`;
+  return (
+    `${formatTable(["hashing (bench/hashing.ts)", "MB/s", "vs floor"], rows)}\n` +
+    `(a ${r.sizeMiB} MiB file, BENCH_HASH_MIB to change it; peak RSS growth ${fmt(r.peakRssGrowthMiB, 1)} MiB ` +
+    `uploading, ${fmt(r.downloadPeakRssGrowthMiB, 1)} MiB downloading, the in-process S3 emulator included)`
+  );
 }
 
 function report(results: CaseResult[]): string {
