@@ -111,12 +111,34 @@ describe("verify", () => {
   }, 30_000);
 
   it("names a log whose stored bytes changed", async () => {
-    const run = await runToEnd(t.api, WF);
+    // Over 1 KiB of output: the log is an object of its own in S3.
+    const loud = structuredClone(WF);
+    loud.name = "ev-verify-loud";
+    loud.nodes[0] = { ...WF.nodes[0], command: `${WF.nodes[0]?.command} && seq 1 400` } as (typeof WF.nodes)[0];
+    const run = await runToEnd(t.api, loud);
     const task = (await rawItem(run.runId, "TASK#produce")) as Json;
+    expect(task.logKey).toEqual(expect.any(String));
     await t.stack.deps.blobs.put(task.logKey, "o|nothing to see\n");
     const report = await verify(run.runId);
     expect(report.valid).toBe(false);
     expect(report.problems).toEqual([expect.stringContaining("the log of task 'produce' attempt 1")]);
+  }, 30_000);
+
+  it("keeps a short log in the task record, served by the logs route and checked by verify", async () => {
+    const run = await runToEnd(t.api, WF);
+    const task = (await rawItem(run.runId, "TASK#produce")) as Json;
+    expect(task.logKey).toBeNull();
+    expect(task.logInline).toBe("o|made\n");
+    expect(task.logSha256).toMatch(HEX);
+    const logs = await t.api.call("GET", `/api/runs/${run.runId}/logs?node=produce`);
+    expect(logs.body).toBe("produce | made\n");
+    await tamper(run.runId, "TASK#produce", (i) => {
+      i.logInline = "o|nothing to see\n";
+      (i.attempts as Json[])[0].logInline = "o|nothing to see\n";
+    });
+    const report = await verify(run.runId);
+    expect(report.valid).toBe(false);
+    expect(report.problems.join("\n")).toContain("the log of task 'produce' attempt 1 kept in its record hashes to");
   }, 30_000);
 });
 

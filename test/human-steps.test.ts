@@ -105,7 +105,13 @@ beforeAll(async () => {
         needs: ["otp"],
         code: "export default async ({ context, secrets }) => { console.log('code is', secrets['otp.code']); return { codeLength: secrets['otp.code'].length, env: context['otp.env'] }; }",
       },
-      { id: "shell", type: "command", needs: ["otp"], command: 'echo "shell sees $STEPWISE_SECRET_OTP_CODE"' },
+      // Over 1 KiB of log, so that it is an S3 object of its own, searched for the secret like every stored byte.
+      {
+        id: "shell",
+        type: "command",
+        needs: ["otp"],
+        command: 'echo "shell sees $STEPWISE_SECRET_OTP_CODE"; seq 1 400',
+      },
     ],
   });
 });

@@ -109,6 +109,8 @@ export interface AttemptRecord {
   stdout: string;
   stderr: string;
   logKey: string | null;
+  /** The whole log when it was small enough to keep in the record (then logKey is null); logSha256 is its hash. */
+  logInline?: string;
   logSha256: string | null;
   startedAt: string | null;
   endedAt: string | null;

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso, parseIsoMicro } from "../domain/clock.ts";
@@ -27,6 +28,17 @@ import { putLocalFile } from "./put-local-file.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
 import { maskOutputVariables, secretMasker } from "./secret-mask.ts";
 import { logKey } from "./storage-keys.ts";
+
+/** Logs up to this size are kept in the attempt record; larger ones go to S3 as their own object. */
+export const LOG_INLINE_BYTES = 1024;
+
+/** The log as text when it is UTF-8 and still hashes to what the runner recorded; null to store it as an object. */
+async function readInlineLog(path: string, expectedSha256: string): Promise<string | null> {
+  const bytes = await readFile(path);
+  const text = bytes.toString("utf8");
+  return Buffer.from(text, "utf8").equals(bytes) && sha256(bytes) === expectedSha256 ? text : null;
+}
+
 import { LOG_HEAD_BYTES, runTask, runtimeImage, stopOrphans, type TaskOutcome } from "./task-runner.ts";
 
 const ENGINE_ACTOR = "stepwise:engine";
@@ -580,10 +592,15 @@ class Advancer {
     // A later node that got a secret may pass it on (return it, echo it to $STEPWISE_OUTPUT, quote it in an error):
     // what is recorded carries the mask the logs use, never the value.
     const mask = secretMasker(secrets);
+    // A short log rides in the attempt record (hash and all) instead of costing an S3 PUT of its own.
     let key: string | null = null;
+    let logInline: string | null = null;
     if (outcome && outcome.logBytes > 0) {
-      key = logKey(orgId, runId, node.id, attempt);
-      await putLocalFile(this.deps.blobs, key, outcome.logPath, outcome.logBytes, "text/plain; charset=utf-8");
+      if (outcome.logBytes <= LOG_INLINE_BYTES) logInline = await readInlineLog(outcome.logPath, outcome.logSha256);
+      if (logInline === null) {
+        key = logKey(orgId, runId, node.id, attempt);
+        await putLocalFile(this.deps.blobs, key, outcome.logPath, outcome.logBytes, "text/plain; charset=utf-8");
+      }
     }
     let status = outcome?.status ?? "failed";
     let error: RunError | null = outcome?.error ? { ...outcome.error, nodeId: node.id } : null;
@@ -641,7 +658,8 @@ class Advancer {
       stdout: outcome?.stdoutHead.slice(0, LOG_HEAD_BYTES) ?? "",
       stderr: outcome?.stderrHead.slice(0, LOG_HEAD_BYTES) ?? "",
       logKey: key,
-      logSha256: key ? (outcome?.logSha256 ?? null) : null,
+      ...(logInline !== null ? { logInline } : {}),
+      logSha256: key || logInline !== null ? (outcome?.logSha256 ?? null) : null,
       startedAt: outcome?.startedAt ?? isoMicro(this.now()),
       endedAt: outcome?.endedAt ?? isoMicro(this.now()),
       durationMs: outcome?.durationMs ?? 0,

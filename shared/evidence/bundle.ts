@@ -105,7 +105,9 @@ export async function writeBundle(src: BundleSource, dest: string): Promise<{ si
           await tar.add(bundleFilePath(t.nodeId, a.attempt, f.path), createReadStream(staged.path), staged.size);
           await rm(staged.path, { force: true });
         }
-        if (a.logKey) {
+        if (a.logInline !== undefined) {
+          await tar.add(bundleLogPath(t.nodeId, a.attempt), Buffer.from(a.logInline, "utf8"));
+        } else if (a.logKey) {
           const staged = await stage(src.blobs, a.logKey, scratch, n++);
           if (!staged) continue;
           await tar.add(bundleLogPath(t.nodeId, a.attempt), createReadStream(staged.path), staged.size);

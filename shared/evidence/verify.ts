@@ -1,5 +1,5 @@
 import { type AuditEventBody, GENESIS_HASH, verifyChain } from "../domain/audit.ts";
-import { hashJson } from "../domain/hash.ts";
+import { hashJson, sha256 } from "../domain/hash.ts";
 import type { RunRecord, TaskRecord } from "../domain/records.ts";
 import type { Digest } from "./hashing.ts";
 import { buildManifest, type Manifest, manifestRoot } from "./manifest.ts";
@@ -154,7 +154,14 @@ export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource
           problems.push(
             `task '${task.nodeId}' attempt ${a.attempt} read '${f.path}' (${f.sha256}), which no task wrote`,
           );
-      if (a.logKey && a.logSha256) {
+      if (a.logInline !== undefined && a.logSha256) {
+        logs++;
+        const got = sha256(Buffer.from(a.logInline, "utf8"));
+        if (got !== a.logSha256)
+          problems.push(
+            `the log of task '${task.nodeId}' attempt ${a.attempt} kept in its record hashes to ${got} but the record says ${a.logSha256}`,
+          );
+      } else if (a.logKey && a.logSha256) {
         logs++;
         const got = await content.log(task.nodeId, a.attempt, a.logKey);
         const who = `the log of task '${task.nodeId}' attempt ${a.attempt}`;

@@ -95,6 +95,11 @@ export async function sweepRetention(deps: Deps, orgId: string, nowMs = deps.clo
   return result;
 }
 
+/** Whether the retention sweep has purged this run's logs and file contents. */
+export async function isPurged(deps: Deps, orgId: string, runId: string): Promise<boolean> {
+  return Boolean(await deps.store.getItem(purgedPk(orgId), runId));
+}
+
 /** Sweeps every org that has a retention policy. */
 export async function sweepAllOrgs(deps: Deps, nowMs?: number): Promise<SweepResult[]> {
   const out: SweepResult[] = [];

@@ -16,6 +16,7 @@ import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
+import { isPurged } from "./retention.ts";
 
 export interface TriggerRequest {
   workflow?: string;
@@ -183,10 +184,10 @@ export async function listRuns(deps: Deps, p: Principal, filter: RunFilter, page
 
 /** A task record as the API shows it (tokens and storage keys stay inside). */
 export function taskView(t: TaskRecord) {
-  const { contextSeq: _c, logKey: _k, ...rest } = t;
+  const { contextSeq: _c, logKey: _k, logInline: _i, ...rest } = t;
   return {
     ...rest,
-    attempts: t.attempts.map(({ logKey: _l, ...a }) => a),
+    attempts: t.attempts.map(({ logKey: _l, logInline: _li, ...a }) => a),
   };
 }
 
@@ -207,6 +208,9 @@ export async function runLogs(deps: Deps, state: RunState, node?: string): Promi
   const def = await definitionOf(deps, state.run);
   if (node && !def.nodes.some((n) => n.id === node)) throw new NotFoundError(`node '${node}' not found in this run`);
   const lines: string[] = [];
+  // Short logs live in the records, which retention keeps: once a run is purged they are not served either.
+  const hasInline = [...state.tasks.values()].some((t) => t.attempts?.some((a) => a.logInline !== undefined));
+  const purged = hasInline && (await isPurged(deps, state.run.orgId, state.run.runId));
   for (const n of def.nodes) {
     if (node && n.id !== node) continue;
     const task = state.tasks.get(n.id);
@@ -216,8 +220,8 @@ export async function runLogs(deps: Deps, state: RunState, node?: string): Promi
       attempts.push({ ...task, logKey: logKey(state.run.orgId, state.run.runId, n.id, task.attempt) });
     }
     for (const a of attempts) {
-      if (!a.logKey) continue;
-      const body = await deps.blobs.get(a.logKey);
+      const inline = a.logInline !== undefined && !purged ? a.logInline : null;
+      const body = inline ?? (a.logKey ? await deps.blobs.get(a.logKey) : null);
       if (!body) continue;
       const label = a.attempt > 1 ? `${n.id}#${a.attempt}` : n.id;
       for (const line of body.toString("utf8").split("\n")) {
