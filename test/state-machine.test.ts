@@ -102,6 +102,8 @@ describe("run state machine", () => {
       await fetch(`${stack.url}/api/runs/${body.runId}/logs`, { headers: { authorization: `Bearer ${KEY}` } })
     ).text();
     expect(done).toBe("work | step one done\nwork | step two done\n");
+    // The finished log is short enough to live in the task record: the live copy in S3 is gone.
+    expect(await stack.deps.blobs.list(`orgs/default/runs/${body.runId}/`)).toEqual([]);
   });
 
   it("reconciles a run whose execution was stopped outside the handlers", async () => {

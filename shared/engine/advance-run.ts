@@ -39,7 +39,14 @@ async function readInlineLog(path: string, expectedSha256: string): Promise<stri
   return Buffer.from(text, "utf8").equals(bytes) && sha256(bytes) === expectedSha256 ? text : null;
 }
 
-import { LOG_HEAD_BYTES, runTask, runtimeImage, stopOrphans, type TaskOutcome } from "./task-runner.ts";
+import {
+  LIVE_LOG_EVERY_MS,
+  LOG_HEAD_BYTES,
+  runTask,
+  runtimeImage,
+  stopOrphans,
+  type TaskOutcome,
+} from "./task-runner.ts";
 
 const ENGINE_ACTOR = "stepwise:engine";
 /** Below this, a wait node is slept inside the call rather than handed to a Wait state. */
@@ -600,6 +607,9 @@ class Advancer {
       if (logInline === null) {
         key = logKey(orgId, runId, node.id, attempt);
         await putLocalFile(this.deps.blobs, key, outcome.logPath, outcome.logBytes, "text/plain; charset=utf-8");
+      } else if (outcome.durationMs >= LIVE_LOG_EVERY_MS) {
+        // A task this long may have published a live copy; the record holds the log now.
+        await this.deps.blobs.delete(logKey(orgId, runId, node.id, attempt)).catch(() => {});
       }
     }
     let status = outcome?.status ?? "failed";
