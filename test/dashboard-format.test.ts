@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  describeTrigger,
   durationBetween,
   formatBytes,
   formatDuration,
@@ -140,5 +141,18 @@ describe("formatBytes, shortHash, formatValue", () => {
     expect(formatValue(3)).toBe("3");
     expect(formatValue({ a: 1 })).toBe('{"a":1}');
     expect(formatValue(true)).toBe("true");
+  });
+});
+
+describe("describeTrigger", () => {
+  it("names the schedule and its instant, the webhook, or the job; nothing more for a person", () => {
+    expect(
+      describeTrigger({ type: "schedule", scheduleName: "nightly", scheduledFor: "2026-11-21T02:00:00.000000Z" }),
+    ).toBe("nightly, for 2026-11-21 02:00:00.000000 UTC");
+    expect(describeTrigger({ type: "webhook", webhookId: "wh_01JD0000000000000000000000" })).toBe(
+      "wh_01JD0000000000000000000000",
+    );
+    expect(describeTrigger({ type: "job", userId: "ada", jobName: "daily-chain" })).toBe("daily-chain");
+    expect(describeTrigger({ type: "manual", userId: "ada" })).toBeNull();
   });
 });

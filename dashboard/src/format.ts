@@ -144,3 +144,15 @@ function durationParts(us: number): [number, string][] {
   ];
 }
 const trim = (s: string): string => (s.includes(".") ? s.replace(/\.?0+$/, "") : s);
+
+/** What started a run beyond its type: the schedule and the instant it fired for, the webhook, the job. */
+export function describeTrigger(trigger: { type: string; [extra: string]: unknown }): string | null {
+  const str = (k: string) => (typeof trigger[k] === "string" ? (trigger[k] as string) : null);
+  if (trigger.type === "schedule" && str("scheduleName")) {
+    const at = str("scheduledFor");
+    return at ? `${str("scheduleName")}, for ${formatTimestamp(at)}` : str("scheduleName");
+  }
+  if (trigger.type === "webhook") return str("webhookId");
+  if (trigger.type === "job") return str("jobName");
+  return null;
+}

@@ -23,7 +23,15 @@ import {
   Tabs,
 } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
-import { durationBetween, formatBytes, formatDuration, formatTimestamp, formatValue, humanize } from "../format.ts";
+import {
+  describeTrigger,
+  durationBetween,
+  formatBytes,
+  formatDuration,
+  formatTimestamp,
+  formatValue,
+  humanize,
+} from "../format.ts";
 import { useMediaQuery, useNow, usePageTitle, usePolled } from "../hooks.ts";
 import { can } from "../permissions.ts";
 import { formatRoute, type Route, type RunTab } from "../router.ts";
@@ -317,6 +325,7 @@ function RunHeader({ run, now, reload }: { run: Run; now: number; reload: () => 
         </Fact>
         <Fact label="Trigger">
           {run.trigger.type}
+          {describeTrigger(run.trigger) ? <span class="mono"> {describeTrigger(run.trigger)}</span> : null}
           {run.trigger.userId ? <span class="muted"> by {run.trigger.userId}</span> : null}
         </Fact>
         <Fact label="Created by">{run.createdBy || "—"}</Fact>
