@@ -514,6 +514,22 @@ describe("job runs", () => {
     await waitJobRun(a.jobRunId);
   });
 
+  it("gives every one of simultaneous requests with one Idempotency-Key the same job run", async () => {
+    const post = async () =>
+      fetch(`${stack.url}/api/jobs/chain/runs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": "k-2" },
+        body: "{}",
+      }).then((r) => r.json() as Promise<{ jobRunId: string }>);
+    const count = async () => (await api("GET", "/api/job-runs?job=chain&limit=100")).body.items.length as number;
+    const before = await count();
+    const all = await Promise.all(Array.from({ length: 8 }, post));
+    expect(new Set(all.map((r) => r.jobRunId)).size).toBe(1);
+    const id = all[0]?.jobRunId as string;
+    await waitJobRun(id);
+    expect(await count()).toBe(before + 1);
+  });
+
   it("resumes when a workflow run ends before the job run's token is stored", async () => {
     // Fault injection: every token is stored only after the run it waits for has ended, so the run listener
     // never finds it; only RunNext's re-read after storing can move the job run on.

@@ -7,6 +7,7 @@ import { isTerminalRun, type Page, type Principal, type RunStatus, type Trigger 
 import { resolveParameters, type WorkflowDefinition, zodDetails } from "../domain/workflow.ts";
 import { ConflictError, type ErrorDetail, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.ts";
 import type { PageRequest, WorkflowVersion } from "../ports/run-store.ts";
+import { claimedRecord } from "../use-cases/idempotency.ts";
 import { cancelRun } from "../use-cases/runs.ts";
 import {
   isTerminalJobRun,
@@ -220,8 +221,8 @@ export async function createJobRun(deps: Deps, p: Principal, name: string, req: 
       deps.clock.nowMs(),
     );
     if (existing) {
-      const prior = await getJobRunItem(deps.store, p.orgId, existing);
-      if (prior) return { jobRunId: prior.jobRunId, status: prior.status };
+      const prior = await claimedRecord(existing, () => getJobRunItem(deps.store, p.orgId, existing));
+      return { jobRunId: prior.jobRunId, status: prior.status };
     }
   }
   const at = nowIso(deps.clock);
@@ -242,7 +243,13 @@ export async function createJobRun(deps: Deps, p: Principal, name: string, req: 
     cancelRequest: null,
     rev: 0,
   };
-  await createJobRunItem(deps.store, jobRun);
+  try {
+    await createJobRunItem(deps.store, jobRun);
+  } catch (err) {
+    if (req.idempotencyKey)
+      await deps.store.releaseIdempotencyKey(p.orgId, `job:${name}`, req.idempotencyKey, jobRunId).catch(() => {});
+    throw err;
+  }
   await notifyJobRunChange(deps, jobRun, null);
   try {
     await jobsArea(deps).orchestrator.startJobRun(p.orgId, jobRunId);

@@ -16,6 +16,7 @@ import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
+import { claimedRecord } from "./idempotency.ts";
 import { isPurged } from "./retention.ts";
 
 export interface TriggerRequest {
@@ -60,17 +61,7 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
       runId,
       deps.clock.nowMs(),
     );
-    if (existing) {
-      // The request that claimed the key may still be creating its run: give it a moment, never a second run.
-      for (let tries = 0; tries < 20; tries++) {
-        const state = await deps.store.loadRun(p.orgId, existing);
-        if (state) return acceptedView(state.run);
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      throw new ConflictError(
-        `a run for this Idempotency-Key (${existing}) is still being created; retry in a moment with the same key`,
-      );
-    }
+    if (existing) return acceptedView((await claimedRecord(existing, () => deps.store.loadRun(p.orgId, existing))).run);
   }
   const at = nowIso(deps.clock);
   const run: RunRecord = {
