@@ -501,13 +501,16 @@ describe("job runs", () => {
     expect((await api("GET", "/api/job-runs", undefined, acme)).body.items).toEqual([]);
   });
 
+  /** Starts the chain job with an Idempotency-Key. */
+  const startWithKey = (key: string) =>
+    fetch(`${stack.url}/api/jobs/chain/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": key },
+      body: "{}",
+    }).then((r) => r.json() as Promise<{ jobRunId: string }>);
+
   it("returns the same job run for the same Idempotency-Key", async () => {
-    const post = async () =>
-      fetch(`${stack.url}/api/jobs/chain/runs`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": "k-1" },
-        body: "{}",
-      }).then((r) => r.json() as Promise<{ jobRunId: string }>);
+    const post = () => startWithKey("k-1");
     const a = await post();
     const b = await post();
     expect(b.jobRunId).toBe(a.jobRunId);
@@ -515,12 +518,7 @@ describe("job runs", () => {
   });
 
   it("gives every one of simultaneous requests with one Idempotency-Key the same job run", async () => {
-    const post = async () =>
-      fetch(`${stack.url}/api/jobs/chain/runs`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": "k-2" },
-        body: "{}",
-      }).then((r) => r.json() as Promise<{ jobRunId: string }>);
+    const post = () => startWithKey("k-2");
     const count = async () => (await api("GET", "/api/job-runs?job=chain&limit=100")).body.items.length as number;
     const before = await count();
     const all = await Promise.all(Array.from({ length: 8 }, post));
