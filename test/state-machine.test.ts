@@ -133,7 +133,7 @@ describe("run state machine", () => {
 
 describe("AwaitHuman ended by SendTaskFailure", () => {
   /** Runs the real run ASL in the interpreter with stand-in handlers and fails the human wait with `error`. */
-  async function failWait(error: string) {
+  async function failWait(error: string, inHandler = false) {
     const calls: string[] = [];
     const failures: unknown[] = [];
     let machine: LocalStateMachine;
@@ -161,7 +161,12 @@ describe("AwaitHuman ended by SendTaskFailure", () => {
             [STATE.awaitHuman]: async (payload) => {
               calls.push("await-human");
               const token = (payload as { token: string }).token;
-              setTimeout(() => machine.sendTaskFailure(token, error, "rejected by bob: numbers are off"), 5);
+              const fail = () => machine.sendTaskFailure(token, error, "rejected by bob: numbers are off");
+              // A decision can land while the handler is still storing the token: failed before it returns.
+              if (inHandler) {
+                fail();
+                await new Promise((r) => setTimeout(r, 20));
+              } else setTimeout(fail, 5);
             },
           },
           onAbnormalEnd: async (detail) => resolve(detail.status),
@@ -177,6 +182,12 @@ describe("AwaitHuman ended by SendTaskFailure", () => {
     const r = await failWait(HUMAN_REJECTED);
     expect(r.calls).toEqual(["advance", "await-human", "advance"]);
     expect(r.failures).toEqual([]);
+    expect(r.status).toBe("FAILED");
+  });
+
+  it("a rejection that lands while the wait is being set up is handled the same way", async () => {
+    const r = await failWait(HUMAN_REJECTED, true);
+    expect(r.calls).toEqual(["advance", "await-human", "advance"]);
     expect(r.status).toBe("FAILED");
   });
 

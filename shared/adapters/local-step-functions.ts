@@ -59,6 +59,9 @@ export class LocalStateMachine {
         const token = randomUUID();
         payload.token = token;
         const settled = new Promise((resolve, reject) => this.tokens.set(token, { resolve, reject, name }));
+        // The token may be failed while the handler still runs (a rejection landing as the wait begins): the
+        // rejection is taken up by the await below, never left unhandled meanwhile.
+        settled.catch(() => {});
         await handler(payload);
         return (await settled) as never;
       };
