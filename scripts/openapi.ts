@@ -330,7 +330,7 @@ export const OPERATIONS: Record<SpecKey, OperationDoc> = {
     summary: "The org's human steps waiting for someone",
     paged: true,
     query: z.object({ status: z.literal("pending").optional().describe("only pending is supported") }),
-    success: { 200: json(S.ApprovalInbox, "Waiting approval and input steps, oldest first") },
+    success: { 200: json(S.ApprovalInbox, "Waiting approval and input steps, newest first") },
   },
   "GET /api/files/{sha256}/lineage": {
     summary: "Every run and task of the org that produced or read some content",

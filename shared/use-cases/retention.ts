@@ -68,7 +68,7 @@ export async function sweepRetention(deps: Deps, orgId: string, nowMs = deps.clo
     cursor = page.nextCursor;
     for (const run of page.items) {
       if (!isTerminalRun(run.status) || !run.completedAt || parseIsoMicro(run.completedAt) >= cutoff) continue;
-      if (await deps.store.getItem(purgedPk(orgId), run.runId)) continue;
+      if (await isPurged(deps, orgId, run.runId)) continue;
       for (const key of await deps.blobs.list(`orgs/${orgId}/runs/${run.runId}/`)) {
         await deps.blobs.delete(key);
         result.objectsDeleted++;

@@ -18,24 +18,27 @@ export async function awaitHuman(
   }
 }
 
-/** Wakes the run's execution after a human step changed; harmless when nothing waits. */
-export async function wakeRun(deps: Deps, orgId: string, runId: string): Promise<void> {
+/** Ends the run's human wait with `send`, then forgets its token; harmless when nothing waits. */
+async function settleWait(
+  deps: Deps,
+  orgId: string,
+  runId: string,
+  send: (token: string) => Promise<boolean>,
+): Promise<void> {
   const token = await deps.store.getWaitToken(orgId, runId);
-  if (token && (await deps.orchestrator.sendTaskSuccess(token, { resumedBy: "decision" }))) {
-    await deps.store.deleteWaitToken(orgId, runId);
-  }
+  if (token && (await send(token))) await deps.store.deleteWaitToken(orgId, runId);
 }
+
+/** Wakes the run's execution after a human step changed. */
+export const wakeRun = (deps: Deps, orgId: string, runId: string): Promise<void> =>
+  settleWait(deps, orgId, runId, (token) => deps.orchestrator.sendTaskSuccess(token, { resumedBy: "decision" }));
 
 /**
  * A rejection ends the wait with SendTaskFailure, so the execution's history shows the step failing; the machine
  * catches it and Advance fails the run from the step's record (who rejected and why).
  */
-export async function rejectWait(deps: Deps, orgId: string, runId: string, cause: string): Promise<void> {
-  const token = await deps.store.getWaitToken(orgId, runId);
-  if (token && (await deps.orchestrator.sendTaskFailure(token, HUMAN_REJECTED, cause))) {
-    await deps.store.deleteWaitToken(orgId, runId);
-  }
-}
+export const rejectWait = (deps: Deps, orgId: string, runId: string, cause: string): Promise<void> =>
+  settleWait(deps, orgId, runId, (token) => deps.orchestrator.sendTaskFailure(token, HUMAN_REJECTED, cause));
 
 /** RecordFailure: a handler error the state machine caught ends the run as failed with the reason. */
 export async function recordFailure(
