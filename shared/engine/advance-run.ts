@@ -28,9 +28,10 @@ import { putLocalFile } from "./put-local-file.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "./run-context.ts";
 import { maskOutputVariables, secretMasker } from "./secret-mask.ts";
 import { logKey } from "./storage-keys.ts";
+import { LOG_HEAD_BYTES, runTask, runtimeImage, stopOrphans, type TaskOutcome } from "./task-runner.ts";
 
 /** Logs up to this size are kept in the attempt record; larger ones go to S3 as their own object. */
-export const LOG_INLINE_BYTES = 1024;
+const LOG_INLINE_BYTES = 1024;
 
 /** The log as text when it is UTF-8 and still hashes to what the runner recorded; null to store it as an object. */
 async function readInlineLog(path: string, expectedSha256: string): Promise<string | null> {
@@ -38,15 +39,6 @@ async function readInlineLog(path: string, expectedSha256: string): Promise<stri
   const text = bytes.toString("utf8");
   return Buffer.from(text, "utf8").equals(bytes) && sha256(bytes) === expectedSha256 ? text : null;
 }
-
-import {
-  LIVE_LOG_EVERY_MS,
-  LOG_HEAD_BYTES,
-  runTask,
-  runtimeImage,
-  stopOrphans,
-  type TaskOutcome,
-} from "./task-runner.ts";
 
 const ENGINE_ACTOR = "stepwise:engine";
 /** Below this, a wait node is slept inside the call rather than handed to a Wait state. */
@@ -607,8 +599,8 @@ class Advancer {
       if (logInline === null) {
         key = logKey(orgId, runId, node.id, attempt);
         await putLocalFile(this.deps.blobs, key, outcome.logPath, outcome.logBytes, "text/plain; charset=utf-8");
-      } else if (outcome.durationMs >= LIVE_LOG_EVERY_MS) {
-        // A task this long may have published a live copy; the record holds the log now.
+      } else if (outcome.liveCopied) {
+        // The live copy published while it ran is not needed: the record holds the log now.
         await this.deps.blobs.delete(logKey(orgId, runId, node.id, attempt)).catch(() => {});
       }
     }

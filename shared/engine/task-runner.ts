@@ -51,6 +51,8 @@ export interface TaskOutcome {
   logPath: string;
   logBytes: number;
   logSha256: string;
+  /** Whether a live copy of the log was published while the task ran (it sits at the attempt's log key). */
+  liveCopied: boolean;
   image: string;
   imageHash: string;
   command: string | null;
@@ -370,6 +372,7 @@ export async function runTask(
     stdoutHead: logs.stdoutHead,
     stderrHead: logs.stderrHead,
     logPath,
+    liveCopied: flushedBytes > 0,
     logBytes: sink.bytes,
     logSha256: logs.sha,
     image,
