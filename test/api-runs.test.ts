@@ -153,6 +153,25 @@ describe("triggering", () => {
     expect((await runsOf("idem-wf")).length).toBe(3);
   });
 
+  it("a key claimed by a request that died: 409 while the claim is fresh, taken over once it is stale", async () => {
+    await s.putWorkflow(commandWorkflow("idem-dead", "true"));
+    const send = (key: string) =>
+      s.api("/api/workflows/idem-dead/trigger", { method: "POST", body: {}, headers: { "idempotency-key": key } });
+    // Claims as a request that died right after claiming would leave them: no run was ever created.
+    const dead = "run_01JD0000000000000000000000";
+    await s.deps.store.claimIdempotencyKey("default", "trigger:idem-dead", "fresh", dead, Date.now());
+    await s.deps.store.claimIdempotencyKey("default", "trigger:idem-dead", "stale", dead, Date.now() - 120_000);
+    const fresh = await send("fresh");
+    expect(fresh.status).toBe(409);
+    expect(fresh.body.error.message).toContain("retry in a moment with the same key");
+    const stale = await send("stale");
+    expect(stale.status).toBe(202);
+    expect(stale.body.runId).not.toBe(dead);
+    // From then on the key is the new run's.
+    expect((await send("stale")).body.runId).toBe(stale.body.runId);
+    await s.waitForRun(stale.body.runId);
+  });
+
   it("by hash: pinned to that exact definition even after the workflow changed", async () => {
     const v1 = await s.putWorkflow(commandWorkflow("pinned", "echo version-one"));
     const v2 = await s.putWorkflow(commandWorkflow("pinned", "echo version-two"));

@@ -281,24 +281,61 @@ export class DynamoRunStore implements RunStore {
   ): Promise<string | null> {
     const pk = `ORG#${orgId}#IDEM#${scope}#${key}`;
     const now = Math.floor(nowMs / 1000);
+    // A claim given back between our put and our read leaves nothing to read: claim again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk, sk: "IDEM", runId, claimedAt: nowMs, [TTL_ATTRIBUTE]: now + IDEMPOTENCY_TTL_SECONDS },
+            // dynalite has no TTL: an expired claim is overwritten here instead.
+            ConditionExpression: "attribute_not_exists(pk) OR #ttl < :now",
+            ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ":now": now },
+          }),
+        );
+        return null;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const res = await this.db.send(
+          new GetCommand({ TableName: this.table, Key: { pk, sk: "IDEM" }, ConsistentRead: true }),
+        );
+        if (res.Item) return String(res.Item.runId);
+        if (attempt >= 2)
+          throw new ConflictError("the Idempotency-Key is being claimed and given back concurrently; retry");
+      }
+    }
+  }
+
+  async takeOverIdempotencyKey(
+    orgId: string,
+    scope: string,
+    key: string,
+    fromId: string,
+    toId: string,
+    nowMs: number,
+    staleBeforeMs: number,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk, sk: "IDEM", runId, [TTL_ATTRIBUTE]: now + IDEMPOTENCY_TTL_SECONDS },
-          // dynalite has no TTL: an expired claim is overwritten here instead.
-          ConditionExpression: "attribute_not_exists(pk) OR #ttl < :now",
-          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ":now": now },
+          Item: {
+            pk: `ORG#${orgId}#IDEM#${scope}#${key}`,
+            sk: "IDEM",
+            runId: toId,
+            claimedAt: nowMs,
+            [TTL_ATTRIBUTE]: Math.floor(nowMs / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          },
+          // Claims from before claimedAt was recorded count as stale.
+          ConditionExpression: "runId = :from AND (attribute_not_exists(claimedAt) OR claimedAt < :stale)",
+          ExpressionAttributeValues: { ":from": fromId, ":stale": staleBeforeMs },
         }),
       );
-      return null;
+      return true;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const res = await this.db.send(
-        new GetCommand({ TableName: this.table, Key: { pk, sk: "IDEM" }, ConsistentRead: true }),
-      );
-      return res.Item ? String(res.Item.runId) : null;
+      if (isConditionFailure(err)) return false;
+      throw err;
     }
   }
 

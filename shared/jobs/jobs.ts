@@ -7,7 +7,7 @@ import { isTerminalRun, type Page, type Principal, type RunStatus, type Trigger 
 import { resolveParameters, type WorkflowDefinition, zodDetails } from "../domain/workflow.ts";
 import { ConflictError, type ErrorDetail, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.ts";
 import type { PageRequest, WorkflowVersion } from "../ports/run-store.ts";
-import { claimedRecord } from "../use-cases/idempotency.ts";
+import { createOnce } from "../use-cases/idempotency.ts";
 import { cancelRun } from "../use-cases/runs.ts";
 import {
   isTerminalJobRun,
@@ -211,25 +211,32 @@ export async function createJobRun(deps: Deps, p: Principal, name: string, req: 
   };
   assertSize(snapshot, "the job run's configuration");
   const jobRunId = newId("jr", deps.clock.nowMs());
-  if (req.idempotencyKey) {
-    if (req.idempotencyKey.length > 200) throw new ValidationError("Idempotency-Key is longer than 200 characters");
-    const existing = await deps.store.claimIdempotencyKey(
-      p.orgId,
-      `job:${name}`,
-      req.idempotencyKey,
-      jobRunId,
-      deps.clock.nowMs(),
-    );
-    if (existing) {
-      const prior = await claimedRecord(existing, () => getJobRunItem(deps.store, p.orgId, existing));
-      return { jobRunId: prior.jobRunId, status: prior.status };
-    }
-  }
+  return createOnce(deps, {
+    orgId: p.orgId,
+    scope: `job:${name}`,
+    key: req.idempotencyKey,
+    id: jobRunId,
+    load: async (id) => {
+      const prior = await getJobRunItem(deps.store, p.orgId, id);
+      return prior ? { jobRunId: prior.jobRunId, status: prior.status } : null;
+    },
+    create: () => createJobRunOf(deps, p, req, job.name, snapshot, jobRunId),
+  });
+}
+
+async function createJobRunOf(
+  deps: Deps,
+  p: Principal,
+  req: JobRunRequest,
+  job: string,
+  snapshot: JobConfigSnapshot,
+  jobRunId: string,
+) {
   const at = nowIso(deps.clock);
   const jobRun: JobRunRecord = {
     jobRunId,
     orgId: p.orgId,
-    job: job.name,
+    job,
     status: "pending",
     jobConfigJsonSnapshot: snapshot,
     workflowRuns: [],
@@ -243,13 +250,7 @@ export async function createJobRun(deps: Deps, p: Principal, name: string, req: 
     cancelRequest: null,
     rev: 0,
   };
-  try {
-    await createJobRunItem(deps.store, jobRun);
-  } catch (err) {
-    if (req.idempotencyKey)
-      await deps.store.releaseIdempotencyKey(p.orgId, `job:${name}`, req.idempotencyKey, jobRunId).catch(() => {});
-    throw err;
-  }
+  await createJobRunItem(deps.store, jobRun);
   await notifyJobRunChange(deps, jobRun, null);
   try {
     await jobsArea(deps).orchestrator.startJobRun(p.orgId, jobRunId);

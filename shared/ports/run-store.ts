@@ -74,6 +74,16 @@ export interface RunStore {
 
   // Idempotency: returns the runId already claimed for this key, or null after claiming it.
   claimIdempotencyKey(orgId: string, scope: string, key: string, runId: string, nowMs: number): Promise<string | null>;
+  /** Moves a claim whose record never appeared (its request died) to `toId`, if it was made before staleBeforeMs. */
+  takeOverIdempotencyKey(
+    orgId: string,
+    scope: string,
+    key: string,
+    fromId: string,
+    toId: string,
+    nowMs: number,
+    staleBeforeMs: number,
+  ): Promise<boolean>;
   /** Gives a claimed key back when its run could not be created, so that a retry with it can succeed. */
   releaseIdempotencyKey(orgId: string, scope: string, key: string, runId: string): Promise<void>;
 

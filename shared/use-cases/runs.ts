@@ -16,7 +16,7 @@ import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
-import { claimedRecord } from "./idempotency.ts";
+import { createOnce } from "./idempotency.ts";
 import { isPurged } from "./retention.ts";
 
 export interface TriggerRequest {
@@ -52,17 +52,27 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
   const wf = await resolveVersion(deps, p.orgId, req);
   const parameters = resolveParameters(wf.definition, req.parameters);
   const runId = newId("run", deps.clock.nowMs());
-  if (req.idempotencyKey) {
-    if (req.idempotencyKey.length > 200) throw new ValidationError("Idempotency-Key is longer than 200 characters");
-    const existing = await deps.store.claimIdempotencyKey(
-      p.orgId,
-      `trigger:${wf.name}`,
-      req.idempotencyKey,
-      runId,
-      deps.clock.nowMs(),
-    );
-    if (existing) return acceptedView((await claimedRecord(existing, () => deps.store.loadRun(p.orgId, existing))).run);
-  }
+  return createOnce(deps, {
+    orgId: p.orgId,
+    scope: `trigger:${wf.name}`,
+    key: req.idempotencyKey,
+    id: runId,
+    load: async (id) => {
+      const state = await deps.store.loadRun(p.orgId, id);
+      return state ? acceptedView(state.run) : null;
+    },
+    create: () => createRun(deps, p, req, wf, runId, parameters),
+  });
+}
+
+async function createRun(
+  deps: Deps,
+  p: Principal,
+  req: TriggerRequest,
+  wf: WorkflowVersion,
+  runId: string,
+  parameters: RunRecord["parameters"],
+) {
   const at = nowIso(deps.clock);
   const run: RunRecord = {
     runId,
@@ -84,16 +94,7 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
     cancelRequest: null,
     root: null,
   };
-  let state: RunState;
-  try {
-    state = await deps.store.createRun(run, p.userId);
-  } catch (err) {
-    if (req.idempotencyKey)
-      await deps.store
-        .releaseIdempotencyKey(p.orgId, `trigger:${wf.name}`, req.idempotencyKey, runId)
-        .catch(() => undefined);
-    throw err;
-  }
+  const state = await deps.store.createRun(run, p.userId);
   await notifyRunChange(deps, run, null);
   try {
     await deps.orchestrator.startRun(p.orgId, runId);
