@@ -354,6 +354,7 @@ export class ApiClient {
   applySchedule = (name: string, body: unknown) =>
     this.request<Schedule>("PUT", `/api/schedules/${seg(name)}`, { body });
   listSchedules = (query: Query = {}) => this.get<Page<Schedule>>("/api/schedules", query);
+  getSchedule = (name: string) => this.get<Schedule>(`/api/schedules/${seg(name)}`);
   deleteSchedule = async (name: string) => (await this.request<unknown>("DELETE", `/api/schedules/${seg(name)}`)).body;
   createWebhook = async (workflow: string) =>
     (await this.request<Webhook>("POST", `/api/workflows/${seg(workflow)}/webhooks`, { body: {} })).body;

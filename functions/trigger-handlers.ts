@@ -33,7 +33,7 @@ const DeliveryMessageSchema = z.object({
 });
 
 /** What the sweep's schedule sends (an EventBridge rule's constant input; the embedded interval sends the same). */
-export const DeliverySweepEventSchema = z.object({ task: z.literal("sweep-deliveries") });
+const DeliverySweepEventSchema = z.object({ task: z.literal("sweep-deliveries") });
 export type DeliverySweepEvent = z.infer<typeof DeliverySweepEventSchema>;
 
 const log = (msg: string, extra: Record<string, unknown>) =>

@@ -1,9 +1,13 @@
 // Outbound deliveries are never lost between a run's status change and the delivery queue: on the embedded stack,
 // with a real local HTTP receiver, a delivery whose queue message could not be sent is recorded and sent by the sweep.
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeDeliveryWorkerHandler } from "../functions/trigger-handlers.ts";
 import { localTriggers, setLocalTriggerOptions } from "../local/area-triggers.ts";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import { verifyStepwiseSignature } from "../receiver.ts";
@@ -30,21 +34,40 @@ const SUB = "swept";
  */
 class FailingQueue implements DeliveryQueue {
   failures = 0;
-  /** First attempts (the publisher's sends) to refuse. */
+  /** Sends for a first attempt (the publisher's) to refuse. */
   failNext = 0;
   /** Refuse every send: the queue is down. */
   down = false;
+  /** Refuse the sends of retries (the worker's SendMessage failing after it recorded an attempt). */
+  failRetries = false;
+  /** Messages for this subscription are kept in `held`, with their delay, until `release()`: the test decides when. */
+  holdFor: string | null = null;
+  held: Array<{ message: DeliveryMessage; delayMs: number }> = [];
   constructor(private readonly real: DeliveryQueue) {}
   async enqueue(message: DeliveryMessage, delayMs: number): Promise<void> {
-    const publisherSend = message.ifAttempts === undefined && !message.notBefore;
-    if (this.down || (publisherSend && this.failNext > 0)) {
-      if (!this.down) this.failNext--;
+    const retry = (message.ifAttempts ?? 0) > 0;
+    if (this.down || (retry && this.failRetries) || (!retry && !message.notBefore && this.failNext > 0)) {
+      if (!this.down && !retry) this.failNext--;
       this.failures++;
       throw new Error("SendMessage failed (injected)");
     }
+    if (message.subscription === this.holdFor) {
+      this.held.push({ message, delayMs });
+      return;
+    }
     return this.real.enqueue(message, delayMs);
   }
+  /** Queues the held messages, with the delays they were queued with. */
+  async release(): Promise<void> {
+    this.holdFor = null;
+    for (const { message, delayMs } of this.held.splice(0)) await this.real.enqueue(message, delayMs);
+  }
 }
+
+/** A second receiver whose answer the test sets (the one above always answers 200). */
+let answer = 500;
+const answered: Array<{ headers: IncomingMessage["headers"]; body: string; status: number }> = [];
+let flaky: Server;
 
 /** Wall time, moved forward by the test to make a delivery overdue for the sweep (nothing sleeps for minutes). */
 const clock = new ShiftedClock();
@@ -85,8 +108,18 @@ async function unsentIndex(): Promise<Json[]> {
 beforeAll(async () => {
   // The sweep runs every 100 ms here (every 2 minutes in the cloud); what makes a delivery due is its age, which the
   // test controls through the clock.
-  setLocalTriggerOptions({ deliverySweepMs: 100, delivery: { baseDelayMs: 20, maxDelayMs: 200, timeoutMs: 3000 } });
+  // Retries wait about a second: long enough that a retry queued at once would show, short enough for the test.
+  setLocalTriggerOptions({ deliverySweepMs: 100, delivery: { baseDelayMs: 1000, maxDelayMs: 2000, timeoutMs: 3000 } });
   receiver = await startReceiver(received);
+  flaky = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      answered.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status: answer });
+      res.writeHead(answer, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", () => resolve()));
   receiverUrl = receiver.url;
   dataDir = await mkdtemp(join(tmpdir(), "stepwise-sweep-"));
   stack = await startEmbedded({
@@ -118,6 +151,8 @@ afterAll(async () => {
   setLocalTriggerOptions({ deliverySweepMs: 60_000 });
   await stack?.stop();
   await receiver?.close();
+  flaky?.closeAllConnections();
+  await new Promise<void>((resolve) => (flaky ? flaky.close(() => resolve()) : resolve()));
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -250,5 +285,118 @@ describe("the delivery sweep", () => {
       JSON.stringify([...byEvent]),
     ).toBe(true);
     expect(new Set(items.map((d) => d.eventId)).size).toBe(items.length);
+  });
+});
+
+const FLAKY_SUB = "flaky";
+
+/** Publishes a new event to the flaky receiver's subscription and takes the first message the publisher queued. */
+async function firstMessage(): Promise<DeliveryMessage> {
+  const eventId = newId("evt", clock.nowMs());
+  const body = JSON.stringify({
+    id: eventId,
+    type: "run.succeeded",
+    occurredAt: nowIso(clock),
+    data: { orgId: "default" },
+  });
+  queue.holdFor = FLAKY_SUB;
+  await queueDelivery(stack.deps, "default", FLAKY_SUB, { eventId, type: "run.succeeded", body });
+  const [queued, ...more] = queue.held.splice(0);
+  expect(more).toEqual([]);
+  expect(queued?.message).toMatchObject({ subscription: FLAKY_SUB, ifAttempts: 0, seed: { eventId } });
+  return queued?.message as DeliveryMessage;
+}
+
+/** Hands one message to the delivery worker, as SQS does (each call is a new receipt of the same message). */
+async function work(message: DeliveryMessage): Promise<void> {
+  const worker = makeDeliveryWorkerHandler(stack.deps);
+  const event = { Records: [{ messageId: `m-${answered.length}`, body: JSON.stringify(message) }] } as SQSEvent;
+  const res = await worker(event, { functionName: "deliver", awsRequestId: "test" } as Context);
+  expect(res.batchItemFailures).toEqual([]);
+}
+
+const flakyDelivery = async (deliveryId: string): Promise<Json | undefined> =>
+  (await api(`/api/subscriptions/${FLAKY_SUB}/deliveries?limit=100`)).body.items.find(
+    (d: Json) => d.deliveryId === deliveryId,
+  );
+
+describe("retries", () => {
+  beforeAll(async () => {
+    const sub = await api(`/api/subscriptions/${FLAKY_SUB}`, "PUT", {
+      url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/${FLAKY_SUB}`,
+      events: ["run.succeeded"],
+      secret: SECRET,
+    });
+    expect(sub.status).toBe(201);
+  });
+
+  it("drop a duplicate first message that arrives after the first attempt, and keep their backoff", async () => {
+    answer = 500;
+    answered.length = 0;
+    // The retry is held (it would be due in about a second) so that the duplicates below come after it was queued.
+    const first = await firstMessage();
+    await work(first);
+    const failed = await flakyDelivery(first.deliveryId);
+    expect(failed).toMatchObject({ status: "pending", attempts: 1, responseStatus: 500 });
+    expect(answered).toHaveLength(1);
+    // The retry is queued for the attempt just recorded, after the backoff.
+    expect(queue.held).toHaveLength(1);
+    expect(queue.held[0]?.message).toMatchObject({ deliveryId: first.deliveryId, ifAttempts: 1 });
+    expect(queue.held[0]?.delayMs).toBeGreaterThan(0);
+    expect(failed?.nextAttemptAt > failed?.attemptLog[0].at).toBe(true);
+
+    // The same first message again (SQS delivers at least once; a late copy): no second attempt, no second chain.
+    answer = 200;
+    await work(first);
+    await work(first);
+    expect(answered).toHaveLength(1);
+    expect(await flakyDelivery(first.deliveryId)).toEqual(failed);
+    expect(queue.held).toHaveLength(1);
+
+    // The one retry makes the second attempt, once its backoff is over.
+    await queue.release();
+    const done = await pollUntil("the retried delivery to succeed", async () => {
+      const d = await flakyDelivery(first.deliveryId);
+      return d?.status === "succeeded" ? d : null;
+    });
+    expect(done.attempts).toBe(2);
+    expect(done.attemptLog.map((a: Json) => a.statusCode)).toEqual([500, 200]);
+    expect(done.attemptLog[1].at >= (failed?.nextAttemptAt as string)).toBe(true);
+    expect(answered.map((a) => a.status)).toEqual([500, 200]);
+    expect(new Set(answered.map((a) => a.headers["stepwise-event-id"]))).toEqual(new Set([first.seed?.eventId]));
+    // A copy of the first message after the end changes nothing either.
+    await work(first);
+    expect(answered).toHaveLength(2);
+  });
+
+  it("index a retry the worker could not queue; the sweep queues it with its backoff", async () => {
+    answer = 500;
+    answered.length = 0;
+    const first = await firstMessage();
+    queue.holdFor = null;
+    queue.failRetries = true;
+    await work(first);
+    queue.failRetries = false;
+    const failed = await flakyDelivery(first.deliveryId);
+    expect(failed).toMatchObject({ status: "pending", attempts: 1, responseStatus: 500 });
+    // Its message is gone (the one for attempt 1 would now be dropped): the sweep's index has it.
+    expect((await unsentIndex()).map((i) => i.deliveryId)).toEqual([first.deliveryId]);
+
+    answer = 200;
+    queue.holdFor = FLAKY_SUB;
+    expect(await sweepUnsentDeliveries(stack.deps, { olderThanMs: 0 })).toEqual({ found: 1, requeued: 1 });
+    expect(await unsentIndex()).toEqual([]);
+    expect(queue.held).toHaveLength(1);
+    expect(queue.held[0]?.message).toMatchObject({ deliveryId: first.deliveryId, ifAttempts: 1 });
+    // Queued for when the retry was due, not at once.
+    expect(queue.held[0]?.delayMs).toBeGreaterThan(0);
+    await queue.release();
+    const done = await pollUntil("the swept retry to succeed", async () => {
+      const d = await flakyDelivery(first.deliveryId);
+      return d?.status === "succeeded" ? d : null;
+    });
+    expect(done.attemptLog.map((a: Json) => a.statusCode)).toEqual([500, 200]);
+    expect(done.attemptLog[1].at >= (failed?.nextAttemptAt as string)).toBe(true);
+    expect(answered.map((a) => a.status)).toEqual([500, 200]);
   });
 });

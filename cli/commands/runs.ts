@@ -74,7 +74,7 @@ export function renderRunHeader(run: Run, color: boolean, nowMs: number): string
 }
 
 /** What a waiting human step asks for: the approval quorum so far, or the input's field names. */
-export function describeAsk(step: PendingHumanStep): string {
+function describeAsk(step: PendingHumanStep): string {
   if (step.type === "approval") return `approval ${step.approvals?.received ?? 0}/${step.approvals?.required ?? 1}`;
   if (step.type === "input") {
     const names = Object.entries(step.fields ?? {}).map(([name, f]) => (f.secret ? `${name} (secret)` : name));
@@ -84,7 +84,7 @@ export function describeAsk(step: PendingHumanStep): string {
 }
 
 /** The table of `approvals list`: run, node, what is asked, who may answer, since when, and until when. */
-export function renderApprovalList(steps: readonly PendingHumanStep[], nowMs: number): string[] {
+function renderApprovalList(steps: readonly PendingHumanStep[], nowMs: number): string[] {
   return renderTable(steps, [
     { header: "run", value: (a) => a.runId },
     { header: "node", value: (a) => a.nodeId },

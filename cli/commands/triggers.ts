@@ -60,7 +60,7 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
   withJson(schedules.command("get <name>").description("show a schedule and what it last did")).action(
     async (name: string, opts: JsonOption) => {
       const client = await ctx.client();
-      const s = (await client.request<Schedule>("GET", `/api/schedules/${encodeURIComponent(name)}`)).body;
+      const s = await client.getSchedule(name);
       output(ctx, opts, s, () =>
         renderKeyValues([
           ["schedule", s.name],

@@ -11,6 +11,7 @@ import {
 import { auditEventHash, GENESIS_HASH } from "../domain/audit.ts";
 import { hashJson } from "../domain/hash.ts";
 import type { AuditEvent, Page, RunRecord, RunStatus, TaskRecord } from "../domain/records.ts";
+import { listSortKey } from "../domain/sort-keys.ts";
 import type { WorkflowDefinition } from "../domain/workflow.ts";
 import { ConflictError, StaleStateError, ValidationError } from "../errors.ts";
 import type {
@@ -180,7 +181,7 @@ export class DynamoRunStore implements RunStore {
               sk: "HEAD",
               gsi1pk: `ORG#${orgId}#WFS`,
               // Lists are newest first: the workflow changed last comes first.
-              gsi1sk: `${at}#${def.name}`,
+              gsi1sk: listSortKey(at, def.name),
               name: def.name,
               version: version.version,
               definitionHash,

@@ -49,7 +49,10 @@ export interface DeliveryMessage {
   notBefore?: number;
   /** The first message carries what the worker needs to write the record when the publisher died before it did. */
   seed?: DeliverySeed;
-  /** Set by the sweep: the attempt count the message was queued for; a delivery that has moved on drops it. */
+  /**
+   * The delivery's attempt count the message was queued for (0 for the first attempt); the worker drops a message for
+   * a delivery that has moved on. Absent only on messages queued by older versions.
+   */
   ifAttempts?: number;
 }
 

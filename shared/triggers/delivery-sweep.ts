@@ -1,5 +1,5 @@
 import type { Deps } from "../deps.ts";
-import { isoMicro } from "../domain/clock.ts";
+import { isoMicro, parseIsoMicro } from "../domain/clock.ts";
 import type { Page } from "../domain/records.ts";
 import { ConflictError } from "../errors.ts";
 import { triggersOf } from "./area.ts";
@@ -21,11 +21,11 @@ export interface DeliverySweepResult {
 }
 
 /**
- * Queues the deliveries that may have no queue message (their first SendMessage failed, or their event was too large
- * to ride in it) once they are older than `olderThanMs`, and takes them out of the index. Idempotent: the message
- * names the same delivery (so the same event id), is dropped by the worker unless the delivery is still unattempted,
- * and the worker's first recorded attempt takes the delivery out of the index. Run on a schedule (every two minutes
- * in the cloud, on an interval embedded).
+ * Queues the deliveries that may have no queue message (their first SendMessage failed, their event was too large to
+ * ride in it, or the worker could not queue their retry) once they are older than `olderThanMs`, and takes them out
+ * of the index. Idempotent: the message names the same delivery (so the same event id), is dropped by the worker
+ * unless the delivery still has the attempt count it was indexed with, and the worker's next recorded attempt takes
+ * the delivery out of the index. Run on a schedule (every two minutes in the cloud, on an interval embedded).
  */
 export async function sweepUnsentDeliveries(
   deps: Deps,
@@ -55,19 +55,24 @@ export async function sweepUnsentDeliveries(
 
 /** Queues one unsent delivery again and takes it out of the index; false when it was attempted meanwhile. */
 async function requeue(deps: Deps, listed: DeliveryRecord): Promise<boolean> {
-  // The index is eventually consistent: the record itself says whether the delivery is still unattempted.
+  // The index is eventually consistent: the record itself says whether the delivery is still where it was indexed.
   const rec = await deps.store.getItem<DeliveryRecord>(
     deliveriesPk(listed.orgId, listed.subscription),
     listed.deliveryId,
   );
-  if (rec?.status !== "pending" || rec.attempts !== 0) return false;
+  if (rec?.status !== "pending" || rec.attempts !== listed.attempts) return false;
+  // A retry the worker could not queue keeps its backoff: it is queued for when it was due.
+  const dueIn = rec.nextAttemptAt ? parseIsoMicro(rec.nextAttemptAt) - deps.clock.nowMs() : 0;
   await triggersOf(deps).deliveryQueue.enqueue(
-    { orgId: rec.orgId, subscription: rec.subscription, deliveryId: rec.deliveryId, ifAttempts: 0 },
-    0,
+    { orgId: rec.orgId, subscription: rec.subscription, deliveryId: rec.deliveryId, ifAttempts: rec.attempts },
+    Math.max(0, dueIn),
   );
   // Queued (a queue keeps its messages): out of the index, unless the worker already recorded an attempt (which did).
   try {
-    await deps.store.putItem(deliveryItem(rec, false), { condition: "attempts = :a", values: { ":a": 0 } });
+    await deps.store.putItem(deliveryItem(rec, false), {
+      condition: "attempts = :a",
+      values: { ":a": rec.attempts },
+    });
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
   }

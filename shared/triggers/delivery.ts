@@ -154,7 +154,8 @@ export async function queueDelivery(
   const queue = triggersOf(deps).deliveryQueue;
   const seed: DeliverySeed = { ...event, createdAt: nowIso(deps.clock), redeliveryOf };
   const record = pendingDelivery(orgId, subscription, newId("dlv", deps.clock.nowMs()), seed);
-  const message: DeliveryMessage = { orgId, subscription, deliveryId: record.deliveryId };
+  // Queued for the first attempt: a duplicate or late copy arriving after it is dropped by the worker.
+  const message: DeliveryMessage = { orgId, subscription, deliveryId: record.deliveryId, ifAttempts: 0 };
   const ids = { deliveryId: record.deliveryId, eventId: record.eventId, subscription };
   if (Buffer.byteLength(JSON.stringify(seed)) > MAX_SEED_BYTES) {
     // Too large to ride in the message: the record first, in the sweep's index until its first attempt is recorded.
@@ -199,7 +200,9 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
   // died), the message's seed stands in for it and the attempt's write creates it: no extra read or write either way.
   const rec = stored ?? (msg.seed ? pendingDelivery(msg.orgId, msg.subscription, msg.deliveryId, msg.seed) : null);
   if (rec?.status !== "pending") return "done";
-  // A sweep's message for a delivery that got its own message after all: the attempt it was queued for happened.
+  // Every message is queued for one attempt: a duplicate, a late first message or a sweep's message for a delivery
+  // that has moved on is dropped, so that it neither skips the backoff nor starts a second retry chain. Messages
+  // without the field come from older versions, already in flight: accepted.
   if (msg.ifAttempts !== undefined && rec.attempts !== msg.ifAttempts) return "done";
   const now = deps.clock.nowMs();
   // The queue holds a message at most 15 minutes in the cloud: a longer backoff arrives early and waits again.
@@ -210,6 +213,7 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
         subscription: msg.subscription,
         deliveryId: msg.deliveryId,
         seed: stored ? undefined : msg.seed,
+        ifAttempts: rec.attempts,
       },
       msg.notBefore - now,
     );
@@ -283,10 +287,28 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
     throw err;
   }
   if (next.status === "pending") {
-    await area.deliveryQueue.enqueue(
-      { orgId: msg.orgId, subscription: msg.subscription, deliveryId: msg.deliveryId },
-      delay,
-    );
+    const retry: DeliveryMessage = {
+      orgId: msg.orgId,
+      subscription: msg.subscription,
+      deliveryId: msg.deliveryId,
+      ifAttempts: attempt,
+    };
+    try {
+      await area.deliveryQueue.enqueue(retry, delay);
+    } catch (err) {
+      // This message is for the attempt just recorded: queued again, it would be dropped, and the delivery would wait
+      // forever. The sweep's index takes it instead (unless it moved on meanwhile); the sweep keeps the backoff.
+      logLine("warn", "delivery retry not queued; the sweep will queue it", {
+        deliveryId: rec.deliveryId,
+        subscription: msg.subscription,
+        error: (err as Error).message,
+      });
+      await deps.store
+        .putItem(deliveryItem(next, true), { condition: "attempts = :a", values: { ":a": attempt } })
+        .catch((e) => {
+          if (!(e instanceof ConflictError)) throw e;
+        });
+    }
     return "retrying";
   }
   return next.status === "succeeded" ? "succeeded" : "failed";

@@ -7,11 +7,7 @@ export const SCHEDULE_STATE_SK = "STATE";
 /** One item per fired instant: claimed before starting anything, so an instant never fires twice. */
 export const fireSk = (scheduledFor: string) => `FIRE#${scheduledFor}`;
 export const schedulesIndexPk = (orgId: string) => `ORG#${orgId}#SCHEDS`;
-/**
- * Index sort key of schedules and subscriptions: creation time (µs ISO, which sorts as text), then the name to
- * order two created in the same microsecond. Lists read it backwards: newest first, as every list of the API.
- */
-export const listSortKey = (createdAt: string, name: string) => `${createdAt}#${name}`;
+// Index sort key of schedules and subscriptions: listSortKey (shared/domain/sort-keys.ts) of their creation time.
 
 /**
  * Webhooks are found by id alone (their callers carry no key), like API keys are found by hash; the id is a ULID
@@ -27,9 +23,10 @@ export const subscriptionsIndexPk = (orgId: string) => `ORG#${orgId}#SUBS`;
 /** Deliveries of a subscription, sorted by their ULID (newest first when read backwards). */
 export const deliveriesPk = (orgId: string, name: string) => `ORG#${orgId}#SUB#${name}#DLV`;
 /**
- * gsi1 partition of the deliveries that may have no queue message (their first SendMessage failed, or their event was
- * too large to ride in it), oldest first. A system index like the retention sweep's: only the delivery sweep reads
- * it, and the delivery's own key stays org-scoped; the first recorded attempt takes the delivery out of it.
+ * gsi1 partition of the deliveries that may have no queue message (their first SendMessage failed, their event was
+ * too large to ride in it, or their retry could not be queued), oldest first. A system index like the retention
+ * sweep's: only the delivery sweep reads it, and the delivery's own key stays org-scoped; the next recorded attempt
+ * takes the delivery out of it.
  */
 export const UNSENT_DELIVERIES_PK = "DLV#UNSENT";
 export const unsentDeliverySk = (createdAt: string, orgId: string, deliveryId: string) =>

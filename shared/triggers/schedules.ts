@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso, parseIsoMicro } from "../domain/clock.ts";
 import { isTerminalRun, type Principal, type RunRecord, type RunStatus } from "../domain/records.ts";
+import { listSortKey } from "../domain/sort-keys.ts";
 import { resolveParameters } from "../domain/workflow.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { getJobItem } from "../jobs/job-store.ts";
@@ -10,7 +11,7 @@ import { triggerRun } from "../use-cases/runs.ts";
 import type { JobRunLike, JobsAreaView, ScheduleFiring, ScheduleRegistration } from "./area.ts";
 import { triggersOf } from "./area.ts";
 import { nextInstant, parseCron } from "./cron.ts";
-import { fireSk, listSortKey, SCHEDULE_SK, SCHEDULE_STATE_SK, schedulePk, schedulesIndexPk } from "./keys.ts";
+import { fireSk, SCHEDULE_SK, SCHEDULE_STATE_SK, schedulePk, schedulesIndexPk } from "./keys.ts";
 
 export const SCHEDULE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const OVERLAP_POLICIES = ["skip", "allow", "buffer_one"] as const;

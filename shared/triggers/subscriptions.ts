@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import type { Principal } from "../domain/records.ts";
+import { listSortKey } from "../domain/sort-keys.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest } from "../ports/run-store.ts";
 import { triggersOf } from "./area.ts";
@@ -14,7 +15,7 @@ import {
   subscriptionSealContext,
 } from "./delivery.ts";
 import { isEventPattern } from "./events.ts";
-import { deliveriesPk, listSortKey, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
+import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
 import { newSigningSecret, secretBoxOf } from "./webhooks.ts";
 
 export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
