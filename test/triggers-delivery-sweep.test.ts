@@ -220,12 +220,7 @@ describe("the delivery sweep", () => {
     // which carries the delivery's content.
     const deliveryId = newId("dlv", clock.nowMs());
     const eventId = newId("evt", clock.nowMs());
-    const body = JSON.stringify({
-      id: eventId,
-      type: "run.succeeded",
-      occurredAt: nowIso(clock),
-      data: { orgId: "default" },
-    });
+    const body = eventBody(eventId);
     await localTriggers(stack.deps).queue.enqueue(
       {
         orgId: "default",
@@ -290,15 +285,15 @@ describe("the delivery sweep", () => {
 
 const FLAKY_SUB = "flaky";
 
+/** A delivery body as the publisher writes it, for a run.succeeded event of the default org. */
+function eventBody(eventId: string): string {
+  return JSON.stringify({ id: eventId, type: "run.succeeded", occurredAt: nowIso(clock), data: { orgId: "default" } });
+}
+
 /** Publishes a new event to the flaky receiver's subscription and takes the first message the publisher queued. */
 async function firstMessage(): Promise<DeliveryMessage> {
   const eventId = newId("evt", clock.nowMs());
-  const body = JSON.stringify({
-    id: eventId,
-    type: "run.succeeded",
-    occurredAt: nowIso(clock),
-    data: { orgId: "default" },
-  });
+  const body = eventBody(eventId);
   queue.holdFor = FLAKY_SUB;
   await queueDelivery(stack.deps, "default", FLAKY_SUB, { eventId, type: "run.succeeded", body });
   const [queued, ...more] = queue.held.splice(0);
