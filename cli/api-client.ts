@@ -1,3 +1,4 @@
+import type { AuditEvent } from "../shared/domain/records.ts";
 import { CliError } from "./errors.ts";
 import type { InputFieldSpec, ParameterSpec } from "./params.ts";
 
@@ -90,18 +91,6 @@ export interface Task {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-export interface AuditEvent {
-  seq: number;
-  at: string;
-  type: string;
-  from: string | null;
-  to: string | null;
-  actor: string;
-  detail?: Record<string, unknown>;
-  prevHash?: string;
-  hash: string;
 }
 
 export interface PendingHumanStep {

@@ -1,3 +1,5 @@
+import type { z } from "zod";
+import type { InputFieldSchema, ParameterSchema } from "../shared/domain/workflow.ts";
 import { CliError } from "./errors.ts";
 
 /** Splits `key=value` at the first `=`, so values may themselves contain `=`. */
@@ -33,23 +35,10 @@ export function groupJobParameters(raw: Record<string, string>): Record<string, 
   return out;
 }
 
-export type ParameterType = "string" | "number" | "boolean" | "json";
-
-export interface ParameterSpec {
-  type: ParameterType;
-  required?: boolean;
-  default?: unknown;
-  description?: string;
-}
-
-export interface InputFieldSpec {
-  type: "string" | "number" | "boolean" | "enum";
-  values?: string[];
-  required?: boolean;
-  pattern?: string;
-  secret?: boolean;
-  description?: string;
-}
+// The definition's own types: what the server validates is what the CLI coerces to.
+export type ParameterSpec = z.infer<typeof ParameterSchema>;
+export type ParameterType = ParameterSpec["type"];
+export type InputFieldSpec = z.infer<typeof InputFieldSchema>;
 
 const TRUE = new Set(["true", "yes", "y", "on", "1"]);
 const FALSE = new Set(["false", "no", "n", "off", "0"]);

@@ -5,11 +5,10 @@ import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb"
 import { makeReconcileJobHandler, makeRecordJobFailureHandler, makeRunNextHandler } from "../functions/job-handlers.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import type { Deps } from "../shared/deps.ts";
-import type { Principal } from "../shared/domain/records.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
 import { putJob } from "../shared/jobs/jobs.ts";
 import { wireJobsArea } from "../shared/jobs/wire-jobs-area.ts";
-import { DEFAULT_ORG } from "../shared/use-cases/auth.ts";
+import { PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
 import type { LocalAreaWiring } from "./area-wiring.ts";
 
 /**
@@ -44,13 +43,7 @@ async function activeJobRuns(deps: Deps): Promise<Array<{ orgId: string; jobRunI
 async function loadExampleJobs(deps: Deps, dir: string, log: (s: string) => void): Promise<void> {
   const jobsDir = join(dir, "jobs");
   if (!existsSync(jobsDir)) return;
-  const admin: Principal = {
-    orgId: DEFAULT_ORG,
-    keyId: "key_platform",
-    role: "admin",
-    userId: "platform",
-    platform: true,
-  };
+  const admin = PLATFORM_PRINCIPAL;
   for (const file of (await readdir(jobsDir)).sort()) {
     if (!file.endsWith(".json")) continue;
     try {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Context, SQSEvent } from "aws-lambda";
+import type { SQSEvent } from "aws-lambda";
 import {
   makeDeliverySweepHandler,
   makeDeliveryWorkerHandler,
@@ -12,6 +12,7 @@ import { LocalScheduler } from "../shared/triggers/local-scheduler.ts";
 import { drainBuffered } from "../shared/triggers/schedules.ts";
 import { attachJobRunListener, wireTriggersArea } from "../shared/triggers/wire-triggers-area.ts";
 import type { LocalAreaWiring } from "./area-wiring.ts";
+import { lambdaContext } from "./lambda-context.ts";
 
 /** Embedded-mode tunables on top of the area's options. */
 export interface LocalTriggerOptions extends TriggerOptions {
@@ -56,14 +57,6 @@ export function localTriggers(deps: Deps): LocalTriggers {
   if (!h) throw new Error("the triggers area is not wired into these deps");
   return h;
 }
-
-const lambdaContext = (name: string): Context =>
-  ({
-    functionName: name,
-    awsRequestId: "local",
-    getRemainingTimeInMillis: () => 900_000,
-    callbackWaitsForEmptyEventLoop: false,
-  }) as unknown as Context;
 
 const sqsEventOf = (message: DeliveryMessage): SQSEvent =>
   ({

@@ -34,11 +34,10 @@ import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
-import type { Principal } from "../shared/domain/records.ts";
 import { runtimeImage } from "../shared/engine/task-runner.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
-import { DEFAULT_ORG, generateKey } from "../shared/use-cases/auth.ts";
+import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
 import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
 import { putWorkflow } from "../shared/use-cases/workflows.ts";
 import { wire as wireEvidence } from "./area-evidence.ts";
@@ -46,6 +45,7 @@ import { wire as wireHumanSteps } from "./area-human-steps.ts";
 import { wire as wireJobs } from "./area-jobs.ts";
 import { wire as wireTriggers } from "./area-triggers.ts";
 import type { LocalAreaHandle } from "./area-wiring.ts";
+import { lambdaContext } from "./lambda-context.ts";
 
 const TABLE = "stepwise";
 const BUCKET = "stepwise";
@@ -78,14 +78,6 @@ export interface EmbeddedStack {
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
 }
-
-const lambdaContext = (name: string): Context =>
-  ({
-    functionName: name,
-    awsRequestId: "local",
-    getRemainingTimeInMillis: () => 900_000,
-    callbackWaitsForEmptyEventLoop: false,
-  }) as unknown as Context;
 
 async function ensureTable(endpoint: string): Promise<void> {
   const ddb = new DynamoDBClient({
@@ -167,13 +159,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
 /** Loads every workflow definition in a folder (JSON or YAML with `nodes`) as the platform principal. */
 export async function loadExamples(deps: Deps, dir: string, log: (s: string) => void): Promise<void> {
   if (!existsSync(dir)) return;
-  const admin: Principal = {
-    orgId: DEFAULT_ORG,
-    keyId: "key_platform",
-    role: "admin",
-    userId: "platform",
-    platform: true,
-  };
+  const admin = PLATFORM_PRINCIPAL;
   for (const file of (await readdir(dir)).sort()) {
     if (!/\.(json|ya?ml)$/.test(file)) continue;
     const text = await readFile(join(dir, file), "utf8");

@@ -12,13 +12,22 @@ export const DEFAULT_ORG = "default";
 /** A new secret API key; only its hash is ever stored. */
 export const generateKey = (): string => `sw_${randomBytes(24).toString("base64url")}`;
 
+/** Who the platform key acts as: an admin of org `default` (also the loader of the example workflows and jobs). */
+export const PLATFORM_PRINCIPAL: Principal = {
+  orgId: DEFAULT_ORG,
+  keyId: "key_platform",
+  role: "admin",
+  userId: "platform",
+  platform: true,
+};
+
 /** Resolves a bearer key to the principal it acts as; 401 when missing or unknown. */
 export async function authenticate(deps: Deps, authorization: string | undefined): Promise<Principal> {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
   if (!m) throw new UnauthorizedError("missing bearer API key");
   const hash = sha256(m[1] as string);
   if (deps.settings.platformKeyHash && hash === deps.settings.platformKeyHash) {
-    return { orgId: DEFAULT_ORG, keyId: "key_platform", role: "admin", userId: "platform", platform: true };
+    return PLATFORM_PRINCIPAL;
   }
   const key = await deps.store.findKeyByHash(hash);
   if (!key) throw new UnauthorizedError("unknown API key");
