@@ -321,7 +321,7 @@ const Task = named(
     .object({
       ...attemptFields,
       nodeId: z.string(),
-      type: z.enum(["script", "command", "approval", "input", "wait"]),
+      type: z.enum(["script", "command", "container", "lambda", "approval", "input", "wait"]),
       status: z.enum(TASK_STATUSES),
       attempts: z.array(Attempt),
       noActionReason: z.string().nullable().optional(),

@@ -53,6 +53,60 @@ export const ScriptNodeSchema = z
 export const CommandNodeSchema = z
   .object({ ...runnable, type: z.literal("command"), command: z.string().min(1).max(100_000) })
   .strict();
+/** A container may run for up to 7 days: it runs outside the engine's call, which waits for it to stop. */
+export const MAX_CONTAINER_TIMEOUT_SECONDS = 604_800;
+/** A container without a timeout is stopped after a day. */
+export const DEFAULT_CONTAINER_TIMEOUT_SECONDS = 86_400;
+
+/** An OCI reference: `name[:tag]` or `name@sha256:<64 hex>`, with an optional registry host and path. */
+const imageRef = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/,
+    "must be an image reference such as 'registry/name:tag' or 'name@sha256:<64 hex>'",
+  );
+
+export const ContainerNodeSchema = z
+  .object({
+    ...runnable,
+    type: z.literal("container"),
+    image: imageRef,
+    command: z.array(z.string().max(100_000)).min(1).max(1000).optional(),
+    resources: z
+      .object({
+        // Fargate's CPU units (1024 = one vCPU) and memory; the task size is the smallest that fits both.
+        cpu: z.number().int().min(128).max(16_384).optional(),
+        memoryMiB: z.number().int().min(128).max(122_880).optional(),
+      })
+      .strict()
+      .optional(),
+    timeoutSeconds: z.number().int().min(1).max(MAX_CONTAINER_TIMEOUT_SECONDS).optional(),
+  })
+  .strict();
+
+/** A Lambda function by name, `name:alias|version`, or ARN (optionally qualified). */
+const functionRef = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(
+    /^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]{1,128}))?$/,
+    "must be a function name, 'name:alias' or a Lambda function ARN",
+  );
+
+export const LambdaNodeSchema = z
+  .object({
+    ...common,
+    type: z.literal("lambda"),
+    function: functionRef,
+    payload: z.unknown().optional(),
+    retry: RetrySchema.optional(),
+    timeoutSeconds: z.number().int().min(1).max(MAX_TASK_TIMEOUT_SECONDS).optional(),
+  })
+  .strict();
+
 export const WaitNodeSchema = z
   .object({
     ...common,
@@ -112,6 +166,8 @@ export const InputNodeSchema = z
 export const NodeSchema = z.discriminatedUnion("type", [
   ScriptNodeSchema,
   CommandNodeSchema,
+  ContainerNodeSchema,
+  LambdaNodeSchema,
   ApprovalNodeSchema,
   InputNodeSchema,
   WaitNodeSchema,
@@ -130,6 +186,8 @@ export type WorkflowDefinition = z.infer<typeof WorkflowDefinitionSchema>;
 export type WorkflowNode = z.infer<typeof NodeSchema>;
 export type NodeType = WorkflowNode["type"];
 export type ApprovalNode = z.infer<typeof ApprovalNodeSchema>;
+export type ContainerNode = z.infer<typeof ContainerNodeSchema>;
+export type LambdaNode = z.infer<typeof LambdaNodeSchema>;
 export type InputNode = z.infer<typeof InputNodeSchema>;
 export type HumanNode = ApprovalNode | InputNode;
 export const isHuman = (n: WorkflowNode): n is HumanNode => n.type === "approval" || n.type === "input";
