@@ -125,7 +125,7 @@ writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify(result === undefined ?
 `;
 
 /** Collects a stream's first bytes for the task record while the whole stream goes to the log file. */
-class LogSink {
+export class LogSink {
   private heads = { o: Buffer.alloc(0), e: Buffer.alloc(0) };
   private seen = { o: 0, e: 0 };
   private partial = { o: "", e: "" };
@@ -179,7 +179,7 @@ class LogSink {
 }
 
 /** The first `size` bytes of a file that is still being written. */
-async function readHead(path: string, size: number): Promise<Buffer> {
+export async function readHead(path: string, size: number): Promise<Buffer> {
   const handle = await open(path, "r");
   try {
     const buf = Buffer.alloc(size);
