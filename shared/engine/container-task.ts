@@ -48,6 +48,16 @@ export function containerName(run: ContainerTaskSpec["run"]): string {
   return `stepwise-${safe}-${randomBytes(3).toString("hex")}`;
 }
 
+/** A container attempt that runs: its name, the digest it runs, and its outcome once it exits. */
+export interface RunningContainer {
+  name: string;
+  digest: string;
+  startedAt: string;
+  done: Promise<TaskOutcome>;
+  /** Stops and removes the container; `done` then settles with a timeout or a cancel. */
+  stop(reason: "timeout" | "cancelled"): void;
+}
+
 /**
  * Runs one container attempt pinned to the image's digest, in a fresh directory mounted at /stepwise, and returns
  * the same outcome (logs, exit code, output variables, out/ directory) a command node's attempt has.
@@ -59,6 +69,27 @@ export async function runContainerTask(
   clock: Clock,
   signal: AbortSignal,
 ): Promise<TaskOutcome> {
+  const running = await startContainerTask(cli, spec, workRoot, clock);
+  const onAbort = () => running.stop("cancelled");
+  signal.addEventListener("abort", onAbort);
+  if (signal.aborted) onAbort();
+  try {
+    return await running.done;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Starts a container attempt: resolves the image to its digest (a missing image throws before anything exists),
+ * prepares its directory with in/, out/ and the output file, and starts it; `done` settles when it exits.
+ */
+export async function startContainerTask(
+  cli: ContainerCli,
+  spec: ContainerTaskSpec,
+  workRoot: string,
+  clock: Clock,
+): Promise<RunningContainer> {
   // Resolved before anything else: a missing image fails the attempt before a directory or container exists.
   const identity = await cli.resolve(spec.image, spec.pinnedDigest);
   await mkdir(workRoot, { recursive: true });
@@ -139,76 +170,77 @@ export async function runContainerTask(
           });
       }, LIVE_LOG_EVERY_MS)
     : null;
-  const onAbort = () => stop("cancelled");
-  signal.addEventListener("abort", onAbort);
-  if (signal.aborted) onAbort();
-  const exit = await new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
-    child.once("error", (err) => resolve({ code: null, spawnError: err }));
-    child.once("close", (code) => resolve({ code }));
-  });
-  clearTimeout(timer);
-  if (live) clearInterval(live);
-  await flushing;
-  signal.removeEventListener("abort", onAbort);
-  const endMs = clock.nowMs();
-  // The CLI's own exit code mixes the runtime's errors (125-127) with the container's: ask the runtime.
-  const exitCode = exit.spawnError ? null : await cli.exitCode(name);
-  await cli.remove(name);
-  const logs = await sink.close();
-  const base = {
-    exitCode,
-    stdoutHead: logs.stdoutHead,
-    stderrHead: logs.stderrHead,
-    logPath,
-    liveCopied: flushedBytes > 0,
-    logBytes: sink.bytes,
-    logSha256: logs.sha,
-    image: spec.image,
-    imageHash: identity.digest,
-    command: spec.command ? JSON.stringify(spec.command) : null,
-    codeHash: hashJson(spec.command ?? []),
-    startedAt: isoMicro(startMs),
-    endedAt: isoMicro(endMs),
-    durationMs: Math.round((endMs - startMs) * 1000) / 1000,
-    host: hostname(),
-    outDir,
-    cleanup,
-  };
-  const fail = (code: string, message: string): TaskOutcome => ({
-    ...base,
-    status: "failed",
-    error: { code, message },
-    noActionReason: null,
-    outputVariables: {},
-  });
-  if (stopReason === "cancelled") return { ...fail("cancelled", "the run was cancelled"), status: "cancelled" };
-  if (stopReason === "timeout") return fail("timeout", `timed out after ${spec.timeoutMs / 1000}s`);
-  const lastErrLine = logs.stderrHead.trim().split("\n").pop() ?? "";
-  if (exit.spawnError) return fail("spawn_failed", `could not start ${cli.bin}: ${exit.spawnError.message}`);
-  if (exitCode === null)
-    return fail("container_start_failed", `the container did not start${lastErrLine ? `: ${lastErrLine}` : ""}`);
-  if (exitCode === NO_ACTION_EXIT_CODE) {
-    return {
-      ...base,
-      status: "no_action",
-      error: null,
-      noActionReason: lastErrLine || `exit code ${NO_ACTION_EXIT_CODE}`,
-      outputVariables: {},
+  const done = finish();
+  return { name, digest: identity.digest, startedAt: isoMicro(startMs), done, stop };
+
+  async function finish(): Promise<TaskOutcome> {
+    const exit = await new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
+      child.once("error", (err) => resolve({ code: null, spawnError: err }));
+      child.once("close", (code) => resolve({ code }));
+    });
+    clearTimeout(timer);
+    if (live) clearInterval(live);
+    await flushing;
+    const endMs = clock.nowMs();
+    // The CLI's own exit code mixes the runtime's errors (125-127) with the container's: ask the runtime.
+    const exitCode = exit.spawnError ? null : await cli.exitCode(name);
+    await cli.remove(name);
+    const logs = await sink.close();
+    const base = {
+      exitCode,
+      stdoutHead: logs.stdoutHead,
+      stderrHead: logs.stderrHead,
+      logPath,
+      liveCopied: flushedBytes > 0,
+      logBytes: sink.bytes,
+      logSha256: logs.sha,
+      image: spec.image,
+      imageHash: identity.digest,
+      command: spec.command ? JSON.stringify(spec.command) : null,
+      codeHash: hashJson(spec.command ?? []),
+      startedAt: isoMicro(startMs),
+      endedAt: isoMicro(endMs),
+      durationMs: Math.round((endMs - startMs) * 1000) / 1000,
+      host: hostname(),
+      outDir,
+      cleanup,
     };
-  }
-  if (exitCode !== 0)
-    return fail(
-      "task_failed",
-      `the container exited with code ${exitCode}${lastErrLine ? `: ${lastErrLine.slice(0, 300)}` : ""}`,
-    );
-  try {
-    const size = (await stat(outputFile)).size;
-    if (size > OUTPUT_FILE_MAX_BYTES)
-      throw new Error(`$STEPWISE_OUTPUT is ${size} bytes; the limit is ${OUTPUT_FILE_MAX_BYTES}`);
-    const vars: Record<string, TypedValue> = parseOutputFile(await readFile(outputFile, "utf8"));
-    return { ...base, status: "succeeded", error: null, noActionReason: null, outputVariables: vars };
-  } catch (err) {
-    return fail("invalid_output", (err as Error).message);
+    const fail = (code: string, message: string): TaskOutcome => ({
+      ...base,
+      status: "failed",
+      error: { code, message },
+      noActionReason: null,
+      outputVariables: {},
+    });
+    if (stopReason === "cancelled") return { ...fail("cancelled", "the run was cancelled"), status: "cancelled" };
+    if (stopReason === "timeout") return fail("timeout", `timed out after ${spec.timeoutMs / 1000}s`);
+    const lastErrLine = logs.stderrHead.trim().split("\n").pop() ?? "";
+    if (exit.spawnError) return fail("spawn_failed", `could not start ${cli.bin}: ${exit.spawnError.message}`);
+    if (exitCode === null)
+      return fail("container_start_failed", `the container did not start${lastErrLine ? `: ${lastErrLine}` : ""}`);
+    if (exitCode === NO_ACTION_EXIT_CODE) {
+      return {
+        ...base,
+        status: "no_action",
+        error: null,
+        noActionReason: lastErrLine || `exit code ${NO_ACTION_EXIT_CODE}`,
+        outputVariables: {},
+      };
+    }
+    if (exitCode !== 0)
+      return fail(
+        "task_failed",
+        `the container exited with code ${exitCode}${lastErrLine ? `: ${lastErrLine.slice(0, 300)}` : ""}`,
+      );
+    try {
+      const size = (await stat(outputFile)).size;
+      if (size > OUTPUT_FILE_MAX_BYTES)
+        throw new Error(`$STEPWISE_OUTPUT is ${size} bytes; the limit is ${OUTPUT_FILE_MAX_BYTES}`);
+      const vars: Record<string, TypedValue> = parseOutputFile(await readFile(outputFile, "utf8"));
+      return { ...base, status: "succeeded", error: null, noActionReason: null, outputVariables: vars };
+    } catch (err) {
+      return fail("invalid_output", (err as Error).message);
+    }
   }
 }
 
