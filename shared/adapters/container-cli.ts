@@ -25,7 +25,12 @@ export const RUNTIME_INSTALL_HINT =
   "install podman (Debian/Ubuntu: `apt-get install -y podman runc`; macOS: `brew install podman && podman machine init && podman machine start`) or docker, or set STEPWISE_CONTAINER_RUNTIME to the path of one";
 
 /** Labels every Stepwise container carries, so a restarted server finds what its predecessor left running. */
-export const LABELS = { run: "stepwise.run", node: "stepwise.node", attempt: "stepwise.attempt" } as const;
+export const LABELS = {
+  org: "stepwise.org",
+  run: "stepwise.run",
+  node: "stepwise.node",
+  attempt: "stepwise.attempt",
+} as const;
 
 export interface ContainerRuntimeChoice {
   /** `podman`, `docker`, or a path to either; unset = the first of podman, docker found on PATH. */
@@ -193,6 +198,25 @@ export class ContainerCli {
   async remove(name: string): Promise<void> {
     // podman's rm --force first waits out the stop timeout (10 s); docker's kills at once.
     await this.exec(["rm", "--force", ...(basename(this.bin).startsWith("podman") ? ["--time", "0"] : []), name]);
+  }
+
+  /** The containers (running or stopped) that carry a label, with all their labels. */
+  async listWithLabel(label: string): Promise<Array<{ name: string; labels: Record<string, string> }>> {
+    const r = await this.exec(["ps", "--all", "--format", "{{json .Labels}}|{{.Names}}", "--filter", `label=${label}`]);
+    if (r.code !== 0) return [];
+    return r.stdout
+      .split("\n")
+      .filter((l) => l.includes("|"))
+      .map((line) => {
+        const cut = line.lastIndexOf("|");
+        let labels: Record<string, string> = {};
+        try {
+          labels = (JSON.parse(line.slice(0, cut)) as Record<string, string> | null) ?? {};
+        } catch {
+          // a runtime that prints labels another way: the name alone still lets the orphan be removed
+        }
+        return { name: line.slice(cut + 1).trim(), labels };
+      });
   }
 
   /** Names of the containers (running or stopped) carrying every label given. */

@@ -37,6 +37,8 @@ export interface ContainerTaskSpec {
   context: Record<string, unknown>;
   secrets: Record<string, string>;
   run: { id: string; nodeId: string; attempt: number; workflow: string };
+  /** The run's org: a label, so a restarted server can wake the run of an orphan it stops. */
+  orgId?: string;
   timeoutMs: number;
   prepareInputs?: (inDir: string) => Promise<void>;
   onLogProgress?: (log: Buffer) => Promise<void>;
@@ -129,6 +131,7 @@ export async function startContainerTask(
       { host: meta, container: CONTAINER_META_DIR },
     ],
     labels: {
+      ...(spec.orgId ? { [LABELS.org]: spec.orgId } : {}),
       [LABELS.run]: spec.run.id,
       [LABELS.node]: spec.run.nodeId,
       [LABELS.attempt]: String(spec.run.attempt),
