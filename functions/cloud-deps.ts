@@ -10,6 +10,7 @@ import { isTerminalRun } from "../shared/domain/records.ts";
 import { wireEvidence } from "../shared/evidence/evidence-service.ts";
 import { deleteRunSecrets } from "../shared/human-steps/secrets.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
+import { cloudExecutors } from "./cloud-executors.ts";
 
 /** Area wiring that only exists in the cloud (publishers, schedulers), added by each area. */
 export type CloudAreaWiring = (deps: Deps, config: CloudConfig) => void;
@@ -28,12 +29,15 @@ export function cloudDeps(): Deps {
   const config = loadConfig("cloud");
   if (!config.RUN_STATE_MACHINE_ARN) throw new Error("invalid environment: RUN_STATE_MACHINE_ARN is required");
   const meter = new CostMeter();
+  const store = new DynamoRunStore(makeDocumentClient({}, meter), config.TABLE_NAME);
+  const blobs = new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME);
   const deps: Deps = {
-    store: new DynamoRunStore(makeDocumentClient({}, meter), config.TABLE_NAME),
-    blobs: new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME),
+    store,
+    blobs,
     orchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
     clock: systemClock,
     meter,
+    executors: cloudExecutors({ workRoot: config.TASK_WORK_DIR, meter, store, blobs }),
     runListeners: [],
     areas: {},
     secrets: config.SECRETS_KMS_KEY_ID ? KmsSecretBox.create(config.SECRETS_KMS_KEY_ID) : undefined,

@@ -29,12 +29,14 @@ import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
 import { createTableInput } from "../shared/adapters/dynamo-table.ts";
 import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { runtimeImage } from "../shared/adapters/process/runtime-image.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
-import { runtimeImage } from "../shared/engine/task-runner.ts";
+import { completeExternalTask } from "../shared/engine/complete-task.ts";
+import type { LocalExecutorSettings } from "../shared/executor-config.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
@@ -46,6 +48,7 @@ import { wire as wireJobs } from "./area-jobs.ts";
 import { wire as wireTriggers } from "./area-triggers.ts";
 import type { LocalAreaHandle } from "./area-wiring.ts";
 import { lambdaContext } from "./lambda-context.ts";
+import { localExecutors } from "./local-executors.ts";
 
 const TABLE = "stepwise";
 const BUCKET = "stepwise";
@@ -63,6 +66,8 @@ export interface EmbeddedOptions {
   /** Run this ASL instead of the built one (the infra test passes the synthesized definition). */
   stateMachineDefinition?: Record<string, unknown>;
   clock?: Clock;
+  /** How containers run here (default: from the environment: STEPWISE_CONTAINER_RUNTIME, PATH, CONTAINERS_CONF…). */
+  containers?: LocalExecutorSettings;
   /** Overrides of engine settings (tests use short polls). */
   settings?: Partial<Deps["settings"]>;
   log?: (line: string) => void;
@@ -199,18 +204,23 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
   const apiKey = knownKey ?? generateKey();
+  const clock = opts.clock ?? systemClock;
+  const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
+  const store = new DynamoRunStore(docClient, TABLE);
+  const local = localExecutors({ dataDir, workRoot, clock, meter, store, containers: opts.containers });
   const deps: Deps = {
-    store: new DynamoRunStore(docClient, TABLE),
+    store,
     blobs: new S3BlobStore(s3Client, BUCKET),
     orchestrator: undefined as unknown as Deps["orchestrator"],
-    clock: opts.clock ?? systemClock,
+    clock,
     meter,
+    executors: local.executors,
     runListeners: [],
     areas: {},
     stopping: stopping.signal,
     settings: {
       engineVersion: ENGINE_VERSION,
-      workRoot: join(tmpdir(), "stepwise-tasks"),
+      workRoot,
       platformKeyHash: sha256(apiKey),
       advanceBudgetMs: 14 * 60_000,
       cancelPollMs: 250,
@@ -248,6 +258,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   );
   const orchestrator = new LocalOrchestrator(runMachine);
   deps.orchestrator = orchestrator;
+  // A container that exits wakes its run here, in process, as an ECS STOPPED event does in the cloud.
+  local.container.onFinished = (ids, result) => completeExternalTask(deps, ids, result);
   const areaCtx = { dataDir, orchestrator, log, call, examplesDir: opts.examplesDir ?? null };
   const areas: LocalAreaHandle[] = [];
   for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
@@ -293,6 +305,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const active = await deps.store.listActiveRuns();
   for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
+  // Containers a killed server left running are stopped; their runs record the attempt as interrupted.
+  const orphans = await local.container.recoverOrphans();
+  if (orphans) log(`stopped ${orphans} container(s) left by the previous server`);
   for (const a of areas) await a.start?.();
   // Retention: swept at start and hourly (a daily EventBridge rule in the cloud).
   const sweep = () => void sweepAllOrgs(deps).catch((err) => log(`retention sweep failed: ${(err as Error).message}`));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { EcsDriverSettings } from "./adapters/ecs-task-driver.ts";
+import type { EcsDriverSettings } from "./adapters/ecs/ecs-task-driver.ts";
 
 /** Environment names the containers construct sets on the engine's functions (and the schema below reads). */
 export const CONTAINER_ENV = {

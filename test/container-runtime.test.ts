@@ -3,9 +3,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findContainerRuntime, LABELS, TaskFailure } from "../shared/adapters/container-cli.ts";
+import { findContainerRuntime, LABELS, TaskFailure } from "../shared/adapters/container/container-cli.ts";
+import { runContainerTask, stopOrphanContainers } from "../shared/adapters/container/container-task.ts";
 import { systemClock } from "../shared/domain/clock.ts";
-import { runContainerTask, stopOrphanContainers } from "../shared/engine/container-task.ts";
 import {
   buildBusyboxImage,
   containerEnv,

@@ -20,7 +20,7 @@ import {
   EcsTaskDriver,
   fargateSize,
   stoppedStepwiseTask,
-} from "../shared/adapters/ecs-task-driver.ts";
+} from "../shared/adapters/ecs/ecs-task-driver.ts";
 import { readTar } from "../shared/evidence/tar.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { type Moto, motoClientConfig, skipWithoutMoto, startMoto } from "./support/moto.ts";
@@ -35,7 +35,7 @@ const settings = {
   subnets: ["subnet-1"],
   securityGroups: ["sg-1"],
 };
-const attempt = { runId: "run_01JTEST", nodeId: "train", attempt: 2 };
+const attempt = { orgId: "default", runId: "run_01JTEST", nodeId: "train", attempt: 2 };
 
 describe("Fargate sizes", () => {
   it("picks the smallest size that fits the container and the two stage containers", () => {
@@ -74,7 +74,7 @@ describe("RunTask request", () => {
       cluster: "stepwise",
       launchType: "FARGATE",
       group: ECS_TASK_GROUP,
-      startedBy: "run_01JTEST/train/2",
+      startedBy: "default/run_01JTEST/train/2",
       networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"], assignPublicIp: "DISABLED" } },
     });
     expect(input.tags).toContainEqual({ key: "stepwise:run", value: "run_01JTEST" });
@@ -142,7 +142,7 @@ describe.skipIf(skipWithoutMoto)("the ECS driver against moto", () => {
         cluster: "stepwise",
         taskDefinition: "ec2-stand-in",
         group: ECS_TASK_GROUP,
-        startedBy: "run_01JTEST/train/2",
+        startedBy: "default/run_01JTEST/train/2",
       }),
     );
     const taskArn = run.tasks?.[0]?.taskArn as string;
@@ -155,7 +155,7 @@ describe.skipIf(skipWithoutMoto)("the ECS driver against moto", () => {
     expect(meter.ecsDescribeTasks).toBe(2);
     // EventBridge's "ECS Task State Change" detail is the DescribeTasks task shape.
     const described = JSON.parse(
-      JSON.stringify({ ...stopped, group: ECS_TASK_GROUP, startedBy: "run_01JTEST/train/2" }),
+      JSON.stringify({ ...stopped, group: ECS_TASK_GROUP, startedBy: "default/run_01JTEST/train/2" }),
     );
     const event = {
       "detail-type": "ECS Task State Change",

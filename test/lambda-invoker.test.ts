@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TaskFailure } from "../shared/adapters/container-cli.ts";
-import { AwsLambdaInvoker, codeSha256Hex, splitFunctionRef } from "../shared/adapters/lambda-invoker.ts";
-import { LocalLambdaInvoker } from "../shared/adapters/local-lambda-invoker.ts";
+import type { TaskFailure } from "../shared/adapters/container/container-cli.ts";
+import { AwsLambdaInvoker, codeSha256Hex, splitFunctionRef } from "../shared/adapters/lambda/lambda-invoker.ts";
+import { LocalLambdaInvoker } from "../shared/adapters/lambda/local-lambda-invoker.ts";
 import { hashJson } from "../shared/domain/hash.ts";
 import {
   type Moto,

@@ -9,7 +9,7 @@ import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from "aws-cd
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { ECS_TASK_GROUP } from "../../shared/adapters/ecs-task-driver.ts";
+import { ECS_TASK_GROUP } from "../../shared/adapters/ecs/ecs-task-driver.ts";
 import { CONTAINER_ENV } from "../../shared/executor-config.ts";
 
 /** The folder CDK builds the stage image from (at deploy time; synth only hashes it). */

@@ -66,6 +66,12 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
+  async presignPut(key: string, expiresSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: expiresSeconds,
+    });
+  }
+
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;

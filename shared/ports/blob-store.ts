@@ -9,4 +9,6 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** A time-limited URL that GETs the object without credentials (large downloads bypass the API). */
   presignGet?(key: string, expiresSeconds: number): Promise<string>;
+  /** A time-limited URL that PUTs the object without credentials (the stage-out container of an ECS task). */
+  presignPut?(key: string, expiresSeconds: number): Promise<string>;
 }

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ContainerCli } from "../../shared/adapters/container-cli.ts";
+import { ContainerCli } from "../../shared/adapters/container/container-cli.ts";
 
 /** podman is on this machine (CI installs it: a missing podman fails there rather than skipping). */
 export const podmanAvailable = existsSync("/usr/bin/podman") || existsSync("/usr/local/bin/podman");

@@ -2,9 +2,9 @@ import {
   GetFunctionConfigurationCommand,
   InvokeCommand,
   type InvokeCommandOutput,
-  type LambdaClient,
+  LambdaClient,
 } from "@aws-sdk/client-lambda";
-import { TaskFailure } from "./container-cli.ts";
+import { TaskFailure } from "../container/container-cli.ts";
 
 /** What one invocation of a user's function returned, with what identifies the code that ran. */
 export interface LambdaInvocation {
@@ -19,6 +19,8 @@ export interface LambdaInvocation {
   functionError: { type: string; message: string } | null;
   /** The end of the function's log (Lambda returns the last 4 KB). */
   logTail: string;
+  /** Where it ran, for the evidence's host. */
+  host: string;
 }
 
 /** Invokes a user's Lambda function (the `lambda` node's port). */
@@ -59,6 +61,11 @@ export function functionErrorOf(response: Buffer, kind: string): { type: string;
 export class AwsLambdaInvoker implements LambdaInvoker {
   constructor(private readonly client: LambdaClient) {}
 
+  /** An invoker with the function's own credentials and region. */
+  static create(): AwsLambdaInvoker {
+    return new AwsLambdaInvoker(new LambdaClient({}));
+  }
+
   async invoke(fn: string, payload: Buffer, timeoutMs: number): Promise<LambdaInvocation> {
     const { name, qualifier } = splitFunctionRef(fn);
     const abort = AbortSignal.timeout(timeoutMs);
@@ -96,6 +103,7 @@ export class AwsLambdaInvoker implements LambdaInvoker {
       response,
       functionError: out.FunctionError ? functionErrorOf(response, out.FunctionError) : null,
       logTail: out.LogResult ? Buffer.from(out.LogResult, "base64").toString("utf8") : "",
+      host: `AWS Lambda ${unqualified.split(":")[3] ?? ""}`.trim(),
     };
   }
 }

@@ -1,16 +1,16 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { basename, delimiter, join } from "node:path";
+import { TaskFailureError } from "../../errors.ts";
 
 /** A task failure with a code the task's error keeps (the engine records `code` as the error code). */
-export class TaskFailure extends Error {
-  override readonly name = "TaskFailure";
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class TaskFailure extends TaskFailureError {
+  override readonly name: string = "TaskFailure";
+  override readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message);
+    this.code = code;
+    if (options) this.cause = options.cause;
   }
 }
 

@@ -1,15 +1,15 @@
 import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
-  type ECSClient,
+  ECSClient,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   RunTaskCommand,
   type RunTaskCommandInput,
   StopTaskCommand,
 } from "@aws-sdk/client-ecs";
-import { hashJson } from "../domain/hash.ts";
-import type { CostMeter } from "../ports/metrics.ts";
+import { hashJson } from "../../domain/hash.ts";
+import type { CostMeter } from "../../ports/metrics.ts";
 
 /** The container names inside every Stepwise task definition. */
 export const ECS_CONTAINERS = { stageIn: "stage-in", task: "task", stageOut: "stage-out" } as const;
@@ -68,7 +68,15 @@ export interface EcsRunRequest {
   stageInUrl: string;
   /** Presigned PUT for the stage-out result (a tar of out/, $STEPWISE_OUTPUT and the exit code). */
   stageOutUrl: string;
-  attempt: { runId: string; nodeId: string; attempt: number };
+  attempt: EcsAttempt;
+}
+
+/** The attempt a task runs, carried in its `startedBy` (`orgId/runId/nodeId/attempt`) to the STOPPED event. */
+export interface EcsAttempt {
+  orgId: string;
+  runId: string;
+  nodeId: string;
+  attempt: number;
 }
 
 /** What DescribeTasks (or the STOPPED event) says about a task. */
@@ -93,6 +101,11 @@ export class EcsTaskDriver {
     private readonly settings: EcsDriverSettings,
     private readonly meter?: CostMeter,
   ) {}
+
+  /** A driver with the function's own credentials, in the settings' region. */
+  static create(settings: EcsDriverSettings, meter?: CostMeter): EcsTaskDriver {
+    return new EcsTaskDriver(new ECSClient({ region: settings.region }), settings, meter);
+  }
 
   /** The task definition input for an image and size (every container names its `memory`, as ECS allows). */
   definitionInput(
@@ -175,14 +188,15 @@ export class EcsTaskDriver {
   /** The RunTask request for an attempt (pure: the recording test checks it). */
   runTaskInput(req: EcsRunRequest): RunTaskCommandInput {
     const s = this.settings;
-    const { runId, nodeId, attempt } = req.attempt;
+    const { orgId, runId, nodeId, attempt } = req.attempt;
     return {
       cluster: s.cluster,
       taskDefinition: req.taskDefinitionArn,
       launchType: "FARGATE",
       count: 1,
       group: ECS_TASK_GROUP,
-      startedBy: `${runId}/${nodeId}/${attempt}`.slice(0, 128),
+      // At most 128 characters: org ids and node ids are at most 64, run ids 30 (see attemptOfTask).
+      startedBy: `${orgId}/${runId}/${nodeId}/${attempt}`,
       networkConfiguration: {
         awsvpcConfiguration: {
           subnets: s.subnets,
@@ -193,6 +207,7 @@ export class EcsTaskDriver {
       propagateTags: "TASK_DEFINITION",
       enableECSManagedTags: true,
       tags: [
+        { key: "stepwise:org", value: orgId },
         { key: "stepwise:run", value: runId },
         { key: "stepwise:node", value: nodeId },
         { key: "stepwise:attempt", value: String(attempt) },
@@ -276,19 +291,17 @@ export function taskView(t: TaskLike): EcsTaskView {
   };
 }
 
-/** The attempt a Stepwise task belongs to, from its `startedBy` (`runId/nodeId/attempt`). */
-export function attemptOfTask(
-  startedBy: string | undefined,
-): { runId: string; nodeId: string; attempt: number } | null {
-  const m = /^(run_[A-Za-z0-9]+)\/([A-Za-z0-9][A-Za-z0-9_-]*)\/(\d+)$/.exec(startedBy ?? "");
-  return m ? { runId: m[1] as string, nodeId: m[2] as string, attempt: Number(m[3]) } : null;
+/** The attempt a Stepwise task belongs to, from its `startedBy` (`orgId/runId/nodeId/attempt`). */
+export function attemptOfTask(startedBy: string | undefined): EcsAttempt | null {
+  const m = /^([^/]+)\/(run_[A-Za-z0-9]+)\/([A-Za-z0-9][A-Za-z0-9_-]*)\/(\d+)$/.exec(startedBy ?? "");
+  return m ? { orgId: m[1] as string, runId: m[2] as string, nodeId: m[3] as string, attempt: Number(m[4]) } : null;
 }
 
 /** An EventBridge "ECS Task State Change" event for a stopped Stepwise task, or null for anything else. */
 export function stoppedStepwiseTask(event: {
   "detail-type"?: string;
   detail?: TaskLike & { group?: string; startedBy?: string };
-}): { view: EcsTaskView; attempt: { runId: string; nodeId: string; attempt: number } } | null {
+}): { view: EcsTaskView; attempt: EcsAttempt } | null {
   const d = event.detail;
   if (event["detail-type"] !== "ECS Task State Change" || !d || d.lastStatus !== "STOPPED") return null;
   if (d.group !== ECS_TASK_GROUP) return null;

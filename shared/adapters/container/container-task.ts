@@ -3,20 +3,16 @@ import { createWriteStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { type ContainerCli, LABELS } from "../adapters/container-cli.ts";
-import type { Clock } from "../domain/clock.ts";
-import { isoMicro } from "../domain/clock.ts";
-import { hashJson } from "../domain/hash.ts";
-import type { TypedValue } from "../domain/records.ts";
-import { secretMasker } from "./secret-mask.ts";
-import {
-  LIVE_LOG_EVERY_MS,
-  LogSink,
-  NO_ACTION_EXIT_CODE,
-  parseOutputFile,
-  readHead,
-  type TaskOutcome,
-} from "./task-runner.ts";
+import type { Clock } from "../../domain/clock.ts";
+import { isoMicro } from "../../domain/clock.ts";
+import { hashJson } from "../../domain/hash.ts";
+import type { TypedValue } from "../../domain/records.ts";
+import { secretMasker } from "../../engine/secret-mask.ts";
+import type { TaskOutcome } from "../../ports/task-executor.ts";
+import { LogSink, readHead } from "../process/log-sink.ts";
+import { LIVE_LOG_EVERY_MS, NO_ACTION_EXIT_CODE } from "../process/run-process.ts";
+import { parseOutputFile } from "../process/task-output.ts";
+import { type ContainerCli, LABELS } from "./container-cli.ts";
 
 /** Inside the container: the working directory, holding in/ and out/ as for a command node. */
 export const CONTAINER_WORKDIR = "/stepwise";
@@ -150,10 +146,20 @@ export async function startContainerTask(
   child.stdout?.on("data", (c: Buffer) => sink.write("o", c));
   child.stderr?.on("data", (c: Buffer) => sink.write("e", c));
   let stopReason: "timeout" | "cancelled" | null = null;
+  let exited = false;
+  child.once("close", () => {
+    exited = true;
+  });
   const stop = (reason: "timeout" | "cancelled") => {
     if (stopReason) return;
     stopReason = reason;
-    void cli.stop(name, STOP_GRACE_SECONDS);
+    // A stop that lands while the runtime still creates the container finds nothing to stop: ask until it ends.
+    void (async () => {
+      while (!exited) {
+        await cli.stop(name, STOP_GRACE_SECONDS);
+        if (!exited) await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
   };
   const timer = setTimeout(() => stop("timeout"), spec.timeoutMs);
   let flushing: Promise<void> | null = null;

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { hashJson } from "../domain/hash.ts";
-import { TaskFailure } from "./container-cli.ts";
+import { hashJson } from "../../domain/hash.ts";
+import { TaskFailure } from "../container/container-cli.ts";
 import { functionErrorOf, type LambdaInvocation, type LambdaInvoker, splitFunctionRef } from "./lambda-invoker.ts";
 
 /** How much of the function's log comes back, as Lambda's `LogType: Tail` returns. */
@@ -155,6 +156,7 @@ export class LocalLambdaInvoker implements LambdaInvoker {
           response,
           functionError: functionErrorOf(response, "Unhandled"),
           logTail,
+          host: hostname(),
         };
       }
       const response = Buffer.from(JSON.stringify(result.ok ? result.result : result.error));
@@ -165,6 +167,7 @@ export class LocalLambdaInvoker implements LambdaInvoker {
         response,
         functionError: result.ok ? null : functionErrorOf(response, "Unhandled"),
         logTail,
+        host: hostname(),
       };
     } finally {
       await rm(dir, { recursive: true, force: true });

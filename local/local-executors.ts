@@ -1,0 +1,34 @@
+import { LocalContainerExecutor } from "../shared/adapters/container/container-executor.ts";
+import { LambdaExecutor } from "../shared/adapters/lambda/lambda-executor.ts";
+import { LocalLambdaInvoker } from "../shared/adapters/lambda/local-lambda-invoker.ts";
+import { processExecutors } from "../shared/adapters/process/process-executor.ts";
+import type { Clock } from "../shared/domain/clock.ts";
+import { recordedDigest } from "../shared/engine/pinned-image.ts";
+import { type LocalExecutorSettings, loadLocalExecutorSettings } from "../shared/executor-config.ts";
+import type { CostMeter } from "../shared/ports/metrics.ts";
+import type { RunStore } from "../shared/ports/run-store.ts";
+import type { TaskExecutors } from "../shared/ports/task-executor.ts";
+
+/** The embedded executors: child processes, podman or docker containers, locally registered Lambda handlers. */
+export function localExecutors(opts: {
+  dataDir: string;
+  workRoot: string;
+  clock: Clock;
+  meter: CostMeter;
+  store: RunStore;
+  containers?: LocalExecutorSettings;
+}): { executors: TaskExecutors; container: LocalContainerExecutor } {
+  const container = new LocalContainerExecutor(
+    opts.containers ?? loadLocalExecutorSettings(),
+    opts.workRoot,
+    opts.clock,
+    recordedDigest(opts.store),
+  );
+  const lambda = new LambdaExecutor(
+    new LocalLambdaInvoker(opts.dataDir, opts.workRoot),
+    opts.workRoot,
+    opts.clock,
+    opts.meter,
+  );
+  return { executors: { ...processExecutors(opts.workRoot, opts.clock), container, lambda }, container };
+}
