@@ -45,8 +45,8 @@ describe("container runtime discovery", () => {
 describe.skipIf(skipWithoutPodman)("container attempts with podman", () => {
   const cli = testCli();
   let digest = "";
-  beforeAll(() => {
-    digest = buildBusyboxImage(TAG);
+  beforeAll(async () => {
+    digest = await buildBusyboxImage(TAG);
   });
   afterAll(() => {
     execFileSync("podman", ["rmi", "--force", TAG], { env: containerEnv() as NodeJS.ProcessEnv, stdio: "ignore" });
@@ -151,8 +151,8 @@ describe.skipIf(skipWithoutPodman)("container attempts with podman", () => {
 
   it("runs the recorded digest after the tag moved on (a rerun pinned to the definition)", async () => {
     const tag = "localhost/stepwise-test-moving:1";
-    const first = buildBusyboxImage(tag);
-    const second = buildBusyboxImage(tag); // the same tag now names another image
+    const first = await buildBusyboxImage(tag);
+    const second = await buildBusyboxImage(tag); // the same tag now names another image
     expect(second).not.toBe(first);
     const outcome = await runContainerTask(
       cli,

@@ -265,7 +265,21 @@ class EffectsLoop {
     const executor = executorFor(this.deps.executors, node);
     await executor.stop?.(task.external);
     const error = { code: "timeout", message: `timed out after ${timeoutMsOf(node) / 1000}s`, final: false };
-    this.learn(node, await recordAttempt(this.session, node, task.attempt || 1, executor, null, error, {}));
+    // What the stopped attempt left (its logs, its digest) is evidence too; its error is the timeout.
+    const left = executor.complete
+      ? await executor.complete(task.external, { timedOut: true }).catch(() => null)
+      : null;
+    const outcome = left
+      ? { ...left, status: "failed" as const, error: { code: error.code, message: error.message } }
+      : null;
+    try {
+      this.learn(
+        node,
+        await recordAttempt(this.session, node, task.attempt || 1, executor, outcome, outcome ? null : error, {}),
+      );
+    } finally {
+      await left?.cleanup();
+    }
   }
 
   private launch(node: ExecutableNode): void {

@@ -2,9 +2,31 @@ import type { Deps } from "../deps.ts";
 import { isTerminalRun } from "../domain/records.ts";
 import { NotFoundError } from "../errors.ts";
 import { runSecrets } from "../human-steps/secrets.ts";
+import type { RunState } from "../ports/run-store.ts";
 import { executorFor, isExecutable } from "../ports/task-executor.ts";
 import { RunSession } from "../run-session.ts";
 import { recordAttempt } from "./attempt-recorder.ts";
+
+/**
+ * Stops the external attempts (containers, ECS tasks) of a run that was ended outside the engine (a cancel): no
+ * Advance call follows to stop them. Failures are logged, never thrown: the run has ended either way.
+ */
+export async function stopExternalAttempts(deps: Deps, state: RunState): Promise<void> {
+  const running = [...state.tasks.values()].filter((t) => t.external);
+  if (!running.length) return;
+  const wf = await deps.store.getWorkflowByHash(state.run.orgId, state.run.workflow.definitionHash);
+  for (const task of running) {
+    const node = wf?.definition.nodes.find((n) => n.id === task.nodeId);
+    if (!node || !isExecutable(node) || !task.external) continue;
+    await executorFor(deps.executors, node)
+      .stop?.(task.external)
+      .catch((err: Error) =>
+        console.error(
+          JSON.stringify({ level: "error", msg: "stopping an external attempt failed", error: err.message }),
+        ),
+      );
+  }
+}
 
 /**
  * The wake-up of an attempt that ran externally (an ECS task's STOPPED event, a podman container's exit): the

@@ -93,8 +93,13 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The parameters a node's definition reads: `${params.x}` in env values, `params.x` / `params["x"]` in scripts. */
 export function parametersReadBy(node: WorkflowNode, names: readonly string[]): string[] {
-  if (node.type !== "command" && node.type !== "script") return [];
-  const text = [...Object.values(node.env ?? {}), node.type === "script" ? node.code : ""].join("\n");
+  const text =
+    node.type === "command" || node.type === "script" || node.type === "container"
+      ? [...Object.values(node.env ?? {}), node.type === "script" ? node.code : ""].join("\n")
+      : node.type === "lambda"
+        ? JSON.stringify(node.payload ?? {})
+        : "";
+  if (!text) return [];
   const named = names.filter((n) =>
     new RegExp(`params\\s*(\\.\\s*${escapeRe(n)}\\b|\\[\\s*["'\`]${escapeRe(n)}["'\`]\\s*\\])`).test(text),
   );

@@ -125,8 +125,7 @@ async function refuseSecretFiles(outDir: string, paths: string[], secrets: Recor
   );
 }
 
-const declaredInputs = (node: WorkflowNode): string[] =>
-  node.type === "command" || node.type === "script" ? (node.inputs ?? []) : [];
+const declaredInputs = (node: WorkflowNode): string[] => ("inputs" in node ? (node.inputs ?? []) : []);
 
 const attemptOf = (state: RunState, node: WorkflowNode): number => state.tasks.get(node.id)?.attempt || 1;
 

@@ -12,6 +12,7 @@ import {
 } from "../domain/records.ts";
 import { durationBetween, pendingTask } from "../domain/task-records.ts";
 import { resolveParameters, type WorkflowDefinition } from "../domain/workflow.ts";
+import { stopExternalAttempts } from "../engine/complete-task.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
@@ -257,6 +258,8 @@ export async function cancelRun(deps: Deps, p: Principal, runId: string, reason:
   }
   await deps.store.deleteWaitToken(p.orgId, runId);
   await deps.orchestrator.stopRun(p.orgId, runId, `cancelled by ${p.userId}`);
+  // Containers and ECS tasks run on outside any engine call: stop them now.
+  await stopExternalAttempts(deps, session.state);
   return { runId, status: session.run.status as RunStatus };
 }
 

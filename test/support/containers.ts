@@ -1,8 +1,9 @@
 // Test support: podman on these machines, and small local images (no registry is reachable here).
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { ContainerCli } from "../../shared/adapters/container/container-cli.ts";
 
 /** podman is on this machine (CI installs it: a missing podman fails there rather than skipping). */
@@ -28,13 +29,16 @@ export function containerEnv(): Record<string, string | undefined> {
   return { ...process.env, CONTAINERS_CONF: containersConf() };
 }
 
-/** Builds (or rebuilds) a busybox image under `tag` with the example script; returns its digest. */
-export function buildBusyboxImage(tag: string): string {
-  const out = execFileSync("examples/containers/build-busybox-image.sh", [tag], {
+/**
+ * Builds (or rebuilds) a busybox image under `tag` with the example script; returns its digest. Asynchronous: an
+ * embedded server in the test process must keep answering (a blocked event loop resets kept-alive connections).
+ */
+export async function buildBusyboxImage(tag: string): Promise<string> {
+  const { stdout } = await promisify(execFile)("examples/containers/build-busybox-image.sh", [tag], {
     env: containerEnv() as NodeJS.ProcessEnv,
     encoding: "utf8",
   });
-  return out.trim().split("\n").pop() as string;
+  return stdout.trim().split("\n").pop() as string;
 }
 
 /** A podman CLI configured for these machines. */

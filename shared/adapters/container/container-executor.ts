@@ -21,7 +21,11 @@ export type ContainerFinished = (
  * it; the run waits in its task-token state until the container exits and `onFinished` wakes it (no polling).
  */
 export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
-  private readonly running = new Map<string, { container: RunningContainer; outcome: TaskOutcome | null }>();
+  /** Attempts started by this process; `stopped` once the engine stopped one (it records it, not the wake-up). */
+  private readonly running = new Map<
+    string,
+    { container: RunningContainer; outcome: TaskOutcome | null; stopped: boolean }
+  >();
   private cliFound: Promise<ContainerCli> | null = null;
   /** Set by the composition root once the engine exists. */
   onFinished: ContainerFinished | null = null;
@@ -71,13 +75,13 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
       this.workRoot,
       this.clock,
     );
-    const entry = { container, outcome: null as TaskOutcome | null };
+    const entry = { container, outcome: null as TaskOutcome | null, stopped: false };
     this.running.set(container.name, entry);
     const ids = { orgId: req.orgId, runId: req.run.id, nodeId: req.run.nodeId, ref: container.name };
     void container.done
       .then(async (outcome) => {
         entry.outcome = outcome;
-        await this.onFinished?.(ids, { ref: container.name });
+        if (!entry.stopped) await this.onFinished?.(ids, { ref: container.name });
       })
       .catch((err: Error) =>
         console.error(JSON.stringify({ level: "error", msg: "container wake-up failed", ...ids, error: err.message })),
@@ -101,8 +105,15 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
   async stop(handle: ExternalHandle): Promise<void> {
     const entry = this.running.get(handle.ref);
     if (entry) {
-      entry.container.stop(this.clock.nowMs() >= handle.deadlineMs ? "timeout" : "cancelled");
-      await entry.container.done.catch(() => {});
+      entry.stopped = true;
+      const timedOut = this.clock.nowMs() >= handle.deadlineMs;
+      entry.container.stop(timedOut ? "timeout" : "cancelled");
+      const outcome = await entry.container.done.catch(() => null);
+      // A timed-out attempt is completed by the engine next (its logs are evidence); a cancelled one by no one.
+      if (!timedOut) {
+        this.running.delete(handle.ref);
+        await outcome?.cleanup();
+      }
       return;
     }
     const cli = await this.cli().catch(() => null);
