@@ -1,0 +1,23 @@
+import middy from "@middy/core";
+import { stoppedStepwiseTask } from "../shared/adapters/ecs/ecs-task-driver.ts";
+import type { Deps } from "../shared/deps.ts";
+import { completeExternalTask } from "../shared/engine/complete-task.ts";
+import { cloudDeps } from "./cloud-deps.ts";
+
+type StoppedEvent = Parameters<typeof stoppedStepwiseTask>[0];
+
+/**
+ * The EventBridge target of "ECS Task State Change" STOPPED: turns the stopped task into the attempt's outcome and
+ * wakes its run (the same completion path a podman container's exit takes locally). Anything else is ignored.
+ */
+export function makeContainerStoppedHandler(deps: Deps) {
+  return middy<StoppedEvent>().handler(async (event) => {
+    deps.meter.handlerCalls++;
+    const stopped = stoppedStepwiseTask(event);
+    if (!stopped) return { recorded: false };
+    const { orgId, runId, nodeId } = stopped.attempt;
+    return completeExternalTask(deps, { orgId, runId, nodeId, ref: stopped.view.taskArn }, stopped.view);
+  });
+}
+
+export const handler = makeContainerStoppedHandler(cloudDeps());
