@@ -29,7 +29,7 @@ export interface ApiContext extends Context {
   request?: RouteRequest<string, unknown, unknown>;
 }
 
-/** Validates a value against a schema, as a 400 naming each bad field (under `prefix`, e.g. the query). */
+/** Validates a value against a schema, as a 400 naming each bad field and what held it (body, query, path). */
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const res = schema.safeParse(value);
   if (res.success) return res.data;
