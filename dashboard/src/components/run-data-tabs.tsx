@@ -4,6 +4,7 @@ import { useSession } from "../context.ts";
 import { formatBytes, formatValue } from "../format.ts";
 import { usePolled } from "../hooks.ts";
 import { formatRoute } from "../router.ts";
+import { saveBlob } from "../save-blob.ts";
 import type { Run } from "../types.ts";
 import { CardTable } from "./data-table.tsx";
 import { KeyValueTable } from "./task-detail.tsx";
@@ -81,15 +82,7 @@ export function FilesTab({ runId, live }: { runId: string; live: boolean }) {
     setBusyPath(path);
     setFailure(null);
     try {
-      const blob = await api.downloadFile(runId, path);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = path.split("/").pop() || "file";
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await api.downloadFile(runId, path), path.split("/").pop() || "file");
     } catch (err) {
       setFailure(err);
     } finally {

@@ -5,6 +5,7 @@ import { useSession } from "../context.ts";
 import { describeTrigger, durationBetween, formatDuration, formatTimestamp } from "../format.ts";
 import { can } from "../permissions.ts";
 import { formatRoute } from "../router.ts";
+import { saveBlob } from "../save-blob.ts";
 import type { Run } from "../types.ts";
 import { isTerminalRun } from "../types.ts";
 import { Field } from "./field.tsx";
@@ -19,6 +20,20 @@ export function RunHeader({ run, now, reload }: { run: Run; now: number; reload:
   const [reason, setReason] = useState("");
   const live = !isTerminalRun(run.status);
   const duration = durationBetween(run.startedAt, run.completedAt, live ? now * 1000 : undefined);
+
+  const [exporting, setExporting] = useState(false);
+  // The bundle needs the bearer key, which a plain link cannot send: fetch it, then hand the bytes over.
+  const exportBundle = async () => {
+    setExporting(true);
+    setFailure(null);
+    try {
+      saveBlob(await api.exportRun(run.runId), `${run.runId}.tar.gz`);
+    } catch (err) {
+      setFailure(err);
+    } finally {
+      setExporting(false);
+    }
+  };
 
   const act = async () => {
     setBusy(true);
@@ -68,6 +83,14 @@ export function RunHeader({ run, now, reload }: { run: Run; now: number; reload:
               Cancel run
             </button>
           ) : null}
+          {live ? null : (
+            <button type="button" class="btn btn-secondary" disabled={exporting} onClick={() => void exportBundle()}>
+              {exporting ? "Exporting…" : "Export bundle"}
+            </button>
+          )}
+          <a class="btn btn-ghost" href={formatRoute({ page: "run", runId: run.runId, tab: "compare" })}>
+            Compare
+          </a>
           {can(who.role, "rerun") ? (
             <button type="button" class="btn btn-secondary" onClick={() => setConfirm("rerun")}>
               Rerun

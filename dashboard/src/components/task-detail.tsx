@@ -4,7 +4,7 @@ import { durationBetween, formatBytes, formatDuration, formatTimestamp, formatVa
 import { formatRoute } from "../router.ts";
 import type { Run, TaskRecord, WorkflowNode } from "../types.ts";
 import { isTerminalRun } from "../types.ts";
-import { CompactTable } from "./data-table.tsx";
+import type { AttemptEvidence } from "../types-extra.ts";
 import { ApprovalPanel, InputPanel } from "./human-step.tsx";
 import { Fact, Hash, StatusBadge } from "./ui.tsx";
 
@@ -47,7 +47,10 @@ export function TaskDetail({
         )
       ) : null}
       <dl class="facts">
-        <Fact label="Attempt">{task.attempt ?? 1}</Fact>
+        <Fact label="Attempt">
+          {task.attempt ?? 1}
+          {node?.retry?.maxAttempts ? <span class="muted"> of {node.retry.maxAttempts}</span> : null}
+        </Fact>
         <Fact label="Duration">
           {formatDuration(
             task.durationMs !== null && task.durationMs !== undefined
@@ -74,6 +77,7 @@ export function TaskDetail({
         ) : null}
         {task.host ? <Fact label="Host">{task.host}</Fact> : null}
       </dl>
+      {attempts.length > 1 || (task.attempt ?? 1) > 1 ? <AttemptHistory attempts={attempts} /> : null}
       {task.error ? (
         <div class="alert alert-error">
           <strong>{task.error.code}:</strong> {task.error.message}
@@ -105,24 +109,6 @@ export function TaskDetail({
               </>
             )}
           />
-        </>
-      ) : null}
-      {attempts.length > 1 ? (
-        <>
-          <h3 class="h-small">Attempts</h3>
-          <CompactTable columns={["#", "Status", "Started", { name: "Duration", num: true }, "Error"]}>
-            {attempts.map((a) => (
-              <tr key={a.attempt}>
-                <td>{a.attempt}</td>
-                <td>
-                  <StatusBadge status={a.status} />
-                </td>
-                <td class="mono small">{formatTimestamp(a.startedAt)}</td>
-                <td class="num">{formatDuration(a.durationMs !== null ? a.durationMs * 1000 : null)}</td>
-                <td>{a.error?.message ?? ""}</td>
-              </tr>
-            ))}
-          </CompactTable>
         </>
       ) : null}
       <p>
@@ -175,5 +161,39 @@ export function KeyValueTable<T>({
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Every attempt of a retried task, oldest first, each with its outcome and, on request, its output. */
+function AttemptHistory({ attempts }: { attempts: AttemptEvidence[] }) {
+  return (
+    <div class="attempts" data-testid="attempts">
+      <h3 class="h-small">Attempts ({attempts.length})</h3>
+      <ol class="attempt-list">
+        {attempts.map((a) => (
+          <li key={a.attempt} class={`attempt status-${a.status}`} data-attempt={a.attempt} data-status={a.status}>
+            <div class="attempt-head">
+              <strong>Attempt {a.attempt}</strong> <StatusBadge status={a.status} />
+              <span class="muted small">
+                {formatTimestamp(a.startedAt)} · {formatDuration(a.durationMs !== null ? a.durationMs * 1000 : null)}
+                {a.exitCode !== null && a.exitCode !== undefined ? ` · exit ${a.exitCode}` : ""}
+              </span>
+            </div>
+            {a.error ? (
+              <p class="attempt-error">
+                <strong>{a.error.code}:</strong> {a.error.message}
+              </p>
+            ) : null}
+            {a.stdout || a.stderr ? (
+              <details>
+                <summary>Output of attempt {a.attempt}</summary>
+                {a.stdout ? <pre class="code small">{a.stdout}</pre> : null}
+                {a.stderr ? <pre class="code small stderr">{a.stderr}</pre> : null}
+              </details>
+            ) : null}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

@@ -6,6 +6,7 @@ import { DagView } from "../components/dag-view.tsx";
 import { ApprovalPanel, InputPanel } from "../components/human-step.tsx";
 import { LogView } from "../components/log-view.tsx";
 import { AuditTab, LineageTab } from "../components/run-audit-tab.tsx";
+import { RunCompare } from "../components/run-compare.tsx";
 import { ContextTable, FilesTab, Parameters } from "../components/run-data-tabs.tsx";
 import { RunHeader } from "../components/run-header.tsx";
 import { TaskDetail } from "../components/task-detail.tsx";
@@ -150,6 +151,7 @@ function RunView({
           { id: "files", label: "Files", href: tabHref("files") },
           { id: "audit", label: "Audit", href: tabHref("audit") },
           { id: "lineage", label: "Lineage", href: tabHref("lineage") },
+          { id: "compare", label: "Compare", href: tabHref("compare") },
         ]}
       />
       <div class="tab-panel">
@@ -217,6 +219,7 @@ function RunView({
         {route.tab === "files" ? <FilesTab runId={run.runId} live={live} /> : null}
         {route.tab === "audit" ? <AuditTab runId={run.runId} live={live} /> : null}
         {route.tab === "lineage" ? <LineageTab runId={run.runId} live={live} /> : null}
+        {route.tab === "compare" ? <RunCompare run={run} other={route.with} /> : null}
       </div>
     </>
   );
