@@ -175,7 +175,6 @@ export function ApprovalPanel({
               <textarea
                 id={`${commentId}-reason`}
                 rows={3}
-                required
                 value={reason}
                 aria-invalid={reasonError ? true : undefined}
                 aria-describedby={reasonError ? `${commentId}-reason-error` : undefined}

@@ -82,6 +82,7 @@ function ComparisonResult({ runId, other }: { runId: string; other: string }) {
         </span>
       }
       testId="comparison"
+      class="wrap-anywhere"
     >
       <p>{c.summary}</p>
       <ul class="plain small">

@@ -55,7 +55,7 @@ export function DefinitionView({ definition, hash }: { definition: WorkflowDefin
         </div>
       }
     >
-      <p class="muted small">
+      <p class="muted small wrap-anywhere">
         The canonical JSON of this definition hashes to <code>{hash}</code>.
       </p>
       <pre class="code definition" data-testid="definition" data-format={format}>
