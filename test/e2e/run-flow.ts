@@ -290,6 +290,14 @@ export function runFlowTests(): void {
       await p.locator("h1").filter({ hasText: "e2e-report" }).waitFor();
       expect(await p.getByRole("link", { name: "Trigger" }).count()).toBe(0);
       expect(await p.getByRole("link", { name: "Trigger run" }).count()).toBe(0);
+      // Schedules and subscriptions are readable; creating them, and the keys page, are not offered.
+      expect(await p.getByRole("link", { name: "Keys" }).count()).toBe(0);
+      await go(p, "#/schedules");
+      await p.locator("main h1").filter({ hasText: "Schedules" }).waitFor();
+      expect(await p.getByRole("button", { name: "New schedule" }).count()).toBe(0);
+      await go(p, "#/subscriptions");
+      await p.locator("main h1").filter({ hasText: "Subscriptions" }).waitFor();
+      expect(await p.getByRole("form", { name: "New subscription" }).count()).toBe(0);
     } finally {
       await viewer.close();
     }
