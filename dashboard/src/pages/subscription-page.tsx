@@ -54,9 +54,12 @@ export function SubscriptionPage({ name }: { name: string }) {
             <Fragment key={d.deliveryId}>
               <tr key={d.deliveryId} data-delivery={d.deliveryId} data-status={d.status}>
                 <td data-label="Event">
-                  <code>{d.type}</code>
-                  <div class="mono small muted">{d.eventId}</div>
-                  {d.redeliveryOf ? <div class="small muted">redelivery of {d.redeliveryOf}</div> : null}
+                  {/* One block, so on a phone (where cells are label + value rows) the lines stack. */}
+                  <div>
+                    <code>{d.type}</code>
+                    <div class="mono small muted">{d.eventId}</div>
+                    {d.redeliveryOf ? <div class="small muted">redelivery of {d.redeliveryOf}</div> : null}
+                  </div>
                 </td>
                 <td data-label="Status">
                   <StatusBadge status={d.status} />
@@ -65,13 +68,15 @@ export function SubscriptionPage({ name }: { name: string }) {
                   {d.attempts}
                 </td>
                 <td data-label="Response">
-                  {d.responseStatus ?? "—"}
-                  {d.lastError ? <div class="field-error small">{d.lastError}</div> : null}
-                  {d.nextAttemptAt ? (
-                    <div class="muted small">
-                      next try <Time iso={d.nextAttemptAt} now={now} />
-                    </div>
-                  ) : null}
+                  <div>
+                    {d.responseStatus ?? "—"}
+                    {d.lastError ? <div class="field-error small">{d.lastError}</div> : null}
+                    {d.nextAttemptAt ? (
+                      <div class="muted small">
+                        next try <Time iso={d.nextAttemptAt} now={now} />
+                      </div>
+                    ) : null}
+                  </div>
                 </td>
                 <td data-label="When">
                   <Time iso={d.createdAt} now={now} />
