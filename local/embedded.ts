@@ -5,13 +5,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceNotFoundException,
-} from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
@@ -26,7 +19,7 @@ import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
 import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
-import { createTableInput } from "../shared/adapters/dynamo-table.ts";
+import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
 import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import { processExecutors } from "../shared/adapters/process/process-executor.ts";
@@ -85,21 +78,6 @@ export interface EmbeddedStack {
   orchestrator: LocalOrchestrator;
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
-}
-
-async function ensureTable(endpoint: string): Promise<void> {
-  const ddb = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  try {
-    await ddb.send(new DescribeTableCommand({ TableName: TABLE }));
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
-    await ddb.send(new CreateTableCommand(createTableInput(TABLE)));
-  }
-  ddb.destroy();
 }
 
 async function readLocalKey(dataDir: string): Promise<string | null> {
@@ -191,7 +169,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const dyn = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((res) => dyn.listen(0, "127.0.0.1", () => res()));
   const dynEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
-  await ensureTable(dynEndpoint);
+  await ensureTable(dynEndpoint, TABLE);
 
   const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(dataDir, "s3") });
   const s3Info = (await s3.run()) as AddressInfo;
@@ -199,9 +177,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
 
   const meter = new CostMeter();
   const s3Client = makeS3Client({ endpoint: s3Endpoint }, meter);
-  await s3Client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: { name?: string }) => {
-    if (err.name !== "BucketAlreadyExists" && err.name !== "BucketAlreadyOwnedByYou") throw err;
-  });
+  await ensureBucket(s3Client, BUCKET);
   const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
   const store = new DynamoRunStore(docClient, TABLE);
 
