@@ -187,6 +187,35 @@ describe("storage", () => {
   });
 });
 
+describe("constructs", () => {
+  it("keep the logical ids the resources had before the grouping, so a deployed stack updates in place", () => {
+    // Retained data (table, bucket, keys), named resources (bus, machines, their log groups), the API with its stage
+    // and routes, the distribution and the queue mapping: replacing any of them would orphan data, fail on the name,
+    // change a URL users hold, or be refused as a duplicate.
+    const kept = [
+      "TableCD117FA1",
+      "Bucket83908E77",
+      "SecretsKey317DCF94",
+      "EventsKeyB314AFD5",
+      "EventBus7B8748AA",
+      "DeliveryQueueA11633D0",
+      "ScheduleGroup4D377372",
+      "RunStateMachine3670F20F",
+      "RunStateMachineLogs4092BD5D",
+      "JobRunStateMachineC432D453",
+      "JobRunStateMachineLogsCB864F75",
+      "HttpApiF5A9A8A7",
+      "HttpApiStage21ACA647",
+      "HttpApiGETapihealth7FA5887F",
+      "Dashboard9E4231ED",
+      "DeliverEventsFunctionSqsEventSourceStepwiseDeliveryQueueEA4FDC4EA2029291",
+    ];
+    const resources = template.toJSON().Resources as Json;
+    expect(kept.filter((id) => !resources[id])).toEqual([]);
+    expect(resources.ScheduleGroup4D377372.Properties.Name).toBe("Stepwise-ScheduleGroup-0F1ABF53");
+  });
+});
+
 describe("HTTP API", () => {
   it("has one route per contract route, all proxied to the api function without an authorizer", () => {
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")) as Json[];
@@ -391,7 +420,7 @@ describe("least privilege", () => {
   });
 
   it("gives objects and the secrets key to api and advance-run, and unsealing to the delivery worker", () => {
-    const secretsKeyId = logicalId(stack.node.findChild("SecretsKey"));
+    const secretsKeyId = logicalId(stack.storage.secretsKey);
     const onSecretsKey = (key: FunctionKey) =>
       grantsOf(stack.functions[key])
         .filter((g) => g.action.startsWith("kms:") && refersTo(g.resources, secretsKeyId))
@@ -420,7 +449,7 @@ describe("least privilege", () => {
       expect(actions, key).toEqual(CHANGES_STATUSES.includes(key) ? publishing : []);
     }
     // The delivery worker re-queues deliveries (SendMessage) and consumes the queue through its event source.
-    const queueId = logicalId(stack.node.findChild("DeliveryQueue"));
+    const queueId = logicalId(stack.events.deliveryQueue);
     const onQueue = grantsOf(stack.functions.deliverEvents)
       .filter((g) => refersTo(g.resources, queueId))
       .map((g) => g.action);
@@ -450,7 +479,7 @@ describe("least privilege", () => {
   });
 
   it("lets the scheduler role invoke the schedule-trigger function and nothing else", () => {
-    const roleId = logicalId(stack.node.findChild("SchedulerRole"));
+    const roleId = logicalId(stack.triggers.schedulerRole);
     const statements = statementsOfRole(roleId);
     expect(statements).toEqual([
       {
@@ -557,7 +586,7 @@ describe("notifications and triggers", () => {
   });
 
   it("feeds the delivery queue to the delivery worker in batches, reporting failed items only", () => {
-    const queueId = logicalId(stack.node.findChild("DeliveryQueue"));
+    const queueId = logicalId(stack.events.deliveryQueue);
     const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping")) as Json[];
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.Properties).toEqual({
@@ -680,7 +709,7 @@ describe("dashboard", () => {
 
   it("adds security headers to every answer", () => {
     const config = distributionConfig();
-    const policyId = logicalId(stack.node.findChild("SecurityHeaders"));
+    const policyId = logicalId(stack.dashboard.node.findChild("SecurityHeaders"));
     for (const b of [config.DefaultCacheBehavior, ...config.CacheBehaviors] as Json[]) {
       expect(b.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
     }
