@@ -10,6 +10,7 @@ import { isTerminalRun } from "../shared/domain/records.ts";
 import { wireEvidence } from "../shared/evidence/evidence-service.ts";
 import { deleteRunSecrets } from "../shared/human-steps/secrets.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
+import { ADVANCE_BUDGET_SECONDS } from "../shared/state-machine/run-state-machine.ts";
 
 /** Area wiring that only exists in the cloud (publishers, schedulers), added by each area. */
 export type CloudAreaWiring = (deps: Deps, config: CloudConfig) => void;
@@ -42,7 +43,7 @@ export function cloudDeps(): Deps {
       workRoot: config.TASK_WORK_DIR,
       platformKeyHash: config.PLATFORM_KEY_HASH ?? null,
       // Lambda stops at 15 minutes: stop starting nodes with room to record them.
-      advanceBudgetMs: 13 * 60_000,
+      advanceBudgetMs: ADVANCE_BUDGET_SECONDS * 1000,
       cancelPollMs: 1000,
       maxHumanWaitSeconds: 365 * 86400,
     },

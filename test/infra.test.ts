@@ -15,7 +15,7 @@ import { PROJECT_ROOT, type StepwiseFunction } from "../infra/lambda-function.ts
 import { DASHBOARD_DIST, StepwiseStack } from "../infra/stepwise-stack.ts";
 import { createTableInput, TTL_ATTRIBUTE } from "../shared/adapters/dynamo-table.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
-import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
+import { buildRunStateMachine, LAMBDA_SERVICE_ERRORS, STATE } from "../shared/state-machine/run-state-machine.ts";
 
 // One synthesis (with real esbuild bundling of the ten entries) for the whole file.
 let outdir: string;
@@ -217,11 +217,12 @@ describe("constructs", () => {
 });
 
 describe("HTTP API", () => {
-  it("has one route per contract route, all proxied to the api function without an authorizer", () => {
+  it("has one route per contract route and $default, all proxied to the api function without an authorizer", () => {
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")) as Json[];
-    expect(routes).toHaveLength(ROUTE_SPECS.length);
+    expect(routes).toHaveLength(ROUTE_SPECS.length + 1);
     const keys = routes.map((r) => r.Properties.RouteKey as string).sort();
-    expect(keys).toEqual(ROUTE_SPECS.map((s) => `${s.method} ${s.path}`).sort());
+    // $default sends unknown paths and methods to the function, whose 404/405 keep the contract's error shape.
+    expect(keys).toEqual([...ROUTE_SPECS.map((s) => `${s.method} ${s.path}`), "$default"].sort());
     expect(keys).toContain("GET /api/runs/{runId}");
     expect(keys).toContain("PUT /api/workflows/{name}");
     expect(keys).toContain("GET /api/runs/{runId}/files/{path+}");
@@ -522,6 +523,27 @@ describe("state machines", () => {
     );
     expect(synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)).toEqual(
       buildJobRunStateMachine({ runNext: "run-next", recordFailure: "record-job-failure" }),
+    );
+  });
+
+  it("retry Lambda's service errors and throttling on every Lambda task, the human wait included", () => {
+    const machines = [synthesizedDefinition(), synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)];
+    for (const definition of machines) {
+      const tasks = Object.entries(definition.States as Json).filter(([, st]) => (st as Json).Type === "Task");
+      expect(tasks.length).toBeGreaterThan(1);
+      for (const [name, state] of tasks) {
+        const retried = ((state as Json).Retry ?? []).flatMap((r: Json) => r.ErrorEquals);
+        expect(retried, name).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS]));
+      }
+    }
+    expect(LAMBDA_SERVICE_ERRORS).toEqual(
+      expect.arrayContaining([
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.ClientExecutionTimeoutException",
+      ]),
     );
   });
 

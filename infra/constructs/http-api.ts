@@ -1,6 +1,13 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
@@ -94,6 +101,9 @@ export class StepwiseHttpApi extends Construct {
     for (const spec of ROUTE_SPECS) {
       this.httpApi.addRoutes({ path: spec.path, methods: [HttpMethod[spec.method]], integration });
     }
+    // Without it API Gateway answers unknown paths and methods itself ({"message":"Not Found"}), outside the
+    // contract's error shape; with it they reach the function's 404/405 error JSON.
+    new HttpRoute(this.httpApi, "DefaultRoute", { httpApi: this.httpApi, routeKey: HttpRouteKey.DEFAULT, integration });
     acknowledge(this.httpApi, {
       "AwsSolutions-APIG4":
         "Routes have no API Gateway authorizer on purpose: the api function authenticates every request with the " +

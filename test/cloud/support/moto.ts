@@ -22,6 +22,11 @@ export interface MotoOptions {
   executeStateMachines: boolean;
   /** Handlers by function name (the last segment of the ARN the ASL names). */
   lambdas?: Record<string, BridgedHandler>;
+  /**
+   * Lambda service errors to answer instead of calling the handler, by function name, consumed in order: what
+   * Lambda's Invoke API returns when it throttles or fails (e.g. 429 TooManyRequestsException).
+   */
+  faults?: Record<string, { status: number; type: string }[]>;
 }
 
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations/;
@@ -53,25 +58,49 @@ export async function startMoto(motoServer: string, opts: MotoOptions): Promise<
   const endpoint = `http://127.0.0.1:${motoPort}`;
   const invocations: Moto["invocations"] = [];
   const lambdas = opts.lambdas ?? {};
+  let inFlight = 0;
 
   const bridge: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const data = await body(req);
     const m = INVOKE.exec(req.url ?? "");
     const handler = m ? lambdas[functionNameOf(m[1] as string)] : undefined;
+    const fault = m ? opts.faults?.[functionNameOf(m[1] as string)]?.shift() : undefined;
+    if (m && fault) {
+      invocations.push({ functionName: functionNameOf(m[1] as string), payload: null, error: fault.type });
+      res.writeHead(fault.status, {
+        "content-type": "application/json",
+        "x-amzn-errortype": fault.type,
+        "x-amzn-requestid": `fault-${invocations.length}`,
+      });
+      res.end(JSON.stringify({ Type: "User", message: `${fault.type} (injected by the cloud suite)` }));
+      return;
+    }
     if (m && handler) {
       const functionName = functionNameOf(m[1] as string);
       const payload = data.length ? JSON.parse(data.toString("utf8")) : {};
+      const invocation: Moto["invocations"][number] = { functionName, payload };
+      invocations.push(invocation);
+      inFlight++;
       try {
         const result = await handler(payload);
-        invocations.push({ functionName, payload });
-        res.writeHead(200, { "content-type": "application/json", "x-amz-executed-version": "$LATEST" });
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "x-amz-executed-version": "$LATEST",
+          "x-amzn-requestid": `ok-${invocations.length}`,
+        });
         res.end(JSON.stringify(result ?? null));
       } catch (err) {
         // What Lambda answers for an error thrown by a Node handler: 200, X-Amz-Function-Error and the error JSON.
         const e = err as Error;
-        invocations.push({ functionName, payload, error: e.name });
-        res.writeHead(200, { "content-type": "application/json", "x-amz-function-error": "Unhandled" });
+        invocation.error = e.name;
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "x-amz-function-error": "Unhandled",
+          "x-amzn-requestid": `error-${invocations.length}`,
+        });
         res.end(JSON.stringify({ errorType: e.name, errorMessage: e.message, trace: [] }));
+      } finally {
+        inFlight--;
       }
       return;
     }
@@ -107,6 +136,9 @@ export async function startMoto(motoServer: string, opts: MotoOptions): Promise<
   process.once("exit", killOnExit);
 
   const stop = async () => {
+    // A handler still running (an execution the test no longer waits for) finishes against moto, not a closed port.
+    const until = Date.now() + 15_000;
+    while (inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     process.off("exit", killOnExit);
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
