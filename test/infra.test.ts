@@ -529,7 +529,10 @@ describe("state machines", () => {
   it("retry Lambda's service errors and throttling on every Lambda task, the human wait included", () => {
     const machines = [synthesizedDefinition(), synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)];
     for (const definition of machines) {
-      const tasks = Object.entries(definition.States as Json).filter(([, st]) => (st as Json).Type === "Task");
+      const tasks = Object.entries(definition.States as Json).filter(
+        ([, st]) =>
+          (st as Json).Type === "Task" && String((st as Json).Resource).startsWith("arn:aws:states:::lambda:"),
+      );
       expect(tasks.length).toBeGreaterThan(1);
       for (const [name, state] of tasks) {
         const retried = ((state as Json).Retry ?? []).flatMap((r: Json) => r.ErrorEquals);
@@ -936,6 +939,39 @@ describe("the synthesized job-run state machine, run locally", () => {
       });
     }
   });
+
+  it("hands a long wait to a fresh execution before the history cap (continue as new)", async () => {
+    const calls: Call[] = [];
+    const started: Json[] = [];
+    const definition = buildJobRunStateMachine(
+      { runNext: "run-next", recordFailure: "record-job-failure" },
+      { recheckSeconds: 1, maxRearms: 2 },
+    );
+    const jobArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:Stepwise-job";
+    const execution = new LocalStateMachine(definition as never).run(ids, {
+      context: { Task: { Token: "placeholder" }, StateMachine: { Id: jobArn }, Execution: { Id: `${jobArn}:jr` } },
+      overrides: {
+        taskResourceLocalHandlers: {
+          // The workflow run never ends: every wait times out and re-arms.
+          [JOB_STATE.runNext]: async (input: unknown): Promise<never> => {
+            calls.push({ state: JOB_STATE.runNext, functionName: "run-next", payload: input as Json });
+            return new Promise(() => {});
+          },
+          [JOB_STATE.continueAsNew]: async (input: unknown): Promise<never> => {
+            started.push(input as Json);
+            return {} as never;
+          },
+        },
+      },
+    });
+    await expect(execution.result).resolves.toBeDefined();
+    // The first wait and two re-arms, then the hand-over; the fresh execution starts from the ids alone.
+    expect(calls).toHaveLength(3);
+    expect(started).toHaveLength(1);
+    expect(started[0]?.StateMachineArn).toBe(jobArn);
+    expect(started[0]?.Input).toEqual({ ...ids, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: `${jobArn}:jr` });
+    expect(String(started[0]?.Name)).toMatch(/^[0-9a-f-]{36}$/);
+  }, 30_000);
 
   it("fails the execution when a workflow run halted the job run", async () => {
     const calls: Call[] = [];

@@ -71,6 +71,8 @@ export class JobEngine extends Construct {
       }),
       [this.runNext, this.recordJobFailure],
     );
+    // ContinueAsNew: a long-waiting job run hands itself to a fresh execution of this machine before the history cap.
+    allow(this.stateMachine.role, ["states:StartExecution"], [ctx.machines.job.arn]);
     reconcileDeadExecutions(
       this,
       "ReconcileJobRule",

@@ -1,7 +1,7 @@
 // The synthesized run state machine on moto's interpreter, its Lambda tasks answered by the real handlers (loaded
 // with the environment the stack gives them), every other AWS call against moto; what a user sees is read through the
 // api function with API Gateway's events.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { StepwiseStack } from "../../infra/stepwise-stack.ts";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../../shared/domain/workflow.ts";
 import { ADVANCE_BUDGET_SECONDS } from "../../shared/state-machine/run-state-machine.ts";
@@ -12,6 +12,9 @@ import { type Json, synthesizeStack } from "./support/synth.ts";
 import { requireTool } from "./support/tools.ts";
 
 const motoServer = requireTool("moto_server");
+// A scenario starts a moto_server and cold-starts the functions it needs: seconds on an idle machine, far more on a
+// busy CI runner.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 let stack: StepwiseStack;
 let template: Json;
 let scenario: Scenario | undefined;
@@ -64,10 +67,14 @@ describe.skipIf(!motoServer)("the run state machine on moto", () => {
   }
 
   async function runUntil(s: Scenario, runId: string, done: (status: string) => boolean): Promise<Json> {
-    return pollUntil(`run ${runId}`, async () => {
-      const res = await s.api("GET", `/api/runs/${runId}`, { key: PLATFORM_KEY });
-      return done(res.body.status) ? (res.body as Json) : null;
-    });
+    return pollUntil(
+      `run ${runId}`,
+      async () => {
+        const res = await s.api("GET", `/api/runs/${runId}`, { key: PLATFORM_KEY });
+        return done(res.body.status) ? (res.body as Json) : null;
+      },
+      180_000,
+    );
   }
 
   it("runs a script and a command to succeeded", async () => {
@@ -151,13 +158,14 @@ describe.skipIf(!motoServer)("the run state machine on moto", () => {
       name: "cloud-wait",
       nodes: [
         greet,
-        { id: "cool-down", type: "wait", needs: ["greet"], seconds: 2 },
+        // Well past what the engine waits inline (2 s), so the run goes through the Wait state.
+        { id: "cool-down", type: "wait", needs: ["greet"], seconds: 10 },
         { ...after, needs: ["cool-down"] },
       ],
     });
     const run = await runUntil(s, runId, (st) => terminal.includes(st));
     expect(run.status, JSON.stringify(run)).toBe("succeeded");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(4000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
     expect(s.moto.invocations.map((i) => i.functionName)).toEqual([
       s.cloud.functionNames.advanceRun,
       s.cloud.functionNames.advanceRun,
@@ -169,7 +177,11 @@ describe.skipIf(!motoServer)("the run state machine on moto", () => {
     const s = await start({ awaitHuman: [throttled, throttled] });
     const runId = await trigger(s, { name: "cloud-throttle", nodes: [greet, signOff(), after] });
     const awaits = () => s.moto.invocations.filter((i) => i.functionName === s.cloud.functionNames.awaitHuman);
-    await pollUntil("the third AwaitHuman call", async () => awaits().length >= 3 || s.moto.invocations.length > 4);
+    await pollUntil(
+      "the third AwaitHuman call",
+      async () => awaits().length >= 3 || s.moto.invocations.length > 4,
+      180_000,
+    );
     expect(awaits().map((i) => i.error ?? "ok")).toEqual([
       "TooManyRequestsException",
       "TooManyRequestsException",

@@ -148,7 +148,8 @@ export async function startMoto(motoServer: string, opts: MotoOptions): Promise<
     await new Promise((r) => bridge.close(r));
   };
 
-  const deadline = Date.now() + 30_000;
+  // Seconds when idle; a loaded CI machine can take much longer to start Python and import moto.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
