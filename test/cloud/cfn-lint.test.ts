@@ -5,13 +5,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildJobRunStateMachine } from "../../shared/jobs/job-run-state-machine.ts";
 import { buildRunStateMachine } from "../../shared/state-machine/run-state-machine.ts";
 import { type Json, synthesizeStack } from "./support/synth.ts";
 import { requireTool } from "./support/tools.ts";
 
 const cfnLint = requireTool("cfn-lint");
+// cfn-lint loads its schemas for every template: seconds when idle, minutes on a loaded CI machine.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 /** cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational; 1 means it failed to run. */
 const ERRORS = 2;
@@ -21,7 +23,7 @@ let dir: string;
 function lint(name: string, template: Json): { code: number; output: string } {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(template, null, 1));
-  const res = spawnSync(cfnLint as string, ["--format", "parseable", file], { encoding: "utf8", timeout: 120_000 });
+  const res = spawnSync(cfnLint as string, ["--format", "parseable", file], { encoding: "utf8", timeout: 280_000 });
   return { code: res.status ?? 1, output: `${res.stdout}${res.stderr}` };
 }
 
@@ -61,7 +63,7 @@ describe.skipIf(!cfnLint)("cfn-lint", () => {
       warnings.filter((l) => !l.includes(":W3005:")),
       output,
     ).toEqual([]);
-  }, 120_000);
+  });
 
   it("finds no error in the run and job-run state machines", () => {
     const run = buildRunStateMachine({
