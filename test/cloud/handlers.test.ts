@@ -14,6 +14,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { INLINE_ANSWER_MAX_BYTES } from "../../shared/use-cases/large-answers.ts";
 import { pollUntil } from "../support/poll.ts";
 import { ACCOUNT, PLATFORM_KEY, REGION } from "./support/cloud-stack.ts";
 import { type Scenario, startScenario } from "./support/scenario.ts";
@@ -228,5 +229,33 @@ describe.skipIf(!motoServer)("the functions with AWS's events, on moto", () => {
     const items = deliveries.body.items as Json[];
     expect(items.length, deliveries.text).toBeGreaterThan(0);
     expect(JSON.stringify(items)).toContain("run.cancelled");
+  });
+
+  it("answers logs past Lambda's response limit with a redirect to them in S3 (Advance called as Step Functions does)", async () => {
+    const big = {
+      name: "cloud-big-log",
+      // About 5.1 MB of output: more than a Lambda response may carry.
+      nodes: [
+        { id: "loud", type: "command", command: "yes 0123456789012345678901234567890123456789 | head -n 120000" },
+      ],
+    };
+    expect((await s.api("PUT", `/api/workflows/${big.name}`, { key: PLATFORM_KEY, body: big })).status).toBe(201);
+    const trigger = await s.api("POST", `/api/workflows/${big.name}/trigger`, { key: PLATFORM_KEY, body: {} });
+    const runId = trigger.body.runId as string;
+    // The Advance task's payload, as the run machine's Parameters build it.
+    const out = await s.invoke("advanceRun", { runId, orgId: "default" });
+    expect(out.next).toBe("done");
+    const logs = await s.api("GET", `/api/runs/${runId}/logs`, { key: PLATFORM_KEY });
+    expect(logs.status, logs.text.slice(0, 200)).toBe(302);
+    const location = logs.headers.location as string;
+    expect(location).toContain("X-Amz-Signature=");
+    const fetched = await fetch(location);
+    expect(fetched.status).toBe(200);
+    const text = await fetched.text();
+    expect(Buffer.byteLength(text)).toBeGreaterThan(INLINE_ANSWER_MAX_BYTES);
+    expect(text.startsWith("loud | 0123456789")).toBe(true);
+    // A small log is still answered directly.
+    const small = await s.api("GET", `/api/runs/${runId}/logs?node=nope`, { key: PLATFORM_KEY });
+    expect(small.status).toBe(404);
   });
 });

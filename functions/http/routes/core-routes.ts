@@ -3,6 +3,7 @@ import { ENGINE_VERSION } from "../../../shared/config.ts";
 import { ROLES, RUN_STATUSES } from "../../../shared/domain/records.ts";
 import { NotFoundError, ValidationError } from "../../../shared/errors.ts";
 import { createKey, createOrg, deleteKey, listKeys } from "../../../shared/use-cases/auth.ts";
+import { textAnswer } from "../../../shared/use-cases/large-answers.ts";
 import {
   auditTrail,
   cancelRun,
@@ -150,10 +151,12 @@ export const coreRoutes: Partial<Record<RouteKey, RouteHandler>> = {
   },
   "GET /api/runs/{runId}/logs": async (r) => {
     const state = await loadRunOr404(r.deps, r.principal, r.path.runId as string);
-    return {
-      status: 200,
-      raw: { contentType: "text/plain; charset=utf-8", data: await runLogs(r.deps, state, r.query.node) },
-    };
+    const contentType = "text/plain; charset=utf-8";
+    const where = { orgId: state.run.orgId, runId: state.run.runId, name: `logs-${r.query.node ?? "all"}` };
+    // Past what a Lambda response can carry, a redirect to the logs in S3 (presigned, 5 minutes).
+    const answer = await textAnswer(r.deps, where, await runLogs(r.deps, state, r.query.node), contentType);
+    if ("location" in answer) return { status: 302, headers: { location: answer.location } };
+    return { status: 200, raw: { contentType, data: answer.text } };
   },
   "GET /api/runs/{runId}/audit": async (r) => ok(await auditTrail(r.deps, r.principal, r.path.runId as string)),
   "POST /api/runs/{runId}/cancel": async (r) => {
