@@ -97,3 +97,20 @@ export function loadConfig(mode: CloudFunction | "local"): CloudConfig | LocalCo
 }
 
 export const ENGINE_VERSION = "0.1.0";
+
+// --- environment variable names, shared by the stack's constructs and the cloud config schema ------------------------
+/** Names of the environment variables the stack's constructs set on the Lambda functions (read by loadConfig). */
+export const CLOUD_ENV = {
+  tableName: "TABLE_NAME",
+  bucketName: "BUCKET_NAME",
+  runStateMachineArn: "RUN_STATE_MACHINE_ARN",
+  jobStateMachineArn: "JOB_STATE_MACHINE_ARN",
+  platformKeyHash: "PLATFORM_KEY_HASH",
+  secretsKmsKeyId: "SECRETS_KMS_KEY_ID",
+  eventsTopicArn: "EVENTS_TOPIC_ARN",
+  eventBusName: "EVENT_BUS_NAME",
+  deliveryQueueUrl: "DELIVERY_QUEUE_URL",
+  schedulerRoleArn: "SCHEDULER_ROLE_ARN",
+  scheduleTargetArn: "SCHEDULE_TARGET_ARN",
+  scheduleGroupName: "SCHEDULE_GROUP_NAME",
+} as const satisfies Record<string, keyof CloudConfig>;

@@ -9,6 +9,7 @@ import { CostMeter } from "../ports/metrics.ts";
 import type { DeliveryQueue, EventPublisher, Scheduler } from "../ports/triggers.ts";
 import { cloneOptions } from "../ports/triggers.ts";
 import type { Adapters } from "../services.ts";
+import { ADVANCE_BUDGET_SECONDS } from "../state-machine/run-state-machine.ts";
 import { makeDocumentClient, makeS3Client } from "./aws-clients.ts";
 import { DynamoRunStore } from "./dynamo-run-store.ts";
 import { EventBridgePublisher } from "./eventbridge-publisher.ts";
@@ -81,7 +82,7 @@ export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
       workRoot: config.TASK_WORK_DIR,
       platformKeyHash: config.PLATFORM_KEY_HASH ?? null,
       // Lambda stops at 15 minutes: stop starting nodes with room to record them.
-      advanceBudgetMs: 13 * 60_000,
+      advanceBudgetMs: ADVANCE_BUDGET_SECONDS * 1000,
       cancelPollMs: 1000,
       maxHumanWaitSeconds: 365 * 86400,
     },
