@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import { stoppedStepwiseTask } from "../shared/adapters/ecs/ecs-task-driver.ts";
 import type { Deps } from "../shared/deps.ts";
 import { completeExternalTask } from "../shared/engine/complete-task.ts";
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 
 type StoppedEvent = Parameters<typeof stoppedStepwiseTask>[0];
 
@@ -20,4 +20,4 @@ export function makeContainerStoppedHandler(deps: Deps) {
   });
 }
 
-export const handler = makeContainerStoppedHandler(cloudDeps());
+export const handler = makeContainerStoppedHandler(cloudServices("containerStopped").deps);

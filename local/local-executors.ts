@@ -2,9 +2,9 @@ import { LocalContainerExecutor } from "../shared/adapters/container/container-e
 import { LambdaExecutor } from "../shared/adapters/lambda/lambda-executor.ts";
 import { LocalLambdaInvoker } from "../shared/adapters/lambda/local-lambda-invoker.ts";
 import { processExecutors } from "../shared/adapters/process/process-executor.ts";
+import { type LocalExecutorSettings, loadLocalExecutorSettings } from "../shared/config.ts";
 import type { Clock } from "../shared/domain/clock.ts";
 import { recordedDigest } from "../shared/engine/pinned-image.ts";
-import { type LocalExecutorSettings, loadLocalExecutorSettings } from "../shared/executor-config.ts";
 import type { CostMeter } from "../shared/ports/metrics.ts";
 import type { RunStore } from "../shared/ports/run-store.ts";
 import type { TaskExecutors } from "../shared/ports/task-executor.ts";

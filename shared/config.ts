@@ -1,26 +1,107 @@
 import { z } from "zod";
 
-/** Environment of a Lambda function in the cloud. */
-const CloudEnvSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  BUCKET_NAME: z.string().min(1),
-  RUN_STATE_MACHINE_ARN: z.string().min(1).optional(),
-  JOB_STATE_MACHINE_ARN: z.string().min(1).optional(),
-  /** sha256:<hex> of the platform (bootstrap) key; the key itself is never deployed. */
-  PLATFORM_KEY_HASH: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/)
-    .optional(),
-  SECRETS_KMS_KEY_ID: z.string().min(1).optional(),
-  EVENTS_TOPIC_ARN: z.string().min(1).optional(),
-  EVENT_BUS_NAME: z.string().min(1).optional(),
-  DELIVERY_QUEUE_URL: z.string().min(1).optional(),
-  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
-  SCHEDULE_TARGET_ARN: z.string().min(1).optional(),
-  SCHEDULE_GROUP_NAME: z.string().min(1).optional(),
-  TASK_WORK_DIR: z.string().min(1).default("/tmp/stepwise-tasks"),
+/** The environment variables of the cloud functions: `infra/` sets them by these names, the schemas below read them. */
+export const ENV = {
+  tableName: "TABLE_NAME",
+  bucketName: "BUCKET_NAME",
+  runStateMachineArn: "RUN_STATE_MACHINE_ARN",
+  jobStateMachineArn: "JOB_STATE_MACHINE_ARN",
+  platformKeyHash: "PLATFORM_KEY_HASH",
+  secretsKmsKeyId: "SECRETS_KMS_KEY_ID",
+  eventsTopicArn: "EVENTS_TOPIC_ARN",
+  eventBusName: "EVENT_BUS_NAME",
+  deliveryQueueUrl: "DELIVERY_QUEUE_URL",
+  schedulerRoleArn: "SCHEDULER_ROLE_ARN",
+  scheduleTargetArn: "SCHEDULE_TARGET_ARN",
+  scheduleGroupName: "SCHEDULE_GROUP_NAME",
+  taskWorkDir: "TASK_WORK_DIR",
+  cursorSecret: "CURSOR_SECRET",
+  ecsCluster: "STEPWISE_ECS_CLUSTER",
+  ecsTaskRoleArn: "STEPWISE_ECS_TASK_ROLE_ARN",
+  ecsExecutionRoleArn: "STEPWISE_ECS_EXECUTION_ROLE_ARN",
+  ecsLogGroup: "STEPWISE_ECS_LOG_GROUP",
+  ecsStageImage: "STEPWISE_ECS_STAGE_IMAGE",
+  ecsSubnets: "STEPWISE_ECS_SUBNETS",
+  ecsSecurityGroups: "STEPWISE_ECS_SECURITY_GROUPS",
+  ecsAssignPublicIp: "STEPWISE_ECS_ASSIGN_PUBLIC_IP",
+  awsRegion: "AWS_REGION",
+} as const;
+
+/** Environment names the containers construct sets on the engine's functions (read into EcsSettings below). */
+export const CONTAINER_ENV = {
+  cluster: ENV.ecsCluster,
+  taskRoleArn: ENV.ecsTaskRoleArn,
+  executionRoleArn: ENV.ecsExecutionRoleArn,
+  logGroup: ENV.ecsLogGroup,
+  stageImage: ENV.ecsStageImage,
+  subnets: ENV.ecsSubnets,
+  securityGroups: ENV.ecsSecurityGroups,
+  assignPublicIp: ENV.ecsAssignPublicIp,
+} as const;
+
+const required = z.string().min(1);
+
+/** What every function needs: the table, the bucket, and the run machine (every status change may start a run). */
+const BaseEnv = z.object({
+  [ENV.tableName]: required,
+  [ENV.bucketName]: required,
+  [ENV.runStateMachineArn]: required,
+  [ENV.taskWorkDir]: required.default("/tmp/stepwise-tasks"),
+  /** Signs list cursors; by default derived from the platform key hash, so no deployment setting is needed. */
+  [ENV.cursorSecret]: z.string().min(16).optional(),
+  /** Container nodes in ECS: set together by the containers construct, absent when the stack has none. */
+  [ENV.ecsCluster]: z.string().min(1).optional(),
+  [ENV.ecsTaskRoleArn]: z.string().min(1).optional(),
+  [ENV.ecsExecutionRoleArn]: z.string().min(1).optional(),
+  [ENV.ecsLogGroup]: z.string().min(1).optional(),
+  [ENV.ecsStageImage]: z.string().min(1).optional(),
+  [ENV.ecsSubnets]: z.string().min(1).optional(),
+  [ENV.ecsSecurityGroups]: z.string().min(1).optional(),
+  [ENV.ecsAssignPublicIp]: z.enum(["true", "false"]).optional(),
+  [ENV.awsRegion]: z.string().min(1).default("us-east-1"),
 });
-export type CloudConfig = z.infer<typeof CloudEnvSchema>;
+/** Functions that change run or job-run statuses: each change is published and may start a buffered firing. */
+const StatusEnv = BaseEnv.extend({
+  [ENV.jobStateMachineArn]: required,
+  [ENV.eventsTopicArn]: required,
+  [ENV.eventBusName]: required,
+  [ENV.deliveryQueueUrl]: required,
+});
+const SecretsEnv = { [ENV.secretsKmsKeyId]: required };
+
+/** Each cloud function's environment schema: it requires exactly what its construct in `infra/` sets. */
+export const FUNCTION_ENV = {
+  api: StatusEnv.extend({
+    ...SecretsEnv,
+    /** sha256:<hex> of the platform (bootstrap) key; the key itself is never deployed. */
+    [ENV.platformKeyHash]: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/)
+      .optional(),
+    [ENV.schedulerRoleArn]: required,
+    [ENV.scheduleTargetArn]: required,
+    [ENV.scheduleGroupName]: required,
+  }),
+  advanceRun: StatusEnv.extend(SecretsEnv),
+  awaitHuman: BaseEnv,
+  recordFailure: StatusEnv,
+  reconcileExecution: StatusEnv,
+  scheduleTrigger: StatusEnv,
+  deliverEvents: BaseEnv.extend({ ...SecretsEnv, [ENV.deliveryQueueUrl]: required }),
+  runNext: StatusEnv,
+  recordJobFailure: StatusEnv,
+  reconcileJob: StatusEnv,
+  retentionSweep: BaseEnv,
+  /** The ECS STOPPED wake-up: it completes container attempts, so it needs the ECS settings. */
+  containerStopped: StatusEnv.extend({ [ENV.ecsCluster]: required }),
+} as const;
+
+export type CloudFunction = keyof typeof FUNCTION_ENV;
+
+/** Any function's configuration: what its schema did not require is absent. */
+export type CloudConfig = z.infer<typeof BaseEnv> &
+  Partial<z.infer<typeof StatusEnv>> &
+  Partial<Record<Exclude<(typeof ENV)[keyof typeof ENV], keyof z.infer<typeof StatusEnv>>, string>>;
 
 /** Environment of `npm start` (embedded mode). */
 const LocalEnvSchema = z.object({
@@ -41,11 +122,83 @@ function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.inf
   return result.data;
 }
 
-/** The one place that reads process.env, validated at start-up. */
-export function loadConfig(mode: "cloud"): CloudConfig;
+/** The one place that reads process.env, validated at start-up: a missing setting fails the cold start. */
+export function loadConfig(mode: CloudFunction): CloudConfig;
 export function loadConfig(mode: "local"): LocalConfig;
-export function loadConfig(mode: "cloud" | "local"): CloudConfig | LocalConfig {
-  return mode === "cloud" ? parse(CloudEnvSchema, process.env) : parse(LocalEnvSchema, process.env);
+export function loadConfig(mode: CloudFunction | "local"): CloudConfig | LocalConfig {
+  return mode === "local" ? parse(LocalEnvSchema, process.env) : parse(FUNCTION_ENV[mode], process.env);
 }
 
 export const ENGINE_VERSION = "0.1.0";
+
+/** The ECS driver's settings (structurally the driver's EcsDriverSettings; config imports no adapter). */
+export interface EcsSettings {
+  cluster: string;
+  taskRoleArn: string;
+  executionRoleArn: string;
+  logGroup: string;
+  stageImage: string;
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: boolean;
+  region: string;
+}
+
+/** A function's ECS settings, or null when the stack has no container support wired in; a partial set fails. */
+export function ecsSettings(config: CloudConfig): EcsSettings | null {
+  const cluster = config[ENV.ecsCluster];
+  if (!cluster) return null;
+  const need = (name: string, value: string | undefined): string => {
+    if (!value) throw new Error(`invalid environment: ${name} is required with ${ENV.ecsCluster}`);
+    return value;
+  };
+  const list = (name: string, value: string | undefined) => need(name, value).split(",").filter(Boolean);
+  return {
+    cluster,
+    taskRoleArn: need(ENV.ecsTaskRoleArn, config[ENV.ecsTaskRoleArn]),
+    executionRoleArn: need(ENV.ecsExecutionRoleArn, config[ENV.ecsExecutionRoleArn]),
+    logGroup: need(ENV.ecsLogGroup, config[ENV.ecsLogGroup]),
+    stageImage: need(ENV.ecsStageImage, config[ENV.ecsStageImage]),
+    subnets: list(ENV.ecsSubnets, config[ENV.ecsSubnets]),
+    securityGroups: list(ENV.ecsSecurityGroups, config[ENV.ecsSecurityGroups]),
+    assignPublicIp: config[ENV.ecsAssignPublicIp] === "true",
+    region: config[ENV.awsRegion],
+  };
+}
+
+/** Local settings of the embedded executors. */
+export interface LocalExecutorSettings {
+  /** `podman`, `docker` or a path (STEPWISE_CONTAINER_RUNTIME); unset = whichever is on PATH. */
+  containerRuntime?: string;
+  path: string;
+  /** The container CLI's own environment (CONTAINERS_CONF, DOCKER_HOST…): never passed into a container. */
+  cliEnv: Record<string, string | undefined>;
+}
+
+/** Reads the embedded executors' settings. */
+export function loadLocalExecutorSettings(env: NodeJS.ProcessEnv = process.env): LocalExecutorSettings {
+  const cliEnv: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    // What the CLI needs to find its storage and config; the engine's own secrets stay out.
+    if (/^(PATH|HOME|USER|TMPDIR|XDG_[A-Z_]+|CONTAINERS_[A-Z_]+|DOCKER_[A-Z_]+|REGISTRY_AUTH_FILE)$/.test(k))
+      cliEnv[k] = v;
+  }
+  return { containerRuntime: env.STEPWISE_CONTAINER_RUNTIME || undefined, path: env.PATH ?? "", cliEnv };
+}
+
+// --- environment variable names, shared by the stack's constructs and the cloud config schema ------------------------
+/** Names of the environment variables the stack's constructs set on the Lambda functions (read by loadConfig). */
+export const CLOUD_ENV = {
+  tableName: "TABLE_NAME",
+  bucketName: "BUCKET_NAME",
+  runStateMachineArn: "RUN_STATE_MACHINE_ARN",
+  jobStateMachineArn: "JOB_STATE_MACHINE_ARN",
+  platformKeyHash: "PLATFORM_KEY_HASH",
+  secretsKmsKeyId: "SECRETS_KMS_KEY_ID",
+  eventsTopicArn: "EVENTS_TOPIC_ARN",
+  eventBusName: "EVENT_BUS_NAME",
+  deliveryQueueUrl: "DELIVERY_QUEUE_URL",
+  schedulerRoleArn: "SCHEDULER_ROLE_ARN",
+  scheduleTargetArn: "SCHEDULE_TARGET_ARN",
+  scheduleGroupName: "SCHEDULE_GROUP_NAME",
+} as const satisfies Record<string, keyof CloudConfig>;

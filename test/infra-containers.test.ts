@@ -6,7 +6,7 @@ import { Code, Function as LambdaFn, Runtime } from "aws-cdk-lib/aws-lambda";
 import { describe, expect, it } from "vitest";
 import { Containers } from "../infra/constructs/containers.ts";
 import { ECS_TASK_GROUP } from "../shared/adapters/ecs/ecs-task-driver.ts";
-import { CONTAINER_ENV } from "../shared/executor-config.ts";
+import { CONTAINER_ENV } from "../shared/config.ts";
 
 type Json = Record<string, any>;
 

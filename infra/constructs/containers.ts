@@ -10,7 +10,7 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ECS_TASK_GROUP } from "../../shared/adapters/ecs/ecs-task-driver.ts";
-import { CONTAINER_ENV } from "../../shared/executor-config.ts";
+import { CONTAINER_ENV } from "../../shared/config.ts";
 
 /** The folder CDK builds the stage image from (at deploy time; synth only hashes it). */
 export const STAGE_IMAGE_DIR = join(import.meta.dirname, "..", "stage-image");
@@ -102,7 +102,7 @@ export class Containers extends Construct {
     });
   }
 
-  /** The environment the engine's functions read the ECS settings from (shared/executor-config.ts). */
+  /** The environment the engine's functions read the ECS settings from (shared/config.ts). */
   environment(): Record<string, string> {
     return {
       [CONTAINER_ENV.cluster]: this.cluster.clusterName,

@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import type { LocalExecutorSettings } from "../../config.ts";
 import type { Clock } from "../../domain/clock.ts";
 import { isoMicro } from "../../domain/clock.ts";
 import { hashJson, sha256 } from "../../domain/hash.ts";
 import type { ContainerNode } from "../../domain/workflow.ts";
-import type { LocalExecutorSettings } from "../../executor-config.ts";
 import type { ExternalHandle, StartResult, TaskExecutor, TaskOutcome, TaskRequest } from "../../ports/task-executor.ts";
 import { type ContainerCli, findContainerRuntime, LABELS } from "./container-cli.ts";
 import { type RunningContainer, startContainerTask } from "./container-task.ts";

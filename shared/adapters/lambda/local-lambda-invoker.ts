@@ -22,7 +22,7 @@ interface LocalFunction {
 
 const RUNNER = `import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-const input = JSON.parse(readFileSync(process.env.STEPWISE_LAMBDA_INPUT, "utf8"));
+const input = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const deadline = Date.now() + input.timeoutMs;
 const context = {
   ...input.context,
@@ -30,7 +30,7 @@ const context = {
   done() {}, succeed() {}, fail() {},
   callbackWaitsForEmptyEventLoop: true,
 };
-const write = (body) => writeFileSync(process.env.STEPWISE_LAMBDA_RESULT, JSON.stringify(body));
+const write = (body) => writeFileSync(process.argv[3], JSON.stringify(body));
 try {
   const mod = await import(pathToFileURL(input.module).href);
   const handler = mod[input.handler] ?? mod.default?.[input.handler];
@@ -176,7 +176,9 @@ export class LocalLambdaInvoker implements LambdaInvoker {
 
   private runChild(dir: string, name: string, timeoutMs: number): Promise<Buffer> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [join(dir, "runner.mjs")], {
+      // The input and result paths go as arguments: the function's environment stays Lambda's own.
+      const args = [join(dir, "runner.mjs"), join(dir, "input.json"), join(dir, "result.json")];
+      const child = spawn(process.execPath, args, {
         cwd: dir,
         // The function gets Lambda's variables, none of the engine's (no credentials, no settings).
         env: {
@@ -186,8 +188,6 @@ export class LocalLambdaInvoker implements LambdaInvoker {
           TZ: "UTC",
           AWS_LAMBDA_FUNCTION_NAME: name,
           AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-          STEPWISE_LAMBDA_INPUT: join(dir, "input.json"),
-          STEPWISE_LAMBDA_RESULT: join(dir, "result.json"),
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
