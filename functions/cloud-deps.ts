@@ -32,7 +32,7 @@ export function cloudDeps(): Deps {
   const deps: Deps = {
     store: new DynamoRunStore(makeDocumentClient({}, meter), config.TABLE_NAME),
     blobs: new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME),
-    orchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
+    orchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN, config.RUN_EXPRESS_STATE_MACHINE_ARN ?? null),
     clock: systemClock,
     meter,
     executors: processExecutors(config.TASK_WORK_DIR, systemClock),

@@ -5,6 +5,8 @@ const CloudEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   BUCKET_NAME: z.string().min(1),
   RUN_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** The Express twin of the run state machine (shared/engine/lane.ts); without it every run is Standard. */
+  RUN_EXPRESS_STATE_MACHINE_ARN: z.string().min(1).optional(),
   JOB_STATE_MACHINE_ARN: z.string().min(1).optional(),
   /** sha256:<hex> of the platform (bootstrap) key; the key itself is never deployed. */
   PLATFORM_KEY_HASH: z
