@@ -1,5 +1,6 @@
 import { EXPRESS_MAX_SECONDS, type Lane } from "../engine/lane.ts";
 import type { Orchestrator } from "../ports/orchestrator.ts";
+import { toExpressRunStateMachine } from "../state-machine/run-state-machine.ts";
 import type { LocalStateMachine } from "./local-step-functions.ts";
 
 /** The run executions of both lanes: whether one is going, stopping it (StopExecution), how many are. */
@@ -27,7 +28,7 @@ export class LocalOrchestrator implements Orchestrator {
     others: LocalStateMachine[] = [],
     expressMaxMs = EXPRESS_MAX_SECONDS * 1000,
   ) {
-    this.express = standard.withTimeLimit(expressMaxMs);
+    this.express = standard.withTimeLimit(expressMaxMs, toExpressRunStateMachine);
     this.tokenMachines = [standard, this.express, ...others];
     const lanes = [standard, this.express];
     this.runs = {

@@ -45,9 +45,18 @@ export class LocalStateMachine {
     });
   }
 
-  /** The same machine with its own executions, ended after `maxExecutionMs` (an Express twin of the same ASL). */
-  withTimeLimit(maxExecutionMs: number): LocalStateMachine {
-    return new LocalStateMachine({ ...this.spec, maxExecutionMs }, this.meter);
+  /**
+   * A twin with its own executions, ended after `maxExecutionMs`, its definition passed through `variant` (the
+   * Express twin of the same ASL).
+   */
+  withTimeLimit(
+    maxExecutionMs: number,
+    variant: (definition: Record<string, unknown>) => Record<string, unknown> = (d) => d,
+  ): LocalStateMachine {
+    return new LocalStateMachine(
+      { ...this.spec, definition: variant(this.spec.definition), maxExecutionMs },
+      this.meter,
+    );
   }
 
   /** Starts an execution named `name`; a name already running is not started twice. */
