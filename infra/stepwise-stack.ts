@@ -50,10 +50,9 @@ import type { Construct } from "constructs";
 import { ROUTE_SPECS } from "../functions/http/route-specs.ts";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../shared/adapters/dynamo-table.ts";
 import { buildJobRunStateMachine } from "../shared/jobs/job-run-state-machine.ts";
-import { buildRunStateMachine, toExpressRunStateMachine } from "../shared/state-machine/run-state-machine.ts";
+import { buildRunStateMachine } from "../shared/state-machine/run-state-machine.ts";
 import { PROJECT_ROOT, StepwiseFunction } from "./lambda-function.ts";
 import { acknowledge, nagString } from "./nag.ts";
-import { addRunExpressLane } from "./run-express-lane.ts";
 
 export interface StepwiseStackProps extends StackProps {
   /**
@@ -104,8 +103,6 @@ export class StepwiseStack extends Stack {
   readonly table: Table;
   readonly bucket: Bucket;
   readonly stateMachine: StateMachine;
-  /** The Express twin of the run machine, for runs that never wait on it (the run-engine lane split). */
-  readonly expressStateMachine: StateMachine;
   readonly jobStateMachine: StateMachine;
   readonly httpApi: HttpApi;
   readonly dashboardBucket: Bucket;
@@ -249,8 +246,6 @@ export class StepwiseStack extends Stack {
     };
     const runMachine = identity("run");
     const jobMachine = identity("job");
-    // The Express twin of the run machine (shared/engine/lane.ts): runs that never wait on the state machine.
-    const runExpressMachine = identity("run-express");
 
     // --- functions -------------------------------------------------------------------------------------------------
     // Every function wires the same dependencies at start-up (functions/cloud-deps.ts), so each gets the table, the
@@ -259,7 +254,6 @@ export class StepwiseStack extends Stack {
       TABLE_NAME: this.table.tableName,
       BUCKET_NAME: this.bucket.bucketName,
       RUN_STATE_MACHINE_ARN: runMachine.arn,
-      RUN_EXPRESS_STATE_MACHINE_ARN: runExpressMachine.arn,
     };
     // For the functions that change run or job-run statuses: every change is published (functions/triggers-cloud.ts)
     // and may start a schedule's buffered firing, whose target is a workflow (run machine) or a job (job machine).
@@ -423,7 +417,7 @@ export class StepwiseStack extends Stack {
     ];
     for (const f of changesStatuses) {
       grantNotify(f.role);
-      allow(f.role, ["states:StartExecution"], [runMachine.arn, runExpressMachine.arn, jobMachine.arn]);
+      allow(f.role, ["states:StartExecution"], [runMachine.arn, jobMachine.arn]);
     }
 
     // Ending a workflow run that belongs to a job run completes the job run's wait (the jobs area's run listener):
@@ -519,7 +513,6 @@ export class StepwiseStack extends Stack {
       named: { name: string },
       definition: Record<string, unknown>,
       invokes: StepwiseFunction[],
-      type: StateMachineType = StateMachineType.STANDARD,
     ): StateMachine => {
       const logs = new LogGroup(this, `${id}Logs`, {
         // The vendedlogs prefix keeps CloudWatch Logs' resource policy from growing with every log group.
@@ -529,7 +522,7 @@ export class StepwiseStack extends Stack {
       });
       const sm = new StateMachine(this, id, {
         stateMachineName: named.name,
-        stateMachineType: type,
+        stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(this.toJsonString(definition)),
         // Execution data carries only ids, but the log need not hold even those: the records are the reference.
         logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
@@ -598,34 +591,6 @@ export class StepwiseStack extends Stack {
     };
     reconcileRule("ReconcileExecutionRule", "run", this.stateMachine, reconcileExecution, reconcileDeadLetters);
     reconcileRule("ReconcileJobRule", "job-run", this.jobStateMachine, reconcileJob, reconcileJobDeadLetters);
-
-    // --- the Express lane (shared/engine/lane.ts) --------------------------------------------------------------------
-    // The same ASL as an Express machine for runs that never wait on it, and, since Express executions publish no
-    // status events, a sweep that reconciles the ones that died; it changes statuses as the reconciler does.
-    const expressLane = addRunExpressLane(this, {
-      machine: (definition) =>
-        machine(
-          "RunExpressStateMachine",
-          runExpressMachine,
-          definition,
-          [advanceRun, recordFailure],
-          StateMachineType.EXPRESS,
-        ),
-      definition: toExpressRunStateMachine(
-        buildRunStateMachine({
-          advance: advanceRun.fn.functionArn,
-          awaitHuman: awaitHuman.fn.functionArn,
-          recordFailure: recordFailure.fn.functionArn,
-        }),
-      ),
-      environment: statusEnv,
-      logRetention,
-    });
-    this.expressStateMachine = expressLane.stateMachine;
-    this.table.grantReadWriteData(expressLane.sweep.role);
-    grantNotify(expressLane.sweep.role);
-    allow(expressLane.sweep.role, ["states:StartExecution"], [runMachine.arn, runExpressMachine.arn, jobMachine.arn]);
-    allow(expressLane.sweep.role, ["states:SendTaskSuccess"], [jobMachine.arn]);
 
     // --- HTTP API --------------------------------------------------------------------------------------------------
     const accessLogs = new LogGroup(this, "HttpApiAccessLogs", {
