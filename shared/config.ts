@@ -16,6 +16,7 @@ export const ENV = {
   scheduleGroupName: "SCHEDULE_GROUP_NAME",
   taskWorkDir: "TASK_WORK_DIR",
   cursorSecret: "CURSOR_SECRET",
+  runExpressStateMachineArn: "RUN_EXPRESS_STATE_MACHINE_ARN",
 } as const;
 
 const required = z.string().min(1);
@@ -28,6 +29,8 @@ const BaseEnv = z.object({
   [ENV.taskWorkDir]: required.default("/tmp/stepwise-tasks"),
   /** Signs list cursors; by default derived from the platform key hash, so no deployment setting is needed. */
   [ENV.cursorSecret]: z.string().min(16).optional(),
+  /** The Express twin of the run state machine (shared/engine/lane.ts); without it every run is Standard. */
+  [ENV.runExpressStateMachineArn]: required.optional(),
 });
 /** Functions that change run or job-run statuses: each change is published and may start a buffered firing. */
 const StatusEnv = BaseEnv.extend({

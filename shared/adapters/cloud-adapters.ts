@@ -52,7 +52,7 @@ export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
       cursorSigningKey(config.CURSOR_SECRET ?? config.PLATFORM_KEY_HASH ?? config.TABLE_NAME),
     ),
     blobs: new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME),
-    runOrchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
+    runOrchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN, config.RUN_EXPRESS_STATE_MACHINE_ARN ?? null),
     jobOrchestrator: jobArn
       ? SfnJobRunOrchestrator.create(jobArn)
       : {

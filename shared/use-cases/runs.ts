@@ -12,6 +12,7 @@ import {
 } from "../domain/records.ts";
 import { durationBetween, pendingTask } from "../domain/task-records.ts";
 import { resolveParameters, type WorkflowDefinition } from "../domain/workflow.ts";
+import { chooseLane } from "../engine/lane.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
@@ -94,11 +95,12 @@ async function createRun(
     noActionReason: null,
     cancelRequest: null,
     root: null,
+    lane: chooseLane(wf.definition),
   };
   const state = await deps.store.createRun(run, p.userId);
   await notifyRunChange(deps, run, null);
   try {
-    await deps.orchestrator.startRun(p.orgId, runId);
+    await deps.orchestrator.startRun(p.orgId, runId, run.lane ?? "standard");
   } catch (err) {
     const session = new RunSession(deps, state);
     await session.setRunStatus("failed", {
@@ -149,6 +151,7 @@ export function runView(state: RunState) {
     error: run.error,
     noActionReason: run.noActionReason,
     root: run.root ?? null,
+    lane: run.lane ?? "standard",
   };
 }
 
