@@ -14,6 +14,8 @@ import { parseIsoMicro } from "../shared/domain/clock.ts";
 import { measureCliStartup, startupLines } from "./cli-startup.ts";
 import { type Floor, prepareFloor } from "./floor.ts";
 import { benchHashing } from "./hashing.ts";
+import { benchJson } from "./json-report.ts";
+import { type ProfiledClient, perRun, SdkProfiler } from "./profile.ts";
 import {
   type AttributeValue,
   type CostEstimate,
@@ -21,6 +23,7 @@ import {
   criticalPathMs,
   dynamoItemBytes,
   estimateCost,
+  expressBilledSeconds,
   fmt,
   formatTable,
   LAMBDA_MEMORY_MB,
@@ -35,9 +38,16 @@ import {
 import { type BenchCase, CASES } from "./workflows.ts";
 
 const RUNS = parseRunCount(process.env.BENCH_RUNS, 50);
+/** `--json`: stdout carries one JSON object (benchJson), the human-readable report goes to stderr. */
+const JSON_OUT = process.argv.includes("--json");
+/** `--profile`: time the SDK calls to the emulators (bench/profile.ts) and report them per run. */
+const PROFILE = process.argv.includes("--profile");
+/** BENCH_CASES: comma-separated words; only cases whose label contains one run (all when unset). */
+const ONLY = (process.env.BENCH_CASES ?? "").split(",").filter(Boolean);
+const SELECTED = CASES.filter((c) => ONLY.length === 0 || ONLY.some((w) => c.label.includes(w)));
 /** Size of the run file the hashing figures use. */
 const HASH_MIB = parseRunCount(process.env.BENCH_HASH_MIB, 256);
-const WARMUP_RUNS = 3;
+const WARMUP_RUNS = parseRunCount(process.env.BENCH_WARMUP, 3);
 const CONCURRENCY = 8;
 const THROUGHPUT_RUNS = throughputBatchSize(RUNS, CONCURRENCY);
 /**
@@ -59,6 +69,7 @@ const RunView = z.object({
   startedAt: z.string().nullable(),
   completedAt: z.string().nullable(),
   error: z.unknown().nullable(),
+  lane: z.enum(["standard", "express"]).default("standard"),
 });
 type RunView = z.infer<typeof RunView>;
 const Accepted = z.object({ runId: z.string().startsWith("run_") });
@@ -208,6 +219,10 @@ interface CaseResult {
   counts: RunCounts;
   throughputCounts: RunCounts;
   cost: CostEstimate;
+  /** The lane the runs ran in (from the run view); a case whose runs differ is reported "mixed". */
+  lane: string;
+  /** With --profile: SDK calls per sequential run, by client. */
+  profile: ReturnType<typeof perRun> | null;
   advanceMeanMs: number;
   breakdown: {
     queuedMs: Summary;
@@ -226,6 +241,7 @@ async function measureCase(
   bc: BenchCase,
   floor: Floor,
   wru: WriteUnitCounter | null,
+  profiler: SdkProfiler | null,
 ): Promise<CaseResult> {
   const snapshot = (): RunCounts => {
     const m = stack.deps.meter.snapshot();
@@ -245,6 +261,7 @@ async function measureCase(
 
   log(`latency, ${RUNS} sequential engine runs`);
   const before = snapshot();
+  const profileBefore = profiler?.snapshot() ?? {};
   const samples: EngineSample[] = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await engineRun(api, stack, bc, LATENCY_POLL_MS);
@@ -255,6 +272,7 @@ async function measureCase(
   await settle(stack);
   const after = snapshot();
   const counts = countsPerRun(before, after, RUNS);
+  const profile = profiler ? perRun(profileBefore, profiler.snapshot(), RUNS) : null;
 
   // Where the time goes, from the records: queued → running, the processes' critical path, and the rest.
   const queued: number[] = [];
@@ -306,6 +324,8 @@ async function measureCase(
 
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const advanceMeanMs = mean(advanceMs);
+  const lanes = new Set(samples.map((s) => s.run.lane));
+  const lane = lanes.size === 1 ? ([...lanes][0] ?? "standard") : "mixed";
   const triggerMeanMs = mean(samples.map((s) => s.triggerMs));
   return {
     bc,
@@ -320,7 +340,12 @@ async function measureCase(
       advanceSeconds: advanceMeanMs / 1000,
       triggerSeconds: triggerMeanMs / 1000,
       writeUnitsBySize: wru !== null,
+      lane: lane === "express" ? "express" : "standard",
+      // The execution lasts from the trigger's StartExecution to Done: the server's createdAt → completedAt.
+      expressSeconds: mean(server.map(expressBilledSeconds)),
     }),
+    lane,
+    profile,
     advanceMeanMs,
     breakdown: {
       queuedMs: summarize(queued),
@@ -376,7 +401,7 @@ function report(results: CaseResult[]): string {
       ms(st.mean),
       fmt(rps, 2),
     ];
-    rows.push(measured(r.bc.label, "engine", r.engine, r.engineRps));
+    rows.push(measured(`${r.bc.label} · ${r.lane}`, "engine", r.engine, r.engineRps));
     rows.push(measured("", "floor", r.floor, r.floorRps));
     rows.push([
       "",
@@ -418,6 +443,28 @@ function report(results: CaseResult[]): string {
     formatTable(["part", ...results.flatMap((r) => [`${r.bc.label} p50`, "p95"])], br),
     "",
   );
+
+  if (results.some((r) => r.profile)) {
+    const pr: string[][] = [];
+    for (const r of results)
+      for (const [label, p] of Object.entries(r.profile ?? {}))
+        pr.push([
+          `${r.bc.label}: ${label}`,
+          fmt(p.calls, 1),
+          ms(p.totalMs),
+          ms(p.httpMs),
+          ms(p.sdkMs),
+          fmt(p.msPerCall, 2),
+          ms(r.breakdown.serverMs.mean),
+        ]);
+    out.push(
+      "SDK calls to the emulators per sequential run (--profile; sums over calls, which overlap when nodes run in " +
+        "parallel): end to end, the HTTP exchange with the emulator (its own work included), and the SDK's " +
+        "serialize + SigV4 + parse:",
+      formatTable(["client", "calls", "total ms", "HTTP ms", "SDK ms", "ms/call", "server ms (mean)"], pr),
+      "",
+    );
+  }
 
   const cr: string[][] = [];
   const countRow = (label: string, key: keyof RunCounts) =>
@@ -471,21 +518,51 @@ async function main(): Promise<void> {
   const floors: Floor[] = [];
   try {
     const api = new Api(stack.url, apiKey);
-    for (const bc of CASES) await api.call("PUT", `/api/workflows/${bc.workflow.name}`, bc.workflow);
+    for (const bc of SELECTED) await api.call("PUT", `/api/workflows/${bc.workflow.name}`, bc.workflow);
     const counter = new WriteUnitCounter();
     const wru = counter.install(stack) ? counter : null;
+    let profiler: SdkProfiler | null = null;
+    if (PROFILE) {
+      profiler = new SdkProfiler();
+      // The stores keep their clients private; the profiler peeks at them, as the write-unit counter does.
+      const db = (stack.deps.store as unknown as { db?: ProfiledClient }).db;
+      const s3 = (stack.deps.blobs as unknown as { s3?: ProfiledClient }).s3;
+      if (db) profiler.install("dynamodb", db);
+      if (s3) profiler.install("s3", s3);
+    }
     const results: CaseResult[] = [];
-    for (const bc of CASES) {
+    for (const bc of SELECTED) {
       const floor = await prepareFloor(bc.workflow);
       floors.push(floor);
-      results.push(await measureCase(api, stack, bc, floor, wru));
+      results.push(await measureCase(api, stack, bc, floor, wru, profiler));
     }
     process.stderr.write("  hashing\n");
     const hashing = await hashingLine();
+    // With --json the report still prints, on stderr, so stdout is the JSON object alone.
+    const human = JSON_OUT ? process.stderr : process.stdout;
     process.stderr.write("  CLI start-up\n");
     const startup = startupLines(measureCliStartup(Number(process.env.CLI_STARTUP_RUNS ?? 20))).join("\n");
-    process.stdout.write(`\n${report(results)}\n\n${hashing}\n\n${startup}\n`);
-    process.stdout.write(`\nbenchmark took ${fmt((performance.now() - started) / 1000, 1)} s\n`);
+    human.write(`\n${report(results)}\n\n${hashing}\n\n${startup}\n`);
+    human.write(`\nbenchmark took ${fmt((performance.now() - started) / 1000, 1)} s\n`);
+    if (JSON_OUT) {
+      const figures = results.map((r) => ({
+        name: r.bc.label,
+        lane: r.lane,
+        engine: r.engine,
+        floor: r.floor,
+        engineRps: r.engineRps,
+        counts: r.counts,
+        cost: r.cost,
+        failures: r.failures.length,
+        profile: r.profile,
+      }));
+      const meta = {
+        node: process.version,
+        cpus: availableParallelism(),
+        loadAverage: { start: LOAD_AT_START, end: loadavg()[0] ?? 0 },
+      };
+      process.stdout.write(`${JSON.stringify(benchJson(figures, meta, CONCURRENCY), null, 2)}\n`);
+    }
   } finally {
     await stack.stop();
     for (const f of floors) await f.close();

@@ -85,6 +85,8 @@ export function criticalPathMs(nodes: readonly DagNode[], durationMs: ReadonlyMa
  *   $0.125 per million read request units, Standard table class, after the November 2024 price cut)
  * - S3 Standard: https://aws.amazon.com/s3/pricing/ ($0.005 per 1,000 PUT, COPY, POST, LIST requests)
  * - API Gateway HTTP APIs: https://aws.amazon.com/api-gateway/pricing/ ($1.00 per million requests, first 300M)
+ * - Step Functions Express: https://aws.amazon.com/step-functions/pricing/ ($1.00 per million requests; duration
+ *   $0.00001667 per GB-second, first 1,000 GB-hours, billed in 100 ms steps at 64 MB steps of memory)
  */
 export const PRICES = {
   asOf: "2025-01-31",
@@ -96,7 +98,17 @@ export const PRICES = {
   dynamoPerReadUnit: 0.125 / 1_000_000,
   s3PerPut: 0.005 / 1000,
   httpApiPerRequest: 1.0 / 1_000_000,
+  expressPerRequest: 1.0 / 1_000_000,
+  expressPerGbSecond: 0.00001667,
 } as const;
+
+/** Memory an Express execution of the run machine is billed at: the smallest step, as it carries ids only. */
+export const EXPRESS_MEMORY_MB = 64;
+
+/** Express bills duration in steps of 100 ms, rounded up: the billed seconds of one execution of `ms`. */
+export function expressBilledSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 100)) / 10;
+}
 
 /** A DynamoDB attribute value in the wire format ({"S": "…"}, {"N": "1"}, {"M": {…}}, …). */
 export type AttributeValue = Record<string, unknown>;
@@ -205,6 +217,10 @@ export interface CostInputs {
   triggerSeconds: number;
   /** Price DynamoDB by `writeUnits` (item sizes known) rather than 1 WRU per write request. */
   writeUnitsBySize: boolean;
+  /** The Step Functions lane: Standard bills transitions, Express a request and its duration. Default standard. */
+  lane?: "standard" | "express";
+  /** Billed seconds of the Express execution per run (see expressBilledSeconds); ignored on Standard. */
+  expressSeconds?: number;
 }
 
 /**
@@ -217,11 +233,24 @@ export function estimateCost(counts: RunCounts, inputs: CostInputs): CostEstimat
   const million = 1_000_000;
   const advanceGbSeconds = advanceSeconds * (LAMBDA_MEMORY_MB.advance / 1024);
   const triggerGbSeconds = triggerSeconds * (LAMBDA_MEMORY_MB.api / 1024);
+  const express = inputs.lane === "express";
+  const expressGbSeconds = express ? (inputs.expressSeconds ?? 0) * (EXPRESS_MEMORY_MB / 1024) : 0;
+  // Every lane lists the same lines (zero where they do not apply), so the report's columns line up.
   const engine: CostLine[] = [
     {
-      item: "Step Functions state transitions",
+      item: express ? "Step Functions state transitions (not billed on Express)" : "Step Functions state transitions",
       perRun: counts.transitions,
-      dollarsPerMillionRuns: counts.transitions * PRICES.stepFunctionsPerTransition * million,
+      dollarsPerMillionRuns: express ? 0 : counts.transitions * PRICES.stepFunctionsPerTransition * million,
+    },
+    {
+      item: "Step Functions Express requests",
+      perRun: express ? 1 : 0,
+      dollarsPerMillionRuns: express ? PRICES.expressPerRequest * million : 0,
+    },
+    {
+      item: `Step Functions Express GB-s (${EXPRESS_MEMORY_MB} MB)`,
+      perRun: expressGbSeconds,
+      dollarsPerMillionRuns: expressGbSeconds * PRICES.expressPerGbSecond * million,
     },
     {
       item: "Lambda requests (engine handlers)",

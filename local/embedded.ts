@@ -305,7 +305,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
 
   // Runs that were going when the last process stopped carry on where their records say they are.
   const active = await deps.store.listActiveRuns();
-  for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
+  // Standard lane: a resumed run may have spent part of an Express execution's five minutes already.
+  for (const r of active) await orchestrator.startRun(r.orgId, r.runId, "standard");
   if (active.length) log(`resumed ${active.length} run(s)`);
   // Containers a killed server left running are stopped; their runs record the attempt as interrupted.
   const orphans = await local.container.recoverOrphans();

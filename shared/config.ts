@@ -16,6 +16,7 @@ export const ENV = {
   scheduleGroupName: "SCHEDULE_GROUP_NAME",
   taskWorkDir: "TASK_WORK_DIR",
   cursorSecret: "CURSOR_SECRET",
+  runExpressStateMachineArn: "RUN_EXPRESS_STATE_MACHINE_ARN",
   ecsCluster: "STEPWISE_ECS_CLUSTER",
   ecsTaskRoleArn: "STEPWISE_ECS_TASK_ROLE_ARN",
   ecsExecutionRoleArn: "STEPWISE_ECS_EXECUTION_ROLE_ARN",
@@ -59,6 +60,8 @@ const BaseEnv = z.object({
   [ENV.ecsSecurityGroups]: z.string().min(1).optional(),
   [ENV.ecsAssignPublicIp]: z.enum(["true", "false"]).optional(),
   [ENV.awsRegion]: z.string().min(1).default("us-east-1"),
+  /** The Express twin of the run state machine (shared/engine/lane.ts); without it every run is Standard. */
+  [ENV.runExpressStateMachineArn]: required.optional(),
 });
 /** Functions that change run or job-run statuses: each change is published and may start a buffered firing. */
 const StatusEnv = BaseEnv.extend({

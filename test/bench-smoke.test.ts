@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { prepareFloor } from "../bench/floor.ts";
 import {
@@ -6,6 +8,7 @@ import {
   criticalPathMs,
   dynamoItemBytes,
   estimateCost,
+  expressBilledSeconds,
   formatTable,
   PRICES,
   parseRunCount,
@@ -15,6 +18,8 @@ import {
   writeUnits,
 } from "../bench/stats.ts";
 import { CASES, chain, diamond } from "../bench/workflows.ts";
+
+const execFileAsync = promisify(execFile);
 
 // The benchmark's pure helpers, so `npm run bench` prints numbers computed the way its output says. Nothing here
 // is timed: performance belongs in the benchmark itself.
@@ -180,5 +185,70 @@ describe("table and workflows", () => {
     } finally {
       await floor.close();
     }
+  });
+});
+
+describe("npm run bench -- --json", () => {
+  it("prints one JSON object with each case's cost, counts, latency against the floor, throughput and lane", async () => {
+    // One diamond run per figure and a 1 MiB hashing file: the shape is under test here, not the speed.
+    const { stdout, stderr } = await execFileAsync(process.execPath, ["--import", "tsx", "bench/run.ts", "--json"], {
+      env: {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        BENCH_RUNS: "1",
+        BENCH_WARMUP: "1",
+        BENCH_HASH_MIB: "1",
+        BENCH_CASES: "diamond",
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const out = JSON.parse(stdout);
+    expect(out.cases).toHaveLength(1);
+    const diamondCase = out.cases[0];
+    expect(diamondCase.name).toContain("diamond");
+    expect(diamondCase).toMatchObject({
+      lane: "express",
+      transitions: 3,
+      lambdaCalls: 1,
+      runs: 1,
+      failedRuns: 0,
+    });
+    for (const key of [
+      "dollarsPerMillionRuns",
+      "dynamoWrites",
+      "writeUnits",
+      "s3Puts",
+      "p50Ms",
+      "p95Ms",
+      "floorP50Ms",
+      "engineToFloorRatio",
+      "runsPerSecondAt8",
+    ])
+      expect(Number.isFinite(diamondCase[key]), key).toBe(true);
+    expect(diamondCase.p50Ms).toBeGreaterThan(0);
+    expect(diamondCase.engineToFloorRatio).toBeCloseTo(diamondCase.p50Ms / diamondCase.floorP50Ms, 1);
+    // The human-readable report is still printed, on stderr.
+    expect(stderr).toContain("Estimated dollars per million runs");
+  }, 600_000);
+});
+
+describe("Express pricing", () => {
+  it("bills an Express run a request and its duration at 64 MB in 100 ms steps, and no transitions", () => {
+    expect(expressBilledSeconds(1)).toBe(0.1);
+    expect(expressBilledSeconds(100)).toBe(0.1);
+    expect(expressBilledSeconds(101)).toBe(0.2);
+    const counts = { transitions: 3, handlerCalls: 1, dynamoWrites: 46, writeUnits: 66, s3Puts: 0 };
+    const est = estimateCost(counts, {
+      advanceSeconds: 0,
+      triggerSeconds: 0,
+      writeUnitsBySize: true,
+      lane: "express",
+      expressSeconds: 0.5,
+    });
+    const byItem = Object.fromEntries(est.lines.map((l) => [l.item.split(" (")[0], l.dollarsPerMillionRuns]));
+    expect(byItem["Step Functions state transitions"]).toBe(0);
+    expect(byItem["Step Functions Express requests"]).toBeCloseTo(1, 6);
+    expect(byItem["Step Functions Express GB-s"]).toBeCloseTo(0.5 * (64 / 1024) * 0.00001667 * 1e6, 6);
+    expect(est.engineTotal).toBeCloseTo(1 + 0.5 * (64 / 1024) * 16.67 + 0.2 + 66 * 0.625, 4);
   });
 });

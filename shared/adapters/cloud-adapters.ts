@@ -54,7 +54,7 @@ export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
   return {
     store,
     blobs,
-    runOrchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
+    runOrchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN, config.RUN_EXPRESS_STATE_MACHINE_ARN ?? null),
     jobOrchestrator: jobArn
       ? SfnJobRunOrchestrator.create(jobArn)
       : {

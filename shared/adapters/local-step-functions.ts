@@ -11,13 +11,16 @@ export interface LocalMachineSpec {
   tasks: Record<string, LocalHandler>;
   /** lambda:invoke.waitForTaskToken Task states by state name; the payload gets a fresh `token`. */
   waitForToken: Record<string, LocalHandler>;
-  /** Called like the cloud's EventBridge rule when an execution ends FAILED or ABORTED. */
+  /** Called like the cloud's EventBridge rule (or, for Express, its sweep) when an execution ends FAILED, ABORTED or TIMED_OUT. */
   onAbnormalEnd?: (detail: { status: string; name: string; input: string }) => Promise<unknown>;
+  /** The longest an execution may run before it is stopped as TIMED_OUT (Express's five minutes); none if unset. */
+  maxExecutionMs?: number;
 }
 
 interface Execution {
   abort: () => void;
   aborted: boolean;
+  timedOut: boolean;
 }
 
 /**
@@ -34,12 +37,26 @@ export class LocalStateMachine {
   private stopped = false;
 
   constructor(
-    private readonly spec: LocalMachineSpec,
+    readonly spec: LocalMachineSpec,
     private readonly meter: CostMeter,
   ) {
     this.machine = new StateMachine(spec.definition as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false, checkPaths: false },
     });
+  }
+
+  /**
+   * A twin with its own executions, ended after `maxExecutionMs`, its definition passed through `variant` (the
+   * Express twin of the same ASL).
+   */
+  withTimeLimit(
+    maxExecutionMs: number,
+    variant: (definition: Record<string, unknown>) => Record<string, unknown> = (d) => d,
+  ): LocalStateMachine {
+    return new LocalStateMachine(
+      { ...this.spec, definition: variant(this.spec.definition), maxExecutionMs },
+      this.meter,
+    );
   }
 
   /** Starts an execution named `name`; a name already running is not started twice. */
@@ -70,18 +87,32 @@ export class LocalStateMachine {
       overrides: { taskResourceLocalHandlers: overrides as never },
       context: { Task: { Token: "replaced-per-wait" } } as never,
     });
-    const entry: Execution = { abort: exec.abort, aborted: false };
+    const entry: Execution = { abort: exec.abort, aborted: false, timedOut: false };
     this.executions.set(name, entry);
+    const limit = this.spec.maxExecutionMs;
+    const timer =
+      limit === undefined
+        ? null
+        : setTimeout(() => {
+            entry.timedOut = true;
+            exec.abort();
+          }, limit);
+    timer?.unref();
     void (async () => {
       for await (const ev of exec.eventLogs) if (ev.type === "StateEntered") this.meter.transitions++;
     })().catch(() => {});
     exec.result
       .catch(async (err: unknown) => {
         if (this.stopped) return;
-        const status = err instanceof ExecutionAbortedError || entry.aborted ? "ABORTED" : "FAILED";
+        const status = entry.timedOut
+          ? "TIMED_OUT"
+          : err instanceof ExecutionAbortedError || entry.aborted
+            ? "ABORTED"
+            : "FAILED";
         await this.spec.onAbnormalEnd?.({ status, name, input: JSON.stringify(input) }).catch(() => {});
       })
       .finally(() => {
+        if (timer) clearTimeout(timer);
         this.executions.delete(name);
         for (const [t, w] of this.tokens) if (w.name === name) this.tokens.delete(t);
       });

@@ -6,30 +6,43 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import type { Lane } from "../engine/lane.ts";
 import type { Orchestrator } from "../ports/orchestrator.ts";
 
 const GONE = new Set(["TaskTimedOut", "InvalidToken", "TaskDoesNotExist", "ExecutionDoesNotExist"]);
 
-/** The Orchestrator on AWS Step Functions: one Standard execution per run, named after the runId. */
+/**
+ * The Orchestrator on AWS Step Functions: one execution per run, named after the runId, in the state machine of
+ * the run's lane (the same ASL deployed as a Standard and an Express machine). Without an Express machine every run
+ * takes the Standard one.
+ */
 export class SfnOrchestrator implements Orchestrator {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
+    private readonly expressStateMachineArn: string | null = null,
   ) {}
 
-  static create(stateMachineArn: string): SfnOrchestrator {
-    return new SfnOrchestrator(new SFNClient({}), stateMachineArn);
+  static create(stateMachineArn: string, expressStateMachineArn: string | null = null): SfnOrchestrator {
+    return new SfnOrchestrator(new SFNClient({}), stateMachineArn, expressStateMachineArn);
   }
 
+  /** The state machine a run of `lane` executes in. */
+  machineArn(lane: Lane): string {
+    return lane === "express" && this.expressStateMachineArn ? this.expressStateMachineArn : this.stateMachineArn;
+  }
+
+  // Stopping and task tokens concern Standard executions: Express runs hold no token and are not stopped by ARN
+  // (the cancel is seen by Advance from the record, within the cancel poll).
   private executionArn(runId: string): string {
     return `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
   }
 
-  async startRun(orgId: string, runId: string): Promise<void> {
+  async startRun(orgId: string, runId: string, lane: Lane): Promise<void> {
     try {
       await this.sfn.send(
         new StartExecutionCommand({
-          stateMachineArn: this.stateMachineArn,
+          stateMachineArn: this.machineArn(lane),
           name: runId,
           input: JSON.stringify({ runId, orgId }),
         }),

@@ -1199,6 +1199,11 @@ export interface components {
             engineVersion: string;
             error: components["schemas"]["RunError"] | null;
             jobRunId: string | null;
+            /**
+             * @description beyond the contract: the Step Functions lane chosen at trigger. Express for runs with no human step, no wait past the inline threshold, no container node and no node timeout past five minutes; else Standard
+             * @enum {string}
+             */
+            lane: "standard" | "express";
             noActionReason: string | null;
             orgId: string;
             parameters: {

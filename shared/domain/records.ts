@@ -79,6 +79,8 @@ export interface RunRecord {
   cancelRequest?: { by: string; reason: string | null; at: string } | null;
   /** The evidence root hash, sealed when the run ends. */
   root?: string | null;
+  /** The Step Functions lane chosen at trigger (shared/engine/lane.ts); absent on older records: standard. */
+  lane?: "standard" | "express";
 }
 
 export interface FileRef {

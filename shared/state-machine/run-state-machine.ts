@@ -147,3 +147,23 @@ export interface AdvanceOutput {
   /** With next = human: how long the AwaitHuman task may wait (see TimeoutSecondsPath). */
   Payload?: { humanTimeoutSeconds: number };
 }
+
+/** The error the Express twin fails a run with if one ever reaches a human wait (the lane rule keeps them out). */
+export const EXPRESS_CANNOT_WAIT = "ExpressCannotWait";
+
+/**
+ * The Express twin of a run machine definition: the same states, except that AwaitHuman, a task-token wait that
+ * Express executions cannot hold (Step Functions rejects .waitForTaskToken in an Express machine), becomes a Pass
+ * that hands RecordFailure an error naming why; Express-lane runs have no human step, so none reaches it.
+ */
+export function toExpressRunStateMachine(definition: Record<string, unknown>): Record<string, unknown> {
+  const states = { ...(definition.States as Record<string, unknown>) };
+  if (!(STATE.awaitHuman in states)) return definition;
+  states[STATE.awaitHuman] = {
+    Type: "Pass",
+    Result: { Error: EXPRESS_CANNOT_WAIT, Cause: "an Express execution cannot wait on a task token" },
+    ResultPath: "$.error",
+    Next: STATE.recordFailure,
+  };
+  return { ...definition, Comment: `${String(definition.Comment ?? "")} (Express lane)`.trim(), States: states };
+}

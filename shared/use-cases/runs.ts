@@ -13,6 +13,7 @@ import {
 import { durationBetween, pendingTask } from "../domain/task-records.ts";
 import { resolveParameters, type WorkflowDefinition } from "../domain/workflow.ts";
 import { stopExternalAttempts } from "../engine/complete-task.ts";
+import { chooseLane } from "../engine/lane.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
@@ -95,11 +96,12 @@ async function createRun(
     noActionReason: null,
     cancelRequest: null,
     root: null,
+    lane: chooseLane(wf.definition),
   };
   const state = await deps.store.createRun(run, p.userId);
   await notifyRunChange(deps, run, null);
   try {
-    await deps.orchestrator.startRun(p.orgId, runId);
+    await deps.orchestrator.startRun(p.orgId, runId, run.lane ?? "standard");
   } catch (err) {
     const session = new RunSession(deps, state);
     await session.setRunStatus("failed", {
@@ -150,6 +152,7 @@ export function runView(state: RunState) {
     error: run.error,
     noActionReason: run.noActionReason,
     root: run.root ?? null,
+    lane: run.lane ?? "standard",
   };
 }
 

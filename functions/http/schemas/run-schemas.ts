@@ -101,6 +101,12 @@ export const RunView = answers<ReturnType<typeof runView>>()(
     error: RunError.nullable(),
     noActionReason: z.string().nullable(),
     root: hash().nullable().describe("the evidence root sealed when the run ended; null until then"),
+    lane: z
+      .enum(["standard", "express"])
+      .describe(
+        "beyond the contract: the Step Functions lane chosen at trigger. Express for runs with no human step, no " +
+          "wait past the inline threshold, no container node and no node timeout past five minutes; else Standard",
+      ),
   }),
 );
 const RunSummary = named(
