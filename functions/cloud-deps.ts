@@ -10,6 +10,7 @@ import { isTerminalRun } from "../shared/domain/records.ts";
 import { wireEvidence } from "../shared/evidence/evidence-service.ts";
 import { deleteRunSecrets } from "../shared/human-steps/secrets.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
+import { concurrencyListener } from "../shared/runs/concurrency.ts";
 
 /** Area wiring that only exists in the cloud (publishers, schedulers), added by each area. */
 export type CloudAreaWiring = (deps: Deps, config: CloudConfig) => void;
@@ -50,6 +51,7 @@ export function cloudDeps(): Deps {
   deps.runListeners.push(async (run) => {
     if (isTerminalRun(run.status)) await deleteRunSecrets(deps, run.orgId, run.runId);
   });
+  deps.runListeners.push(concurrencyListener(deps)); // frees a concurrency slot on every terminal transition
   wireEvidence(deps); // run files and the sealed root: evidence is always on
   for (const wire of cloudAreas) wire(deps, config);
   cached = deps;

@@ -1,3 +1,4 @@
+import { concurrencyListener, resumeQueues } from "../shared/runs/concurrency.ts";
 import "../shared/polyfills.ts";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
@@ -248,6 +249,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   );
   const orchestrator = new LocalOrchestrator(runMachine);
   deps.orchestrator = orchestrator;
+  deps.runListeners.push(concurrencyListener(deps));
   const areaCtx = { dataDir, orchestrator, log, call, examplesDir: opts.examplesDir ?? null };
   const areas: LocalAreaHandle[] = [];
   for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
@@ -291,7 +293,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
 
   // Runs that were going when the last process stopped carry on where their records say they are.
   const active = await deps.store.listActiveRuns();
-  for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
+  // Runs waiting for a concurrency slot stay queued; the free slots are handed out in trigger order.
+  const waiting = await resumeQueues(deps, active);
+  for (const r of active) if (!waiting.has(r.runId)) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
   for (const a of areas) await a.start?.();
   // Retention: swept at start and hourly (a daily EventBridge rule in the cloud).

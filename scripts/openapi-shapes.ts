@@ -6,6 +6,7 @@ import {
   CancelBody as CancelBodySchema,
   KeyBody as KeyBodySchema,
   OrgBody as OrgBodySchema,
+  RestartBody as RestartBodySchema,
   RunBody as RunBodySchema,
   RunQuery as RunQuerySchema,
   TriggerBody as TriggerBodySchema,
@@ -29,7 +30,8 @@ import {
   JobRunCancelBodySchema,
   JobRunQuerySchema,
 } from "../shared/jobs/job-records.ts";
-import type { createJobRun, getJobRun, jobView, listJobRuns, listJobs, putJob } from "../shared/jobs/jobs.ts";
+import type { createJobRun, getJobRun, jobView, listJobRuns, listJobs, putJob, showJob } from "../shared/jobs/jobs.ts";
+import type { restartRun } from "../shared/runs/restart.ts";
 import { OVERLAP_POLICIES, ScheduleBodySchema } from "../shared/triggers/schedules.ts";
 import {
   type listDeliveries,
@@ -201,7 +203,16 @@ const WorkflowRef = named("WorkflowRef", z.object({ name: z.string(), version: z
 export const WorkflowPut = answers<Out<typeof putWorkflow>["body"]>()("WorkflowRef", WorkflowRef);
 export const WorkflowList = answers<Out<typeof listWorkflows>>()(
   "WorkflowList",
-  page(z.object({ name: z.string(), version: z.number(), definitionHash: hash(), createdAt: iso() })),
+  page(
+    z.object({
+      name: z.string(),
+      version: z.number(),
+      definitionHash: hash(),
+      description: z.string().nullable().describe("the definition's description"),
+      createdAt: iso(),
+      archived: z.boolean().describe("whether the listed workflow is archived (only with `?archived=true`)"),
+    }),
+  ),
 );
 export const WorkflowVersion = answers<ReturnType<typeof workflowView>>()(
   "WorkflowVersion",
@@ -212,10 +223,25 @@ export const WorkflowVersion = answers<ReturnType<typeof workflowView>>()(
     definition: WorkflowDefinitionSchema,
     createdAt: iso(),
     createdBy: z.string(),
+    archived: z
+      .boolean()
+      .optional()
+      .describe("GET /api/workflows/{name}: whether the workflow is archived (DELETE archives it, PUT restores it)"),
   }),
 );
 export const WorkflowVersionList = answers<Out<typeof listVersions>>()("WorkflowVersionList", page(WorkflowVersion));
 
+export const RestartBody = named("RestartBody", RestartBodySchema);
+export const RestartAccepted = answers<Out<typeof restartRun>>()(
+  "RestartAccepted",
+  z.object({
+    runId: z.string(),
+    restartOf: z.string(),
+    status: z.literal("queued"),
+    rerun: z.array(z.string()).describe("beyond the contract: the nodes that run again, in definition order"),
+    reused: z.array(z.string()).describe("beyond the contract: the nodes carried over without running"),
+  }),
+);
 export const RunAccepted = answers<Out<typeof triggerRun>>()(
   "RunAccepted",
   z.object({ runId: z.string(), status: z.literal("queued"), workflow: WorkflowRef }),
@@ -224,7 +250,7 @@ const Trigger = named(
   "Trigger",
   z
     .looseObject({
-      type: z.enum(["manual", "schedule", "webhook", "job", "rerun"]),
+      type: z.enum(["manual", "schedule", "webhook", "job", "rerun", "restart"]),
       userId: z.string().optional(),
     })
     .describe("how the run started; schedule, webhook and job triggers name their source (e.g. webhookId)"),
@@ -244,6 +270,11 @@ export const RunView = answers<ReturnType<typeof runView>>()(
     createdBy: z.string(),
     jobRunId: z.string().nullable(),
     rerunOf: z.string().nullable(),
+    restartOf: z.string().nullable().describe("the run this one restarted (POST /api/runs/{runId}/restart)"),
+    queuedReason: z
+      .string()
+      .nullable()
+      .describe("why a queued run has not started: `concurrency_limit` while it waits for a slot"),
     parameters: z.record(z.string(), z.unknown()),
     context: z
       .record(z.string(), z.object({ type: valueType, value: z.unknown(), writtenBy: z.string() }))
@@ -254,6 +285,11 @@ export const RunView = answers<ReturnType<typeof runView>>()(
     completedAt: iso().nullable(),
     error: RunError.nullable(),
     noActionReason: z.string().nullable(),
+    cancelReason: z
+      .string()
+      .nullable()
+      .describe("beyond the contract: the reason given with the cancel request (POST …/cancel), if any"),
+    cancelledBy: z.string().nullable().describe("beyond the contract: who asked to cancel the run"),
     root: hash().nullable().describe("the evidence root sealed when the run ended; null until then"),
   }),
 );
@@ -267,6 +303,8 @@ const RunSummary = named(
     createdBy: z.string(),
     jobRunId: z.string().nullable(),
     rerunOf: z.string().nullable(),
+    restartOf: z.string().nullable(),
+    queuedReason: z.string().nullable(),
     createdAt: iso(),
     startedAt: iso().nullable(),
     updatedAt: iso(),
@@ -328,6 +366,11 @@ const Task = named(
       waitingSince: iso().nullable().optional().describe("human steps: since when the step waits"),
       decisions: z.array(Decision).optional().describe("approval steps: the decisions so far"),
       submittedBy: z.string().nullable().optional().describe("input steps: who answered"),
+      reusedFrom: z
+        .object({ runId: z.string(), attempt: z.number() })
+        .nullable()
+        .optional()
+        .describe("a task a restart carried over: the run and attempt whose evidence it shows, not run again"),
     })
     .describe(
       "beyond the contract: error, logSha256, noActionReason and, for human steps, waitingSince, decisions, submittedBy",
@@ -407,6 +450,10 @@ export const Verify = answers<Out<typeof verifyRun>>()(
     eventsAfterSeal: z
       .number()
       .describe("beyond the contract: audit events after the seal (covered by the chain, not by the root)"),
+    restartedFrom: z
+      .array(z.string())
+      .optional()
+      .describe("a restarted run: the runs its carried-over evidence came from, verified with it back to the original"),
   }),
 );
 const hashDiff = z.object({ name: z.string(), run: z.string().nullable(), other: z.string().nullable() });
@@ -542,7 +589,12 @@ const Job = answers<ReturnType<typeof jobView>>()(
   }),
 );
 export const JobPut = answers<Out<typeof putJob>["body"]>()("Job", Job);
-export const JobList = answers<Out<typeof listJobs>>()("JobList", page(Job));
+const ArchivedJob = named(
+  "ArchivedJob",
+  Job.extend({ archived: z.boolean().describe("whether the job is archived (DELETE archives it, PUT restores it)") }),
+);
+export const JobShown = answers<Out<typeof showJob>>()("ArchivedJob", ArchivedJob);
+export const JobList = answers<Out<typeof listJobs>>()("JobList", page(ArchivedJob));
 const jobRunStatus = z.enum(JOB_RUN_STATUSES);
 export const JobRunRef = answers<Out<typeof createJobRun>>()(
   "JobRunStatusRef",
@@ -605,7 +657,11 @@ const scheduleFields = {
   updatedAt: iso(),
   updatedBy: z.string(),
 };
+const targetArchived = z
+  .boolean()
+  .describe("the target workflow or job is archived: the schedule does not fire until it is PUT again");
 export const Schedule = named("Schedule", z.object(scheduleFields));
+const ListedSchedule = named("ListedSchedule", z.object({ ...scheduleFields, targetArchived }));
 export const ScheduleState = named(
   "ScheduleWithState",
   z
@@ -617,10 +673,11 @@ export const ScheduleState = named(
       buffered: iso().nullable().describe("overlap buffer_one: the firing waiting for the current run to end"),
       lastSkippedFor: iso().nullable(),
       lastError: z.unknown().nullable(),
+      targetArchived,
     })
     .describe("a schedule with what it last did"),
 );
-export const ScheduleList = named("ScheduleList", page(Schedule));
+export const ScheduleList = named("ScheduleList", page(ListedSchedule));
 
 const subscriptionFields = {
   name: z.string(),
@@ -690,7 +747,17 @@ export const WebhookCreated = answers<Out<typeof createWebhook>>()(
 );
 export const WebhookList = answers<Out<typeof listWebhooks>>()(
   "WebhookList",
-  page(named("Webhook", z.object(webhookFields))),
+  page(
+    named(
+      "Webhook",
+      z.object({
+        ...webhookFields,
+        workflowArchived: z
+          .boolean()
+          .describe("the workflow is archived: calls to the hook answer 404 and start nothing until it is PUT again"),
+      }),
+    ),
+  ),
 );
 export const WebhookAccepted = answers<Out<typeof receiveWebhook>>()(
   "WebhookAccepted",

@@ -114,8 +114,18 @@ export const OPERATIONS: Record<SpecKey, OperationDoc> = {
     success: { 200: json(S.Retention, "The settings (defaults: days null, keepEvidence true)") },
   },
 
+  "DELETE /api/workflows/{name}": {
+    summary: "Archive a workflow",
+    success: {
+      204: {
+        description:
+          "Archived: hidden from the default list, not triggerable by name (by hash still works); schedules and webhooks targeting it stop firing; PUT restores it as a new version",
+      },
+    },
+  },
   "GET /api/workflows": {
     summary: "List workflows (latest version of each)",
+    query: z.object({ archived: z.enum(["true", "false"]).optional().describe("`true` lists the archived ones") }),
     paged: true,
     success: { 200: json(S.WorkflowList, "The org's workflows") },
   },
@@ -305,6 +315,17 @@ export const OPERATIONS: Record<SpecKey, OperationDoc> = {
     summary: "Start a new run with the same definitionHash and parameters",
     success: { 202: json(S.RunAccepted, "The new run is queued (trigger.type rerun, rerunOf set)") },
   },
+  "POST /api/runs/{runId}/restart": {
+    summary: "Restart an ended run from its failed step, carrying every other node over",
+    body: S.RestartBody,
+    success: {
+      202: json(
+        S.RestartAccepted,
+        "The new run is queued (trigger.type restart, restartOf set); carried-over tasks show `reusedFrom`",
+      ),
+    },
+    errors: { 409: "the run is still going or succeeded", 400: "a node in `from` is not in the workflow" },
+  },
   "POST /api/runs/{runId}/approvals/{nodeId}": {
     summary: "Approve or reject an approval step",
     body: S.DecisionBody,
@@ -349,14 +370,21 @@ export const OPERATIONS: Record<SpecKey, OperationDoc> = {
       413: "the body is over 1 MiB, or the job's configuration over 128 KiB",
     },
   },
+  "DELETE /api/jobs/{name}": {
+    summary: "Archive a job",
+    success: {
+      204: { description: "Archived: hidden from the default list, cannot be run; schedules targeting it stop firing" },
+    },
+  },
   "GET /api/jobs": {
     summary: "List jobs",
+    query: z.object({ archived: z.enum(["true", "false"]).optional().describe("`true` lists the archived ones") }),
     paged: true,
     success: { 200: json(S.JobList, "The org's jobs") },
   },
   "GET /api/jobs/{name}": {
     summary: "A job",
-    success: { 200: json(S.JobPut, "The job") },
+    success: { 200: json(S.JobShown, "The job, with whether it is archived") },
   },
   "POST /api/jobs/{name}/runs": {
     summary: "Start a job run",

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ENGINE_VERSION } from "../../../shared/config.ts";
 import { ROLES, RUN_STATUSES } from "../../../shared/domain/records.ts";
 import { NotFoundError, ValidationError } from "../../../shared/errors.ts";
+import { restartRun } from "../../../shared/runs/restart.ts";
 import { createKey, createOrg, deleteKey, listKeys } from "../../../shared/use-cases/auth.ts";
 import {
   auditTrail,
@@ -15,11 +16,12 @@ import {
   triggerRun,
 } from "../../../shared/use-cases/runs.ts";
 import {
+  archiveWorkflow,
   getWorkflow,
   listVersions,
   listWorkflows,
   putWorkflow,
-  workflowView,
+  showWorkflow,
 } from "../../../shared/use-cases/workflows.ts";
 import { type ApiRequest, ok, pageOf, parseWith, type RouteHandler } from "../request.ts";
 import type { RouteKey } from "../route-specs.ts";
@@ -32,6 +34,28 @@ export const RunBody = z
     workflow: z.string().min(1),
     definitionHash: z.string().optional().describe("pins the run to this exact definition of the workflow"),
     parameters: parametersBody.optional(),
+  })
+  .strict();
+export const RestartBody = z
+  .object({
+    from: z
+      .array(z.string().min(1).max(64))
+      .max(200)
+      .optional()
+      .describe("nodes to run again with everything downstream (default: every failed, cancelled or skipped node)"),
+    definition: z
+      .enum(["same", "latest"])
+      .optional()
+      .describe(
+        "`latest`: the workflow's latest version; a node is carried over only if its own definition is unchanged",
+      ),
+  })
+  .strict();
+export const ArchivedQuery = z
+  .object({
+    archived: z.enum(["true", "false"]).optional().describe("`true` lists the archived ones instead"),
+    limit: z.string().optional(),
+    cursor: z.string().optional(),
   })
   .strict();
 export const CancelBody = z.object({ reason: z.string().max(1000).optional() }).strict();
@@ -73,14 +97,20 @@ export const coreRoutes: Partial<Record<RouteKey, RouteHandler>> = {
     return { status: 204 };
   },
 
-  "GET /api/workflows": async (r) => ok(await listWorkflows(r.deps, r.principal, pageOf(r.query))),
+  "GET /api/workflows": async (r) => {
+    const q = parseWith(ArchivedQuery, r.query);
+    return ok(await listWorkflows(r.deps, r.principal, pageOf(r.query), q.archived === "true"));
+  },
+  "DELETE /api/workflows/{name}": async (r) => {
+    await archiveWorkflow(r.deps, r.principal, r.path.name as string);
+    return { status: 204 };
+  },
   "PUT /api/workflows/{name}": async (r) => {
     if (r.body === undefined) throw new ValidationError("a workflow definition is required in the body");
     const res = await putWorkflow(r.deps, r.principal, r.path.name as string, r.body);
     return ok(res.body, res.created ? 201 : 200);
   },
-  "GET /api/workflows/{name}": async (r) =>
-    ok(workflowView(await getWorkflow(r.deps, r.principal, r.path.name as string))),
+  "GET /api/workflows/{name}": async (r) => ok(await showWorkflow(r.deps, r.principal, r.path.name as string)),
   "GET /api/workflows/{name}/versions": async (r) =>
     ok(await listVersions(r.deps, r.principal, r.path.name as string, pageOf(r.query))),
   "GET /api/workflows/{name}/runs": async (r) => {
@@ -161,4 +191,6 @@ export const coreRoutes: Partial<Record<RouteKey, RouteHandler>> = {
     return ok(await cancelRun(r.deps, r.principal, r.path.runId as string, b.reason), 202);
   },
   "POST /api/runs/{runId}/rerun": async (r) => ok(await rerun(r.deps, r.principal, r.path.runId as string), 202),
+  "POST /api/runs/{runId}/restart": async (r) =>
+    ok(await restartRun(r.deps, r.principal, r.path.runId as string, parseWith(RestartBody, r.body ?? {})), 202),
 };

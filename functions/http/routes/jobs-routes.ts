@@ -1,17 +1,18 @@
 import { ValidationError } from "../../../shared/errors.ts";
 import { JobRunBodySchema, JobRunCancelBodySchema, JobRunQuerySchema } from "../../../shared/jobs/job-records.ts";
 import {
+  archiveJob,
   cancelJobRun,
   createJobRun,
-  getJob,
   getJobRun,
-  jobView,
   listJobRuns,
   listJobs,
   putJob,
+  showJob,
 } from "../../../shared/jobs/jobs.ts";
 import { ok, pageOf, parseWith, type RouteHandler } from "../request.ts";
 import type { RouteKey } from "../route-specs.ts";
+import { ArchivedQuery } from "./core-routes.ts";
 
 /** Routes of the jobs area. */
 export const routes: Partial<Record<RouteKey, RouteHandler>> = {
@@ -20,8 +21,15 @@ export const routes: Partial<Record<RouteKey, RouteHandler>> = {
     const res = await putJob(r.deps, r.principal, r.path.name as string, r.body);
     return ok(res.body, res.created ? 201 : 200);
   },
-  "GET /api/jobs": async (r) => ok(await listJobs(r.deps, r.principal, pageOf(r.query))),
-  "GET /api/jobs/{name}": async (r) => ok(jobView(await getJob(r.deps, r.principal, r.path.name as string))),
+  "GET /api/jobs": async (r) => {
+    const q = parseWith(ArchivedQuery, r.query);
+    return ok(await listJobs(r.deps, r.principal, pageOf(r.query), q.archived === "true"));
+  },
+  "GET /api/jobs/{name}": async (r) => ok(await showJob(r.deps, r.principal, r.path.name as string)),
+  "DELETE /api/jobs/{name}": async (r) => {
+    await archiveJob(r.deps, r.principal, r.path.name as string);
+    return { status: 204 };
+  },
   "POST /api/jobs/{name}/runs": async (r) => {
     const b = parseWith(JobRunBodySchema, r.body);
     return ok(
