@@ -3,6 +3,7 @@
 // cancel frees it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Json, startStack, type TestStack } from "./support/stack.ts";
+import { timeline } from "./support/timeline.ts";
 
 let stack: TestStack;
 
@@ -13,15 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-/** One line per run: when it was triggered, started and ended, relative to the first trigger. */
-export function timeline(runs: Json[]): string {
-  const t0 = Date.parse(runs[0].createdAt);
-  const rel = (iso: string | null) => (iso ? `${((Date.parse(iso) - t0) / 1000).toFixed(2)}s` : "-");
-  return runs
-    .map((r, i) => `run ${i + 1}: triggered ${rel(r.createdAt)}  started ${rel(r.startedAt)}  ended ${rel(r.completedAt)}`)
-    .join("\n");
-}
 
 describe("concurrency limit", () => {
   it("runs three triggers one at a time, in trigger order", async () => {
