@@ -64,6 +64,10 @@ export interface Run {
   createdBy?: string;
   jobRunId?: string | null;
   rerunOf?: string | null;
+  restartOf?: string | null;
+  queuedReason?: string | null;
+  cancelReason?: string | null;
+  cancelledBy?: string | null;
   parameters?: Record<string, unknown>;
   context?: Record<string, unknown>;
   createdAt?: string;
@@ -73,6 +77,14 @@ export interface Run {
   error?: RunError | null;
   noActionReason?: string | null;
   root?: string | null;
+}
+
+export interface RestartResult {
+  runId: string;
+  restartOf: string;
+  status: string;
+  rerun: string[];
+  reused: string[];
 }
 
 export interface Task {
@@ -314,6 +326,10 @@ export class ApiClient {
     (await this.request<unknown>("POST", `/api/runs/${seg(runId)}/cancel`, { body: reason ? { reason } : {} })).body;
   rerun = async (runId: string) =>
     (await this.request<TriggerResult>("POST", `/api/runs/${seg(runId)}/rerun`, { body: {} })).body;
+  restart = async (runId: string, body: { from?: string[]; definition?: "same" | "latest" }) =>
+    (await this.request<RestartResult>("POST", `/api/runs/${seg(runId)}/restart`, { body })).body;
+  archiveWorkflow = async (name: string) => (await this.request<unknown>("DELETE", `/api/workflows/${seg(name)}`)).body;
+  archiveJob = async (name: string) => (await this.request<unknown>("DELETE", `/api/jobs/${seg(name)}`)).body;
   decide = async (runId: string, nodeId: string, decision: "approve" | "reject", comment?: string) =>
     (
       await this.request<unknown>("POST", `/api/runs/${seg(runId)}/approvals/${seg(nodeId)}`, {

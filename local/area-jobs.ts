@@ -6,6 +6,7 @@ import { makeReconcileJobHandler, makeRecordJobFailureHandler, makeRunNextHandle
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import type { Deps } from "../shared/deps.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
+import { getJobItem } from "../shared/jobs/job-store.ts";
 import { putJob } from "../shared/jobs/jobs.ts";
 import { wireJobsArea } from "../shared/jobs/wire-jobs-area.ts";
 import { PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
@@ -49,6 +50,8 @@ async function loadExampleJobs(deps: Deps, dir: string, log: (s: string) => void
     try {
       const doc = JSON.parse(await readFile(join(jobsDir, file), "utf8")) as { name?: unknown };
       const name = typeof doc.name === "string" ? doc.name : file.replace(/\.json$/, "");
+      // Only a job of a new name: one that exists (edited or archived) is the user's now.
+      if (await getJobItem(deps.store, admin.orgId, name)) continue;
       const res = await putJob(deps, admin, name, doc);
       log(`  job ${name}${res.created ? " (new)" : ""}: ${res.body.workflowExecutionOrder.join(" → ")}`);
     } catch (err) {

@@ -157,7 +157,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
   return Buffer.concat(chunks);
 }
 
-/** Loads every workflow definition in a folder (JSON or YAML with `nodes`) as the platform principal. */
+/** Loads the workflow definitions of a folder (JSON or YAML with `nodes`) whose names do not exist yet. */
 export async function loadExamples(deps: Deps, dir: string, log: (s: string) => void): Promise<void> {
   if (!existsSync(dir)) return;
   const admin = PLATFORM_PRINCIPAL;
@@ -167,6 +167,12 @@ export async function loadExamples(deps: Deps, dir: string, log: (s: string) => 
     const doc = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
     if (!doc || !Array.isArray(doc.nodes)) continue;
     try {
+      // An example is a starting point: once a workflow of that name exists (edited, or archived), it is the user's.
+      const existing = typeof doc.name === "string" ? await deps.store.getWorkflow(admin.orgId, doc.name) : null;
+      if (existing) {
+        log(`  workflow ${doc.name} v${existing.version} (kept; the example is not applied over it)`);
+        continue;
+      }
       const res = await putWorkflow(deps, admin, doc.name, doc);
       log(`  workflow ${doc.name} v${res.body.version}${res.created ? " (new)" : ""}`);
     } catch (err) {
