@@ -101,6 +101,7 @@ export interface WorkflowDefinition {
   name: string;
   description?: string;
   parameters?: Record<string, ParameterSpec>;
+  concurrency?: { limit: number };
   nodes: WorkflowNode[];
 }
 
@@ -163,6 +164,8 @@ export interface RunSummary {
   updatedAt?: string;
   completedAt?: string | null;
   currentStateName?: string | null;
+  /** Why a queued run waits (`concurrency_limit`); null once it started. */
+  queuedReason?: string | null;
 }
 
 export interface Run extends RunSummary {
@@ -175,6 +178,9 @@ export interface Run extends RunSummary {
   error: RunError | null;
   noActionReason: string | null;
   root?: string | null;
+  restartOf?: string | null;
+  cancelReason?: string | null;
+  cancelledBy?: string | null;
 }
 
 export interface FileRef {

@@ -9,6 +9,7 @@ import { Field } from "../components/field.tsx";
 import { ApprovalPanel, InputPanel } from "../components/human-step.tsx";
 import { LineageView } from "../components/lineage-view.tsx";
 import { LogView } from "../components/log-view.tsx";
+import { RestartButton, RunOperationFacts } from "../components/run-operations.tsx";
 import { TimelineView } from "../components/timeline-view.tsx";
 import {
   ActionError,
@@ -300,6 +301,7 @@ function RunHeader({ run, now, reload }: { run: Run; now: number; reload: () => 
               Cancel run
             </button>
           ) : null}
+          <RestartButton run={run} />
           {can(who.role, "rerun") ? (
             <button type="button" class="btn btn-secondary" onClick={() => setConfirm("rerun")}>
               Rerun
@@ -357,6 +359,7 @@ function RunHeader({ run, now, reload }: { run: Run; now: number; reload: () => 
             </a>
           </Fact>
         ) : null}
+        <RunOperationFacts run={run} />
       </dl>
       <ConfirmDialog
         open={confirm === "cancel"}

@@ -4,6 +4,7 @@ import { CardTable, CompactTable } from "../components/data-table.tsx";
 import { RunsList } from "../components/runs-list.tsx";
 import { TriggerForm } from "../components/trigger-form.tsx";
 import { Card, Empty, Fact, Hash, NotLoaded, Pager, Tabs, Time, usePager } from "../components/ui.tsx";
+import { ArchiveWorkflowButton, WorkflowQueue } from "../components/workflow-operations.tsx";
 import { useSession } from "../context.ts";
 import { formatTimestamp, formatValue } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -49,6 +50,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
             Trigger run
           </a>
         ) : null}
+        <ArchiveWorkflowButton name={w.name} />
       </div>
       <dl class="facts">
         <Fact label="Definition hash">
@@ -57,6 +59,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
         <Fact label="Nodes">{w.definition.nodes.length}</Fact>
         <Fact label="Created">{formatTimestamp(w.createdAt)}</Fact>
       </dl>
+      <WorkflowQueue name={w.name} limit={w.definition.concurrency?.limit} />
       <Tabs items={tabs} current={tab} label="Workflow sections" />
       <div class="tab-panel">
         {tab === "overview" ? <Overview w={w} /> : null}
