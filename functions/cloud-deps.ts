@@ -1,6 +1,7 @@
 import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
 import { KmsSecretBox } from "../shared/adapters/kms-secret-box.ts";
+import { processExecutors } from "../shared/adapters/process/process-executor.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { SfnOrchestrator } from "../shared/adapters/sfn-orchestrator.ts";
 import { type CloudConfig, ENGINE_VERSION, loadConfig } from "../shared/config.ts";
@@ -35,6 +36,7 @@ export function cloudDeps(): Deps {
     orchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
     clock: systemClock,
     meter,
+    executors: processExecutors(config.TASK_WORK_DIR, systemClock),
     runListeners: [],
     areas: {},
     secrets: config.SECRETS_KMS_KEY_ID ? KmsSecretBox.create(config.SECRETS_KMS_KEY_ID) : undefined,

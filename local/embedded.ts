@@ -30,12 +30,13 @@ import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
 import { createTableInput } from "../shared/adapters/dynamo-table.ts";
 import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { processExecutors } from "../shared/adapters/process/process-executor.ts";
+import { runtimeImage } from "../shared/adapters/process/runtime-image.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
-import { runtimeImage } from "../shared/engine/task-runner.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
@@ -206,18 +207,21 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
   const apiKey = knownKey ?? generateKey();
+  const clock = opts.clock ?? systemClock;
+  const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
   const deps: Deps = {
     store: new DynamoRunStore(docClient, TABLE),
     blobs: new S3BlobStore(s3Client, BUCKET),
     orchestrator: undefined as unknown as Deps["orchestrator"],
-    clock: opts.clock ?? systemClock,
+    clock,
     meter,
+    executors: processExecutors(workRoot, clock),
     runListeners: [],
     areas: {},
     stopping: stopping.signal,
     settings: {
       engineVersion: ENGINE_VERSION,
-      workRoot: join(tmpdir(), "stepwise-tasks"),
+      workRoot,
       platformKeyHash: sha256(apiKey),
       advanceBudgetMs: 14 * 60_000,
       cancelPollMs: 250,

@@ -1,11 +1,12 @@
 import type { Clock } from "./domain/clock.ts";
 import type { RunRecord, RunStatus } from "./domain/records.ts";
-import type { FileHooks } from "./engine/advance-run.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
+import type { FileHooks } from "./ports/file-hooks.ts";
 import type { ItemStore } from "./ports/item-store.ts";
 import type { CostMeter } from "./ports/metrics.ts";
 import type { Orchestrator } from "./ports/orchestrator.ts";
 import type { RunStore } from "./ports/run-store.ts";
+import type { TaskExecutors } from "./ports/task-executor.ts";
 
 /** Everything a use case may need, wired once per runtime (a Lambda, the local server, a test). */
 export interface Deps {
@@ -14,6 +15,8 @@ export interface Deps {
   orchestrator: Orchestrator;
   clock: Clock;
   meter: CostMeter;
+  /** Runs the attempts of executable nodes, one executor per node type. */
+  executors: TaskExecutors;
   /** Called after every run status change (notifications, job runs); errors are logged, never thrown. */
   runListeners: Array<(run: RunRecord, from: RunStatus | null) => Promise<void>>;
   /** Run files: place inputs, collect outputs (evidence area). */

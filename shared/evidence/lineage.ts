@@ -1,8 +1,8 @@
 import type { Deps } from "../deps.ts";
 import { HASH_PATTERN, sha256 } from "../domain/hash.ts";
 import type { Principal, RunRecord, WorkflowRef } from "../domain/records.ts";
+import { pendingTask } from "../domain/task-records.ts";
 import type { WorkflowDefinition, WorkflowNode } from "../domain/workflow.ts";
-import { pendingTask } from "../engine/advance-run.ts";
 import { ValidationError } from "../errors.ts";
 import type { PageRequest, RunState } from "../ports/run-store.ts";
 import { type ProducedFile, producedFiles } from "./run-files.ts";

@@ -5,9 +5,9 @@ import { hashJson } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Principal, RunRecord, TaskRecord } from "../domain/records.ts";
 import { resolveParameters, type WorkflowDefinition, type WorkflowNode } from "../domain/workflow.ts";
-import { notifyRunChange, RunSession } from "../engine/advance-run.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { RunState, WorkflowVersion } from "../ports/run-store.ts";
+import { notifyRunChange, RunSession } from "../run-session.ts";
 import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
 import { startOrQueue } from "./concurrency.ts";
 
