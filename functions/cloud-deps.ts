@@ -10,6 +10,7 @@ import { systemClock } from "../shared/domain/clock.ts";
 import { isTerminalRun } from "../shared/domain/records.ts";
 import { wireEvidence } from "../shared/evidence/evidence-service.ts";
 import { deleteRunSecrets } from "../shared/human-steps/secrets.ts";
+import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { concurrencyListener } from "../shared/runs/concurrency.ts";
 
@@ -31,7 +32,12 @@ export function cloudDeps(): Deps {
   if (!config.RUN_STATE_MACHINE_ARN) throw new Error("invalid environment: RUN_STATE_MACHINE_ARN is required");
   const meter = new CostMeter();
   const deps: Deps = {
-    store: new DynamoRunStore(makeDocumentClient({}, meter), config.TABLE_NAME),
+    store: new DynamoRunStore(
+      makeDocumentClient({}, meter),
+      config.TABLE_NAME,
+      // Without a platform key the table name still binds cursors to this deployment (and the MAC to org and list).
+      cursorSigningKey(config.CURSOR_SECRET ?? config.PLATFORM_KEY_HASH ?? config.TABLE_NAME),
+    ),
     blobs: new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME),
     orchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
     clock: systemClock,

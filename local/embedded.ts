@@ -37,6 +37,7 @@ import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
+import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
@@ -115,15 +116,17 @@ async function toApiGatewayEvent(req: IncomingMessage, body: Buffer): Promise<AP
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const method = (req.method ?? "GET").toUpperCase();
   const match = matchRoute(method, url.pathname);
+  // A parameter that cannot be decoded goes to the handler unmatched ($default), which answers 400 naming it.
+  const matched = match.key && match.undecodable.length === 0 ? match : null;
   const now = Date.now();
   return {
     version: "2.0",
-    routeKey: match.key ?? "$default",
+    routeKey: matched?.key ?? "$default",
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: Object.keys(query).length ? query : undefined,
-    pathParameters: match.key ? match.pathParameters : undefined,
+    pathParameters: matched?.pathParameters,
     requestContext: {
       accountId: "local",
       apiId: "local",
@@ -137,7 +140,7 @@ async function toApiGatewayEvent(req: IncomingMessage, body: Buffer): Promise<AP
         userAgent: headers["user-agent"] ?? "",
       },
       requestId: `local-${now}`,
-      routeKey: match.key ?? "$default",
+      routeKey: matched?.key ?? "$default",
       stage: "$default",
       time: new Date(now).toISOString(),
       timeEpoch: now,
@@ -210,7 +213,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const clock = opts.clock ?? systemClock;
   const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
   const deps: Deps = {
-    store: new DynamoRunStore(docClient, TABLE),
+    store: new DynamoRunStore(docClient, TABLE, cursorSigningKey(sha256(apiKey))),
     blobs: new S3BlobStore(s3Client, BUCKET),
     orchestrator: undefined as unknown as Deps["orchestrator"],
     clock,

@@ -11,6 +11,8 @@ const CloudEnvSchema = z.object({
     .string()
     .regex(/^sha256:[0-9a-f]{64}$/)
     .optional(),
+  /** Signs list cursors; by default derived from PLATFORM_KEY_HASH, so no deployment setting is needed. */
+  CURSOR_SECRET: z.string().min(16).optional(),
   SECRETS_KMS_KEY_ID: z.string().min(1).optional(),
   EVENTS_TOPIC_ARN: z.string().min(1).optional(),
   EVENT_BUS_NAME: z.string().min(1).optional(),

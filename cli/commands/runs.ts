@@ -87,11 +87,8 @@ function cancelLine(run: Run): string | undefined {
 /** What a waiting human step asks for: the approval quorum so far, or the input's field names. */
 function describeAsk(step: PendingHumanStep): string {
   if (step.type === "approval") return `approval ${step.approvals?.received ?? 0}/${step.approvals?.required ?? 1}`;
-  if (step.type === "input") {
-    const names = Object.entries(step.fields ?? {}).map(([name, f]) => (f.secret ? `${name} (secret)` : name));
-    return truncate(`input ${names.join(", ")}`, 48);
-  }
-  return step.type ?? "-";
+  const names = Object.entries(step.fields).map(([name, f]) => (f.secret ? `${name} (secret)` : name));
+  return truncate(`input ${names.join(", ")}`, 48);
 }
 
 /** The table of `approvals list`: run, node, what is asked, who may answer, since when, and until when. */

@@ -13,7 +13,8 @@ import { hashJson } from "../domain/hash.ts";
 import type { AuditEvent, Page, RunRecord, RunStatus, TaskRecord } from "../domain/records.ts";
 import { listSortKey } from "../domain/sort-keys.ts";
 import type { WorkflowDefinition } from "../domain/workflow.ts";
-import { ConflictError, StaleStateError, ValidationError } from "../errors.ts";
+import { ConflictError, StaleStateError } from "../errors.ts";
+import { openCursor, sealCursor } from "../kernel/signed-cursor.ts";
 import type {
   Change,
   ChangeTarget,
@@ -39,20 +40,15 @@ const isConditionFailure = (err: unknown): boolean =>
   err instanceof ConditionalCheckFailedException ||
   (err as { name?: string })?.name === "ConditionalCheckFailedException";
 
-/** Cursor pagination over DynamoDB's LastEvaluatedKey, opaque to clients. */
-function encodeCursor(key: Item | undefined): string | null {
-  return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : null;
-}
-function decodeCursor(cursor: string | null | undefined): Item | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (parsed && typeof parsed === "object") return parsed as Item;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError("invalid cursor", [{ path: "cursor", message: "not a cursor this API returned" }]);
-}
+/** The list a cursor belongs to: table, index, org-bearing key condition and filters (see shared/kernel/signed-cursor.ts). */
+const cursorScope = (input: QueryCommandInput): string =>
+  JSON.stringify([
+    input.TableName,
+    input.IndexName ?? null,
+    input.KeyConditionExpression,
+    input.FilterExpression ?? null,
+    input.ExpressionAttributeValues ?? null,
+  ]);
 
 function strip<T>(item: Item, extra: string[] = []): T {
   const out: Item = {};
@@ -74,6 +70,8 @@ export class DynamoRunStore implements RunStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** Signs list cursors (cursorSigningKey). */
+    private readonly cursorKey: Buffer,
   ) {}
 
   // ---- orgs and keys -------------------------------------------------------------------------
@@ -730,7 +728,8 @@ export class DynamoRunStore implements RunStore {
     page: PageRequest,
   ): Promise<{ items: Item[]; nextCursor: string | null }> {
     const items: Item[] = [];
-    let start = decodeCursor(page.cursor);
+    const scope = cursorScope(input);
+    let start = page.cursor ? openCursor(page.cursor, scope, this.cursorKey) : undefined;
     const keyNames = ["pk", "sk"];
     if (input.IndexName) keyNames.push(`${input.IndexName}pk`, `${input.IndexName}sk`);
     for (;;) {
@@ -747,7 +746,7 @@ export class DynamoRunStore implements RunStore {
           const last: Item = {};
           for (const k of keyNames) last[k] = item[k];
           const more = res.LastEvaluatedKey !== undefined || item !== res.Items?.[res.Items.length - 1];
-          return { items, nextCursor: more ? encodeCursor(last) : null };
+          return { items, nextCursor: more ? sealCursor(last, scope, this.cursorKey) : null };
         }
       }
       start = res.LastEvaluatedKey;
