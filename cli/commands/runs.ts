@@ -262,9 +262,9 @@ export function registerRunsCommands(program: Command, ctx: Context): void {
           "run this on a terminal to be prompted for it without echo, or pass it as key=value",
         ]);
       }
-      const label = `${key}${field.description ? ` (${field.description})` : ""}`;
+      const label = `${key}${field.description ? ` (${field.description})` : ""}${field.required === false ? " (optional, Enter to skip)" : " (required)"}`;
       const answer = await promptSecret(ctx.io.stdin, ctx.io.stderr, label);
-      if (answer === "" && !field.required) continue;
+      if (answer === "" && field.required === false) continue;
       values[key] = coerceField(answer, field, `field '${key}'`);
     }
     const res = await client.submitInput(runId, nodeId, values);
