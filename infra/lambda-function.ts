@@ -38,9 +38,12 @@ export class StepwiseFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /** The entry file (relative to the repository root) whose `handler` export the function runs. */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: StepwiseFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     this.logGroup = new LogGroup(this, "Logs", {
       retention: props.logRetention,
       // Logs of a deleted function are not evidence (run records and S3 hold that); do not orphan them.

@@ -1,4 +1,3 @@
-import { concurrencyListener, resumeQueues } from "../shared/runs/concurrency.ts";
 import "../shared/polyfills.ts";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
@@ -6,13 +5,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceNotFoundException,
-} from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
@@ -27,7 +19,7 @@ import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
 import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
-import { createTableInput } from "../shared/adapters/dynamo-table.ts";
+import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
 import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import { processExecutors } from "../shared/adapters/process/process-executor.ts";
@@ -37,18 +29,22 @@ import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
+import { LocalSecretBox } from "../shared/human-steps/secrets.ts";
 import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
+import { consoleLogger } from "../shared/ports/logger.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
+import type { RunEventSubscriber } from "../shared/ports/run-events.ts";
+import { resumeQueues } from "../shared/runs/concurrency.ts";
+import { createServices, type Services } from "../shared/services.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
 import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
 import { putWorkflow } from "../shared/use-cases/workflows.ts";
-import { wire as wireEvidence } from "./area-evidence.ts";
-import { wire as wireHumanSteps } from "./area-human-steps.ts";
-import { wire as wireJobs } from "./area-jobs.ts";
-import { wire as wireTriggers } from "./area-triggers.ts";
-import type { LocalAreaHandle } from "./area-wiring.ts";
 import { lambdaContext } from "./lambda-context.ts";
+import { Late } from "./late.ts";
+import { type LocalCall, loadExampleJobs, localJobMachine } from "./local-jobs.ts";
+import { localSecretsKey } from "./local-secrets.ts";
+import { localTriggerAdapters } from "./local-triggers.ts";
 
 const TABLE = "stepwise";
 const BUCKET = "stepwise";
@@ -69,6 +65,8 @@ export interface EmbeddedOptions {
   /** Overrides of engine settings (tests use short polls). */
   settings?: Partial<Deps["settings"]>;
   log?: (line: string) => void;
+  /** Run-event subscribers after the built-in ones (tests that watch every status change). */
+  subscribers?: RunEventSubscriber[];
 }
 
 export interface EmbeddedStack {
@@ -77,24 +75,11 @@ export interface EmbeddedStack {
   /** True when this start generated the key (none was given or saved): it is shown once, then only saved. */
   apiKeyGenerated: boolean;
   deps: Deps;
+  /** The use cases of this stack, as the cloud's handlers call them. */
+  services: Services;
   orchestrator: LocalOrchestrator;
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
-}
-
-async function ensureTable(endpoint: string): Promise<void> {
-  const ddb = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  try {
-    await ddb.send(new DescribeTableCommand({ TableName: TABLE }));
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
-    await ddb.send(new CreateTableCommand(createTableInput(TABLE)));
-  }
-  ddb.destroy();
 }
 
 async function readLocalKey(dataDir: string): Promise<string | null> {
@@ -194,7 +179,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const dyn = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((res) => dyn.listen(0, "127.0.0.1", () => res()));
   const dynEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
-  await ensureTable(dynEndpoint);
+  await ensureTable(dynEndpoint, TABLE);
 
   const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(dataDir, "s3") });
   const s3Info = (await s3.run()) as AddressInfo;
@@ -202,25 +187,67 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
 
   const meter = new CostMeter();
   const s3Client = makeS3Client({ endpoint: s3Endpoint }, meter);
-  await s3Client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: { name?: string }) => {
-    if (err.name !== "BucketAlreadyExists" && err.name !== "BucketAlreadyOwnedByYou") throw err;
-  });
+  await ensureBucket(s3Client, BUCKET);
   const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
 
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
   const apiKey = knownKey ?? generateKey();
+  const store = new DynamoRunStore(docClient, TABLE, cursorSigningKey(sha256(apiKey)));
   const clock = opts.clock ?? systemClock;
   const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
-  const deps: Deps = {
-    store: new DynamoRunStore(docClient, TABLE, cursorSigningKey(sha256(apiKey))),
+  if (!(await store.orgExists(DEFAULT_ORG)))
+    await store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
+
+  // Handler calls in flight, so stop() can let them wind down before the emulators close.
+  const calls = new Set<Promise<unknown>>();
+  const call: LocalCall =
+    <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
+    (payload: unknown) => {
+      const p = h(payload, lambdaContext(name));
+      calls.add(p);
+      const done = () => calls.delete(p);
+      p.then(done, done);
+      return p;
+    };
+  // The state machines and the in-process triggers call handlers built from the services they are part of.
+  const late = new Late<Services>();
+  const engine = {
+    advance: (e: unknown, c: Context) => makeAdvanceHandler(late.get())(e, c),
+    recordFailure: (e: unknown, c: Context) => makeRecordFailureHandler(late.get())(e, c),
+    awaitHuman: (e: unknown, c: Context) => makeAwaitHumanHandler(late.get())(e, c),
+    reconcile: (e: unknown, c: Context) => makeReconcileHandler(late.get())(e, c),
+  };
+  const runMachine = new LocalStateMachine(
+    {
+      definition:
+        opts.stateMachineDefinition ??
+        buildRunStateMachine({ advance: "advance", awaitHuman: "await-human", recordFailure: "record-failure" }),
+      tasks: {
+        [STATE.advance]: call(engine.advance, "advance"),
+        [STATE.recordFailure]: call(engine.recordFailure, "record-failure"),
+      },
+      waitForToken: { [STATE.awaitHuman]: call(engine.awaitHuman, "await-human") },
+      onAbnormalEnd: (detail) => call(engine.reconcile, "reconcile")({ detail }),
+    },
+    meter,
+  );
+  const jobs = localJobMachine(late, call, meter);
+  const orchestrator = new LocalOrchestrator(runMachine, [jobs.machine]);
+  const triggers = localTriggerAdapters(store, clock, late, log);
+  const services = createServices({
+    store,
     blobs: new S3BlobStore(s3Client, BUCKET),
-    orchestrator: undefined as unknown as Deps["orchestrator"],
+    runOrchestrator: orchestrator,
+    jobOrchestrator: jobs.orchestrator,
+    scheduler: triggers.scheduler,
+    publishers: [],
+    deliveryQueue: triggers.queue,
+    secretBox: new LocalSecretBox(await localSecretsKey(dataDir)),
+    executors: processExecutors(workRoot, clock),
     clock,
     meter,
-    executors: processExecutors(workRoot, clock),
-    runListeners: [],
-    areas: {},
+    logger: consoleLogger,
     stopping: stopping.signal,
     settings: {
       engineVersion: ENGINE_VERSION,
@@ -231,41 +258,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
       maxHumanWaitSeconds: LOCAL_MAX_TIMER_SECONDS,
       ...opts.settings,
     },
-  };
-  if (!(await deps.store.orgExists(DEFAULT_ORG)))
-    await deps.store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
-
-  // Handler calls in flight, so stop() can let them wind down before the emulators close.
-  const calls = new Set<Promise<unknown>>();
-  const call =
-    <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
-    (payload: unknown) => {
-      const p = h(payload, lambdaContext(name));
-      calls.add(p);
-      const done = () => calls.delete(p);
-      p.then(done, done);
-      return p;
-    };
-  const runMachine = new LocalStateMachine(
-    {
-      definition:
-        opts.stateMachineDefinition ??
-        buildRunStateMachine({ advance: "advance", awaitHuman: "await-human", recordFailure: "record-failure" }),
-      tasks: {
-        [STATE.advance]: call(makeAdvanceHandler(deps), "advance"),
-        [STATE.recordFailure]: call(makeRecordFailureHandler(deps), "record-failure"),
-      },
-      waitForToken: { [STATE.awaitHuman]: call(makeAwaitHumanHandler(deps), "await-human") },
-      onAbnormalEnd: (detail) => call(makeReconcileHandler(deps), "reconcile")({ detail }),
-    },
-    meter,
-  );
-  const orchestrator = new LocalOrchestrator(runMachine);
-  deps.orchestrator = orchestrator;
-  deps.runListeners.push(concurrencyListener(deps));
-  const areaCtx = { dataDir, orchestrator, log, call, examplesDir: opts.examplesDir ?? null };
-  const areas: LocalAreaHandle[] = [];
-  for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
+    triggerOptions: triggers.options,
+    extraSubscribers: opts.subscribers,
+  });
+  late.set(services);
+  const deps = services.deps;
 
   const api = makeApiHandler(deps);
   const dashboardDist = resolve(import.meta.dirname, "..", "dashboard", "dist");
@@ -302,7 +299,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   await writeFile(join(dataDir, "local.json"), `${JSON.stringify({ url, apiKey }, null, 2)}\n`, { mode: 0o600 });
   await chmod(join(dataDir, "local.json"), 0o600);
 
-  if (opts.examplesDir) await loadExamples(deps, opts.examplesDir, log);
+  if (opts.examplesDir) {
+    await loadExamples(deps, opts.examplesDir, log);
+    await loadExampleJobs(deps, opts.examplesDir, log);
+  }
 
   // Runs that were going when the last process stopped carry on where their records say they are.
   const active = await deps.store.listActiveRuns();
@@ -310,7 +310,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const waiting = await resumeQueues(deps, active);
   for (const r of active) if (!waiting.has(r.runId)) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
-  for (const a of areas) await a.start?.();
+  await jobs.resume(deps, log);
+  await triggers.start(deps);
   // Retention: swept at start and hourly (a daily EventBridge rule in the cloud).
   const sweep = () => void sweepAllOrgs(deps).catch((err) => log(`retention sweep failed: ${(err as Error).message}`));
   sweep();
@@ -324,11 +325,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     apiKey,
     apiKeyGenerated: knownKey === null,
     deps,
+    services,
     orchestrator,
     async stop() {
       stopping.abort();
       clearInterval(sweeper);
-      for (const a of areas) await a.stop?.();
+      await triggers.stop();
       await Promise.race([Promise.allSettled([...calls]), new Promise((r) => setTimeout(r, 10_000))]);
       orchestrator.shutdown();
       server.closeAllConnections();

@@ -117,17 +117,9 @@ export class RunSession {
   }
 }
 
-/** Tells every run listener about a status change; a failing listener never fails the run. */
+/** Tells every run-event subscriber about a status change; a failing subscriber never fails the run. */
 export async function notifyRunChange(deps: Deps, run: RunRecord, from: RunStatus | null): Promise<void> {
-  for (const listener of deps.runListeners) {
-    try {
-      await listener(run, from);
-    } catch (err) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "run listener failed", runId: run.runId, error: (err as Error).message }),
-      );
-    }
-  }
+  await deps.events.runChanged(run, from);
 }
 
 /** Ends a run: nodes never started are skipped, then the run takes its terminal status. */

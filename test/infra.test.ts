@@ -15,7 +15,7 @@ import { PROJECT_ROOT, type StepwiseFunction } from "../infra/lambda-function.ts
 import { DASHBOARD_DIST, StepwiseStack } from "../infra/stepwise-stack.ts";
 import { createTableInput, TTL_ATTRIBUTE } from "../shared/adapters/dynamo-table.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
-import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
+import { buildRunStateMachine, LAMBDA_SERVICE_ERRORS, STATE } from "../shared/state-machine/run-state-machine.ts";
 
 // One synthesis (with real esbuild bundling of the ten entries) for the whole file.
 let outdir: string;
@@ -187,12 +187,42 @@ describe("storage", () => {
   });
 });
 
+describe("constructs", () => {
+  it("keep the logical ids the resources had before the grouping, so a deployed stack updates in place", () => {
+    // Retained data (table, bucket, keys), named resources (bus, machines, their log groups), the API with its stage
+    // and routes, the distribution and the queue mapping: replacing any of them would orphan data, fail on the name,
+    // change a URL users hold, or be refused as a duplicate.
+    const kept = [
+      "TableCD117FA1",
+      "Bucket83908E77",
+      "SecretsKey317DCF94",
+      "EventsKeyB314AFD5",
+      "EventBus7B8748AA",
+      "DeliveryQueueA11633D0",
+      "ScheduleGroup4D377372",
+      "RunStateMachine3670F20F",
+      "RunStateMachineLogs4092BD5D",
+      "JobRunStateMachineC432D453",
+      "JobRunStateMachineLogsCB864F75",
+      "HttpApiF5A9A8A7",
+      "HttpApiStage21ACA647",
+      "HttpApiGETapihealth7FA5887F",
+      "Dashboard9E4231ED",
+      "DeliverEventsFunctionSqsEventSourceStepwiseDeliveryQueueEA4FDC4EA2029291",
+    ];
+    const resources = template.toJSON().Resources as Json;
+    expect(kept.filter((id) => !resources[id])).toEqual([]);
+    expect(resources.ScheduleGroup4D377372.Properties.Name).toBe("Stepwise-ScheduleGroup-0F1ABF53");
+  });
+});
+
 describe("HTTP API", () => {
-  it("has one route per contract route, all proxied to the api function without an authorizer", () => {
+  it("has one route per contract route and $default, all proxied to the api function without an authorizer", () => {
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")) as Json[];
-    expect(routes).toHaveLength(ROUTE_SPECS.length);
+    expect(routes).toHaveLength(ROUTE_SPECS.length + 1);
     const keys = routes.map((r) => r.Properties.RouteKey as string).sort();
-    expect(keys).toEqual(ROUTE_SPECS.map((s) => `${s.method} ${s.path}`).sort());
+    // $default sends unknown paths and methods to the function, whose 404/405 keep the contract's error shape.
+    expect(keys).toEqual([...ROUTE_SPECS.map((s) => `${s.method} ${s.path}`), "$default"].sort());
     expect(keys).toContain("GET /api/runs/{runId}");
     expect(keys).toContain("PUT /api/workflows/{name}");
     expect(keys).toContain("GET /api/runs/{runId}/files/{path+}");
@@ -303,7 +333,7 @@ describe("functions", () => {
   it("get the environment that loadConfig reads, with the platform key hash from a parameter", () => {
     const env = (key: FunctionKey) => functionProps(key).Environment.Variables as Json;
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
-      // functions/cloud-deps.ts wires the same dependencies in every function and requires these three.
+      // shared/adapters/cloud-adapters.ts wires the same dependencies in every function and requires these three.
       expect(Object.keys(env(key))).toEqual(
         expect.arrayContaining(["TABLE_NAME", "BUCKET_NAME", "RUN_STATE_MACHINE_ARN"]),
       );
@@ -391,7 +421,7 @@ describe("least privilege", () => {
   });
 
   it("gives objects and the secrets key to api and advance-run, and unsealing to the delivery worker", () => {
-    const secretsKeyId = logicalId(stack.node.findChild("SecretsKey"));
+    const secretsKeyId = logicalId(stack.storage.secretsKey);
     const onSecretsKey = (key: FunctionKey) =>
       grantsOf(stack.functions[key])
         .filter((g) => g.action.startsWith("kms:") && refersTo(g.resources, secretsKeyId))
@@ -420,7 +450,7 @@ describe("least privilege", () => {
       expect(actions, key).toEqual(CHANGES_STATUSES.includes(key) ? publishing : []);
     }
     // The delivery worker re-queues deliveries (SendMessage) and consumes the queue through its event source.
-    const queueId = logicalId(stack.node.findChild("DeliveryQueue"));
+    const queueId = logicalId(stack.events.deliveryQueue);
     const onQueue = grantsOf(stack.functions.deliverEvents)
       .filter((g) => refersTo(g.resources, queueId))
       .map((g) => g.action);
@@ -450,7 +480,7 @@ describe("least privilege", () => {
   });
 
   it("lets the scheduler role invoke the schedule-trigger function and nothing else", () => {
-    const roleId = logicalId(stack.node.findChild("SchedulerRole"));
+    const roleId = logicalId(stack.triggers.schedulerRole);
     const statements = statementsOfRole(roleId);
     expect(statements).toEqual([
       {
@@ -493,6 +523,30 @@ describe("state machines", () => {
     );
     expect(synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)).toEqual(
       buildJobRunStateMachine({ runNext: "run-next", recordFailure: "record-job-failure" }),
+    );
+  });
+
+  it("retry Lambda's service errors and throttling on every Lambda task, the human wait included", () => {
+    const machines = [synthesizedDefinition(), synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)];
+    for (const definition of machines) {
+      const tasks = Object.entries(definition.States as Json).filter(
+        ([, st]) =>
+          (st as Json).Type === "Task" && String((st as Json).Resource).startsWith("arn:aws:states:::lambda:"),
+      );
+      expect(tasks.length).toBeGreaterThan(1);
+      for (const [name, state] of tasks) {
+        const retried = ((state as Json).Retry ?? []).flatMap((r: Json) => r.ErrorEquals);
+        expect(retried, name).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS]));
+      }
+    }
+    expect(LAMBDA_SERVICE_ERRORS).toEqual(
+      expect.arrayContaining([
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.ClientExecutionTimeoutException",
+      ]),
     );
   });
 
@@ -557,7 +611,7 @@ describe("notifications and triggers", () => {
   });
 
   it("feeds the delivery queue to the delivery worker in batches, reporting failed items only", () => {
-    const queueId = logicalId(stack.node.findChild("DeliveryQueue"));
+    const queueId = logicalId(stack.events.deliveryQueue);
     const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping")) as Json[];
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.Properties).toEqual({
@@ -680,7 +734,7 @@ describe("dashboard", () => {
 
   it("adds security headers to every answer", () => {
     const config = distributionConfig();
-    const policyId = logicalId(stack.node.findChild("SecurityHeaders"));
+    const policyId = logicalId(stack.dashboard.node.findChild("SecurityHeaders"));
     for (const b of [config.DefaultCacheBehavior, ...config.CacheBehaviors] as Json[]) {
       expect(b.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
     }
@@ -885,6 +939,39 @@ describe("the synthesized job-run state machine, run locally", () => {
       });
     }
   });
+
+  it("hands a long wait to a fresh execution before the history cap (continue as new)", async () => {
+    const calls: Call[] = [];
+    const started: Json[] = [];
+    const definition = buildJobRunStateMachine(
+      { runNext: "run-next", recordFailure: "record-job-failure" },
+      { recheckSeconds: 1, maxRearms: 2 },
+    );
+    const jobArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:Stepwise-job";
+    const execution = new LocalStateMachine(definition as never).run(ids, {
+      context: { Task: { Token: "placeholder" }, StateMachine: { Id: jobArn }, Execution: { Id: `${jobArn}:jr` } },
+      overrides: {
+        taskResourceLocalHandlers: {
+          // The workflow run never ends: every wait times out and re-arms.
+          [JOB_STATE.runNext]: async (input: unknown): Promise<never> => {
+            calls.push({ state: JOB_STATE.runNext, functionName: "run-next", payload: input as Json });
+            return new Promise(() => {});
+          },
+          [JOB_STATE.continueAsNew]: async (input: unknown): Promise<never> => {
+            started.push(input as Json);
+            return {} as never;
+          },
+        },
+      },
+    });
+    await expect(execution.result).resolves.toBeDefined();
+    // The first wait and two re-arms, then the hand-over; the fresh execution starts from the ids alone.
+    expect(calls).toHaveLength(3);
+    expect(started).toHaveLength(1);
+    expect(started[0]?.StateMachineArn).toBe(jobArn);
+    expect(started[0]?.Input).toEqual({ ...ids, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: `${jobArn}:jr` });
+    expect(String(started[0]?.Name)).toMatch(/^[0-9a-f-]{36}$/);
+  }, 30_000);
 
   it("fails the execution when a workflow run halted the job run", async () => {
     const calls: Call[] = [];

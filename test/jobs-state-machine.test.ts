@@ -65,7 +65,11 @@ describe("job-run state machine definition", () => {
       Payload: { "jobRunId.$": "$.jobRunId", "orgId.$": "$.orgId", "token.$": "$$.Task.Token" },
     });
     expect(runNext.TimeoutSeconds).toBe(JOB_WAIT_RECHECK_SECONDS);
-    expect(runNext.Catch[0]).toEqual({ ErrorEquals: ["States.Timeout"], ResultPath: null, Next: JOB_STATE.runNext });
+    // A timeout re-arms through a counter that hands the job run to a fresh execution before the history cap.
+    expect(runNext.Catch[0]).toEqual({ ErrorEquals: ["States.Timeout"], ResultPath: null, Next: JOB_STATE.rearm });
+    expect(states[JOB_STATE.countRearm].Next).toBe(JOB_STATE.runNext);
+    expect(states[JOB_STATE.firstRearm].Next).toBe(JOB_STATE.runNext);
+    expect(states[JOB_STATE.continueAsNew].Resource).toBe("arn:aws:states:::states:startExecution");
     expect(runNext.Catch[1].Next).toBe(JOB_STATE.recordFailure);
     expect(states[JOB_STATE.recordFailure].Parameters.FunctionName).toBe("fn-record-failure");
     expect(states[JOB_STATE.recordFailure].Next).toBe(JOB_STATE.jobRunFailed);

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setLocalTriggerOptions } from "../local/area-triggers.ts";
+import { setLocalTriggerOptions } from "../local/local-triggers.ts";
 import { verifyStepwiseSignature } from "../receiver.ts";
 import { commandWorkflow, type Json, startStack, type TestStack } from "./support/stack.ts";
 

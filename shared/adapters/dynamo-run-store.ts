@@ -23,6 +23,7 @@ import type {
   RunFilter,
   RunState,
   RunStore,
+  StoredRun,
   WorkflowVersion,
 } from "../ports/run-store.ts";
 import { TTL_ATTRIBUTE } from "./dynamo-table.ts";
@@ -587,6 +588,58 @@ export class DynamoRunStore implements RunStore {
       ExpressionAttributeValues: { ":p": runPk(orgId, runId) },
       ConsistentRead: true,
     });
+  }
+
+  async storedRun(orgId: string, runId: string): Promise<StoredRun> {
+    // The attributes as written, less the table's own (keys, index keys, TTL).
+    const stripKeys = (item: Item): Item => {
+      const out: Item = {};
+      for (const [k, v] of Object.entries(item))
+        if (k !== "pk" && k !== "sk" && k !== TTL_ATTRIBUTE && !k.startsWith("gsi")) out[k] = v;
+      return out;
+    };
+    const stored: StoredRun = { run: null, tasks: [], audit: [] };
+    for (const item of await this.rawRunItems(orgId, runId)) {
+      const sk = String(item.sk);
+      if (sk === "RUN") stored.run = stripKeys(item);
+      else if (sk.startsWith("TASK#")) stored.tasks.push(stripKeys(item));
+      else if (sk.startsWith("AUDIT#")) stored.audit.push(stripKeys(item));
+    }
+    return stored;
+  }
+
+  async deleteRunRecords(orgId: string, runId: string): Promise<number> {
+    let deleted = 0;
+    for (const item of await this.rawRunItems(orgId, runId)) {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }));
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /**
+   * Job runs not yet ended, across orgs (embedded start-up resumes their executions). A scan, like listActiveRuns,
+   * since no org-scoped query spans every org.
+   */
+  async listActiveJobRuns(): Promise<Array<{ orgId: string; jobRunId: string }>> {
+    const out: Array<{ orgId: string; jobRunId: string }> = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: "sk = :jr AND #s IN (:p, :i)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":jr": "JOBRUN", ":p": "pending", ":i": "in_progress" },
+          ProjectionExpression: "orgId, jobRunId",
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const i of res.Items ?? []) out.push({ orgId: String(i.orgId), jobRunId: String(i.jobRunId) });
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   async listActiveRuns(): Promise<Array<{ orgId: string; runId: string }>> {

@@ -3808,6 +3808,13 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description Logs past 4 MiB: a redirect to a presigned URL of the text (5 minutes) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
             400: {
                 headers: {

@@ -30,8 +30,12 @@ const RetrySchema = z
   })
   .strict();
 
-/** The longest a script or command may run: it must fit in one engine call (Lambda's 15 minutes). */
-export const MAX_TASK_TIMEOUT_SECONDS = 840;
+/**
+ * The longest a script or command may run. A node starts only when its timeout fits what is left of the engine
+ * call's budget (ADVANCE_BUDGET_SECONDS, 780 s in the cloud): this leaves a minute for a fresh call to get there, so
+ * every valid node can start. Longer work belongs in container nodes.
+ */
+export const MAX_TASK_TIMEOUT_SECONDS = 720;
 export const DEFAULT_TASK_TIMEOUT_SECONDS = 300;
 
 const common = {

@@ -8,8 +8,8 @@ import { findSecretInFile, maskableSecrets, SecretInOutputError, secretMasker } 
 import { fileKey } from "../engine/storage-keys.ts";
 import type { FileHooks } from "../ports/file-hooks.ts";
 import type { RunState } from "../ports/run-store.ts";
+import { type FileUse, indexFileUses } from "./file-uses.ts";
 import { contentTypeOf, downloadVerified, InputMissingError, uploadHashed } from "./hashing.ts";
-import { type FileUse, indexFileUses } from "./lineage.ts";
 
 /** How many run files of one task are uploaded or downloaded at once. */
 const TRANSFER_CONCURRENCY = 4;

@@ -35,16 +35,25 @@ export const HUMAN_REJECTED = "ApprovalRejected";
 /** Seconds one Advance call may take: Lambda's 15-minute ceiling. */
 export const ADVANCE_TIMEOUT_SECONDS = 900;
 
+/** Seconds one Advance call may spend starting nodes in the cloud: two minutes before Lambda stops it, to record them. */
+export const ADVANCE_BUDGET_SECONDS = ADVANCE_TIMEOUT_SECONDS - 120;
+
+/**
+ * Lambda's own failures to invoke a function (service errors, throttling: new accounts start at 10 concurrent
+ * executions), which every Lambda task retries; AWS's advice for every lambda:invoke state.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+  "Lambda.ClientExecutionTimeoutException",
+];
+
 /** Retry of every lambda:invoke task: Lambda service hiccups and a lost race on the audit chain. */
 export const LAMBDA_TASK_RETRY = [
   {
-    ErrorEquals: [
-      "Lambda.ServiceException",
-      "Lambda.AWSLambdaException",
-      "Lambda.SdkClientException",
-      "Lambda.TooManyRequestsException",
-      StaleStateError.NAME,
-    ],
+    ErrorEquals: [...LAMBDA_SERVICE_ERRORS, StaleStateError.NAME],
     IntervalSeconds: 1,
     MaxAttempts: 3,
     BackoffRate: 2,
@@ -109,6 +118,9 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
         // same value in both shapes (Advance returns it under Payload, and Parameters copies it there).
         TimeoutSecondsPath: "$.Payload.humanTimeoutSeconds",
         ResultPath: null,
+        // A throttle while parking a run must not fail it: the handler only stores the token (idempotent), and a
+        // retry parks the run again with a fresh one.
+        Retry: LAMBDA_TASK_RETRY,
         Catch: [
           // A timeout or a rejection (SendTaskFailure from the decision) goes back to Advance, which applies
           // onTimeout or ends the run failed with who rejected and why, from the step's record.

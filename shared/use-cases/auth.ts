@@ -4,7 +4,7 @@ import { nowIso } from "../domain/clock.ts";
 import { sha256 } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import { type Principal, ROLES, type Role } from "../domain/records.ts";
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.ts";
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.ts";
 import type { PageRequest } from "../ports/run-store.ts";
 
 export const DEFAULT_ORG = "default";
@@ -51,6 +51,9 @@ export async function createOrg(deps: Deps, p: Principal, orgId: unknown): Promi
       { path: "orgId", message: "invalid org id" },
     ]);
   }
+  // The platform key's org exists from the start in every runtime, whether or not an item was ever written for it
+  // (the cloud never writes one).
+  if (orgId === DEFAULT_ORG) throw new ConflictError(`org '${orgId}' already exists`);
   const at = nowIso(deps.clock);
   await deps.store.createOrg(orgId, at);
   const key = generateKey();

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NotFoundError } from "../../../shared/errors.ts";
 import { restartRun } from "../../../shared/runs/restart.ts";
+import { textAnswer } from "../../../shared/use-cases/large-answers.ts";
 import {
   auditTrail,
   cancelRun,
@@ -120,12 +121,17 @@ export const runRoutes = [
           "Lines prefixed with the node id (`node#attempt` for retries), then `|` for stdout or `!` for stderr",
         content: { "text/plain": { schema: { type: "string" } } },
       },
+      302: { description: "Logs past 4 MiB: a redirect to a presigned URL of the text (5 minutes)" },
     },
     errors: { 404: "no such run, or no such node in it" },
     handler: async (r) => {
       const state = await loadRunOr404(r.deps, r.principal, r.params.runId);
-      const data = await runLogs(r.deps, state, r.query.node);
-      return { status: 200, raw: { contentType: "text/plain; charset=utf-8", data } };
+      const contentType = "text/plain; charset=utf-8";
+      const where = { orgId: state.run.orgId, runId: state.run.runId, name: `logs-${r.query.node ?? "all"}` };
+      // Past what a Lambda response can carry, a redirect to the logs in S3 (presigned, 5 minutes).
+      const answer = await textAnswer(r.deps, where, await runLogs(r.deps, state, r.query.node), contentType);
+      if ("location" in answer) return { status: 302, headers: { location: answer.location } };
+      return { status: 200, raw: { contentType, data: answer.text } };
     },
   }),
   defineRoute({

@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
-import type { DeliveryMessage, DeliveryQueue } from "./area.ts";
+import type { DeliveryMessage, DeliveryQueue } from "../ports/triggers.ts";
 
 /** SQS holds a message back at most 15 minutes; longer backoffs are re-queued by the worker (`notBefore`). */
 export const SQS_MAX_DELAY_SECONDS = 900;

@@ -1,5 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import type { EventPublisher, StepwiseEvent } from "./area.ts";
+import type { EventPublisher, StepwiseEvent } from "../ports/triggers.ts";
 
 /** The EventBridge source of every Stepwise event. */
 export const EVENT_SOURCE = "stepwise";

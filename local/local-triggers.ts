@@ -6,13 +6,20 @@ import {
   makeScheduleTriggerHandler,
 } from "../functions/trigger-handlers.ts";
 import type { Deps } from "../shared/deps.ts";
-import { cloneOptions, type DeliveryMessage, type TriggerOptions, type TriggersArea } from "../shared/triggers/area.ts";
+import type { Clock } from "../shared/domain/clock.ts";
+import type { ItemStore } from "../shared/ports/item-store.ts";
+import {
+  cloneOptions,
+  type DeliveryMessage,
+  type TriggerAdapters,
+  type TriggerOptions,
+} from "../shared/ports/triggers.ts";
+import type { Services } from "../shared/services.ts";
 import { LocalDeliveryQueue } from "../shared/triggers/local-delivery-queue.ts";
 import { LocalScheduler } from "../shared/triggers/local-scheduler.ts";
 import { drainBuffered } from "../shared/triggers/schedules.ts";
-import { attachJobRunListener, wireTriggersArea } from "../shared/triggers/wire-triggers-area.ts";
-import type { LocalAreaWiring } from "./area-wiring.ts";
 import { lambdaContext } from "./lambda-context.ts";
+import { Late } from "./late.ts";
 
 /** Embedded-mode tunables on top of the area's options. */
 export interface LocalTriggerOptions extends TriggerOptions {
@@ -44,7 +51,7 @@ export function setLocalTriggerOptions(patch: typeof overrides): void {
 }
 
 export interface LocalTriggers {
-  area: TriggersArea;
+  area: TriggerAdapters;
   scheduler: LocalScheduler;
   queue: LocalDeliveryQueue;
 }
@@ -54,67 +61,85 @@ const handles = new WeakMap<Deps, LocalTriggers>();
 /** The embedded scheduler and delivery queue of a stack (tests call `scheduler.tick()` after moving the clock). */
 export function localTriggers(deps: Deps): LocalTriggers {
   const h = handles.get(deps);
-  if (!h) throw new Error("the triggers area is not wired into these deps");
+  if (!h) throw new Error("these deps are not an embedded stack's");
   return h;
 }
 
-const sqsEventOf = (message: DeliveryMessage): SQSEvent =>
-  ({
-    Records: [{ messageId: randomUUID(), body: JSON.stringify(message), attributes: {}, messageAttributes: {} }],
-  }) as unknown as SQSEvent;
+const sqsEventOf = (message: DeliveryMessage): SQSEvent => ({
+  Records: [
+    {
+      messageId: randomUUID(),
+      receiptHandle: "",
+      body: JSON.stringify(message),
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: String(Date.now()),
+        SenderId: "local",
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "local",
+      eventSourceARN: "local",
+      awsRegion: "local",
+    },
+  ],
+});
 
-/** Embedded-mode wiring of the triggers area: the in-process scheduler and delivery worker, and the event listener. */
-export const wire: LocalAreaWiring = async (deps, ctx) => {
+/**
+ * The embedded triggers' adapters: the in-process scheduler and delivery queue (their handlers are the cloud's,
+ * built once the services exist), the delivery sweep on an interval, and the options (http:// receivers allowed).
+ */
+export function localTriggerAdapters(
+  store: ItemStore,
+  clock: Clock,
+  services: Late<Services>,
+  log: (s: string) => void,
+) {
   const base = defaults();
-  const options: LocalTriggerOptions = {
-    ...base,
-    ...overrides,
-    delivery: { ...base.delivery, ...overrides.delivery },
-  };
-  const fire = makeScheduleTriggerHandler(deps);
-  const scheduler = new LocalScheduler(deps.store, deps.clock, {
-    fire: (firing) => fire(firing, lambdaContext("schedule-trigger")),
+  const options: LocalTriggerOptions = { ...base, ...overrides, delivery: { ...base.delivery, ...overrides.delivery } };
+  const scheduler = new LocalScheduler(store, clock, {
+    fire: (firing) => makeScheduleTriggerHandler(services.get())(firing, lambdaContext("schedule-trigger")),
     graceSeconds: () => options.scheduleGraceSeconds,
     tickMs: options.schedulerTickMs,
-    sweep: (orgId, name) => drainBuffered(deps, orgId, name),
-    log: ctx.log,
+    sweep: (orgId, name) => drainBuffered(services.get().deps, orgId, name),
+    log,
   });
-  let deliver: ReturnType<typeof makeDeliveryWorkerHandler> | null = null;
-  const queue = new LocalDeliveryQueue(deps.store, {
+  const deliver = new Late<ReturnType<typeof makeDeliveryWorkerHandler>>();
+  const queue = new LocalDeliveryQueue(store, {
     handler: async (message) => {
-      const res = await (deliver as NonNullable<typeof deliver>)(sqsEventOf(message), lambdaContext("deliver"));
+      const res = await deliver.get()(sqsEventOf(message), lambdaContext("deliver"));
       if (res.batchItemFailures.length) throw new Error("the delivery worker could not handle the message");
     },
     concurrency: options.deliveryConcurrency,
     errorRetryMs: 5000,
-    log: ctx.log,
+    log,
   });
-  // Attempts in flight are aborted when the queue stops; their messages stay queued for the next start.
-  deliver = makeDeliveryWorkerHandler(deps, { stop: queue.stopSignal });
-  const area: TriggersArea = { scheduler, publishers: [], deliveryQueue: queue, options };
-  const sweep = makeDeliverySweepHandler(deps);
   const sweeper = intervalTask(options.deliverySweepMs, async () => {
-    await sweep({ task: "sweep-deliveries" }, lambdaContext("deliver-sweep")).catch((err: Error) =>
-      ctx.log(`delivery sweep failed: ${err.message}`),
+    await makeDeliverySweepHandler(services.get())({ task: "sweep-deliveries" }, lambdaContext("deliver-sweep")).catch(
+      (err: Error) => log(`delivery sweep failed: ${err.message}`),
     );
   });
-  wireTriggersArea(deps, area);
-  handles.set(deps, { area, scheduler, queue });
   return {
-    async start() {
-      // The jobs area registers its listener list during its own wiring; attach once it is there.
-      attachJobRunListener(deps);
+    scheduler,
+    queue,
+    options,
+    /** Starts the background parts once the services exist; `deps` finds them again for tests. */
+    async start(deps: Deps): Promise<void> {
+      // Attempts in flight are aborted when the queue stops; their messages stay queued for the next start.
+      deliver.set(makeDeliveryWorkerHandler(services.get(), { stop: queue.stopSignal }));
+      handles.set(deps, { area: deps.triggers, scheduler, queue });
       await scheduler.start();
       await queue.start();
       sweeper.start();
     },
-    async stop() {
+    async stop(): Promise<void> {
       await sweeper.stop();
       await scheduler.stop();
       await queue.stop();
     },
   };
-};
+}
 
 /** Runs `task` every `ms` (never two at once) until stopped; stop waits for a run in progress. */
 function intervalTask(ms: number, task: () => Promise<void>) {

@@ -8,8 +8,8 @@ import {
   type SchedulerClient,
   UpdateScheduleCommand,
 } from "@aws-sdk/client-scheduler";
-import type { ScheduleRegistration, Scheduler } from "./area.ts";
-import { toEventBridgeCron } from "./cron.ts";
+import type { ScheduleRegistration, Scheduler } from "../ports/triggers.ts";
+import { toEventBridgeCron } from "../triggers/cron.ts";
 
 export interface EventBridgeSchedulerConfig {
   /** The stack's schedule group (SCHEDULE_GROUP_NAME). */

@@ -1,5 +1,5 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import type { JobRunOrchestrator } from "./jobs-area.ts";
+import type { JobRunOrchestrator } from "../ports/job-run-orchestrator.ts";
 
 /**
  * The job-run orchestrator on AWS Step Functions: one Standard execution of the job-run state machine per

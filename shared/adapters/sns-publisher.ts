@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { EventPublisher, StepwiseEvent } from "./area.ts";
+import type { EventPublisher, StepwiseEvent } from "../ports/triggers.ts";
 
 /** Publishes every event to the SNS topic (EVENTS_TOPIC_ARN), with its type and org as message attributes. */
 export class SnsEventPublisher implements EventPublisher {

@@ -1,0 +1,124 @@
+import { Duration, Size } from "aws-cdk-lib";
+import type { IRole } from "aws-cdk-lib/aws-iam";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+import { CLOUD_ENV } from "../../shared/config.ts";
+import { ADVANCE_TIMEOUT_SECONDS, buildRunStateMachine } from "../../shared/state-machine/run-state-machine.ts";
+import type { StepwiseFunction } from "../lambda-function.ts";
+import {
+  acknowledgeExecutions,
+  baseEnvironment,
+  type EngineContext,
+  grantStatusChanges,
+  reconcileDeadExecutions,
+  SMALL,
+  STEER_ACTIONS,
+  serviceFunction,
+  standardMachine,
+  statusEnvironment,
+} from "./engine-context.ts";
+import { allow } from "./storage.ts";
+
+/**
+ * The run engine: the run state machine and its functions (Advance, AwaitHuman, RecordFailure) and the reconciler of
+ * executions that died outside them. Task executors that need infrastructure of their own (containers on ECS) attach
+ * to `advanceRun` from their own construct: its role, its environment (`fn.addEnvironment`).
+ */
+export class RunEngine extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly advanceRun: StepwiseFunction;
+  readonly awaitHuman: StepwiseFunction;
+  readonly recordFailure: StepwiseFunction;
+  readonly reconcileExecution: StepwiseFunction;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly ctx: EngineContext,
+  ) {
+    super(scope, id);
+    const { storage } = ctx;
+    this.advanceRun = serviceFunction(this, "AdvanceRun", ctx, {
+      entry: "functions/advance-run.ts",
+      description: "Stepwise: advances a run's DAG as far as it can (runs commands and scripts)",
+      // Commands and node scripts run in child processes next to the handler: they get the memory and disk.
+      memorySize: 1024,
+      timeout: Duration.seconds(ADVANCE_TIMEOUT_SECONDS),
+      ephemeralStorageSize: Size.gibibytes(2),
+      environment: { ...statusEnvironment(ctx), [CLOUD_ENV.secretsKmsKeyId]: storage.secretsKey.keyArn },
+    });
+    // It stores the human wait's task token (and may resume the execution at once); it never changes a status.
+    this.awaitHuman = serviceFunction(this, "AwaitHuman", ctx, {
+      entry: "functions/await-human.ts",
+      description: "Stepwise: parks a run on an approval or input with the task token",
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: baseEnvironment(ctx),
+    });
+    this.recordFailure = serviceFunction(this, "RecordFailure", ctx, {
+      entry: "functions/record-failure.ts",
+      description: "Stepwise: records a handler failure on the run",
+      ...SMALL,
+      environment: statusEnvironment(ctx),
+    });
+    const reconcileDeadLetters = new Queue(this, "ReconcileDeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.reconcileExecution = serviceFunction(this, "ReconcileExecution", ctx, {
+      entry: "functions/reconcile-execution.ts",
+      description: "Stepwise: reconciles a run whose execution died outside the handlers",
+      ...SMALL,
+      environment: statusEnvironment(ctx),
+      deadLetterQueue: reconcileDeadLetters,
+    });
+
+    for (const f of [this.advanceRun, this.recordFailure, this.reconcileExecution]) {
+      grantStatusChanges(ctx, f, { endsRuns: true });
+    }
+    // The engine writes logs and run files and unseals secrets for the nodes after an input.
+    storage.grantObjects(this.advanceRun);
+    storage.grantSeal(this.advanceRun.role);
+    this.grantSteer(this.awaitHuman.role);
+    this.grantSteer(this.reconcileExecution.role);
+    for (const f of [this.awaitHuman, this.reconcileExecution]) acknowledgeExecutions(f, ctx.machines.run, "run");
+
+    this.stateMachine = standardMachine(
+      this,
+      "RunStateMachine",
+      ctx,
+      ctx.machines.run,
+      buildRunStateMachine({
+        advance: this.advanceRun.fn.functionArn,
+        awaitHuman: this.awaitHuman.fn.functionArn,
+        recordFailure: this.recordFailure.fn.functionArn,
+      }),
+      [this.advanceRun, this.awaitHuman, this.recordFailure],
+    );
+    reconcileDeadExecutions(
+      this,
+      "ReconcileExecutionRule",
+      "run",
+      this.stateMachine,
+      this.reconcileExecution,
+      reconcileDeadLetters,
+    );
+  }
+
+  /** The engine's functions, by name. */
+  get functions() {
+    return {
+      advanceRun: this.advanceRun,
+      awaitHuman: this.awaitHuman,
+      recordFailure: this.recordFailure,
+      reconcileExecution: this.reconcileExecution,
+    };
+  }
+
+  /** Start, cancel, inspect and resume executions of the run machine. */
+  grantSteer(role: IRole): void {
+    allow(role, STEER_ACTIONS, [this.ctx.machines.run.arn, this.ctx.machines.run.executions]);
+  }
+}
