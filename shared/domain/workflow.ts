@@ -126,6 +126,11 @@ export const WorkflowDefinitionSchema = z
     name,
     description: z.string().max(2000).optional(),
     parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), ParameterSchema).optional(),
+    // How many runs of this workflow may be past `queued` at once; the rest wait in trigger order.
+    concurrency: z
+      .object({ limit: z.number().int().min(1).max(1000) })
+      .strict()
+      .optional(),
     nodes: z.array(NodeSchema).min(1).max(200),
   })
   .strict();

@@ -33,6 +33,8 @@ export interface VerifyReport {
   checked: { auditEvents: number; tasks: number; files: number; logs: number };
   /** Audit events after the seal (late evidence of a cancelled task); covered by the chain, not by the root. */
   eventsAfterSeal: number;
+  /** A restarted run: the runs whose evidence it carried over, verified with it (their problems are prefixed). */
+  restartedFrom?: string[];
 }
 
 type StoredEvent = AuditEventBody & { hash: string; target?: unknown; snapshot?: unknown };

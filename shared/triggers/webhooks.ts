@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { archiveMarker } from "../archive/archive.ts";
 import type { Deps, SecretBox } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
@@ -80,7 +81,9 @@ export async function listWebhooks(deps: Deps, p: Principal, workflow: string, p
   const wf = await deps.store.getWorkflow(p.orgId, workflow);
   if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
   const res = await deps.store.queryIndex<WebhookRecord>("gsi1", webhooksIndexPk(p.orgId, workflow), page, true);
-  return { items: res.items.map(view), nextCursor: res.nextCursor };
+  // A hook of an archived workflow answers 404 and starts nothing until the workflow is PUT again.
+  const workflowArchived = (await archiveMarker(deps.store, p.orgId, "workflow", workflow)) !== null;
+  return { items: res.items.map((w) => ({ ...view(w), workflowArchived })), nextCursor: res.nextCursor };
 }
 
 async function loadOwned(deps: Deps, orgId: string, workflow: string, webhookId: string) {
