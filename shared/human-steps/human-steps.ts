@@ -14,6 +14,14 @@ import { storeSecrets } from "./secrets.ts";
 const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];
 const INPUT_ROLES: Role[] = ["operator", "approver", "admin"];
 
+/**
+ * Refuses a decision or input once a cancel was accepted. The cancel request is one audited write (the audit
+ * write is the lock): a decision built on a state that already holds it loses; one committed first wins.
+ */
+function refuseAfterCancel(s: RunState): void {
+  if (s.run.cancelRequest) throw new ConflictError(`run ${s.run.runId} was cancelled by ${s.run.cancelRequest.by}`);
+}
+
 /** "an approval", "an input", "a script": the type with its article, for messages. */
 const articled = (word: string) => `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
 
@@ -86,6 +94,7 @@ export async function decide(
   // context as of this very commit (a retry after another writer recomputes it), the same one kept on the decision.
   const detail: Record<string, unknown> = { decision: body.decision, comment: body.comment ?? null, required };
   const build = (cur: TaskRecord, s: RunState): TaskRecord => {
+    refuseAfterCancel(s);
     if (cur.status !== "awaiting_approval")
       throw new ConflictError(`'${nodeId}' is not awaiting approval (it is ${cur.status})`);
     const decisions = cur.decisions ?? [];
@@ -197,6 +206,7 @@ export function validateInput(node: InputNode, values: unknown): Record<string, 
 export async function submitInput(deps: Deps, p: Principal, runId: string, nodeId: string, values: unknown) {
   if (!INPUT_ROLES.includes(p.role)) throw new ForbiddenError(`the ${p.role} role may not answer input steps`);
   const { state, node } = await humanNode(deps, p, runId, nodeId, "input");
+  refuseAfterCancel(state);
   const current = state.tasks.get(nodeId);
   if (current?.status !== "awaiting_input")
     throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${current?.status ?? "pending"})`);
@@ -221,6 +231,7 @@ export async function submitInput(deps: Deps, p: Principal, runId: string, nodeI
     fields: Object.keys(valid).map((f) => (node.fields[f]?.secret ? `${f} (secret)` : f)),
   };
   const build = (cur: TaskRecord, s: RunState): TaskRecord => {
+    refuseAfterCancel(s);
     if (cur.status !== "awaiting_input")
       throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${cur.status})`);
     const nowMs = deps.clock.nowMs();
