@@ -10,6 +10,7 @@ import { sha256 } from "../domain/hash.ts";
 import type { TypedValue } from "../domain/records.ts";
 import { typeOfValue, VALUE_TYPES, type ValueType } from "../domain/workflow.ts";
 import { dropPartialSecret, maskableSecrets, secretMasker } from "./secret-mask.ts";
+import { meaningfulStderrLine, SCRIPT_THROWN_HANDLER, thrownBy } from "./task-failure.ts";
 
 /** Exit code a command uses to say "nothing to do" (EX_CONFIG in sysexits). */
 export const NO_ACTION_EXIT_CODE = 78;
@@ -114,14 +115,17 @@ export function runtimeImage(
 
 const SCRIPT_RUNNER = `import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-const input = JSON.parse(readFileSync(process.env.STEPWISE_INPUT, "utf8"));
-const mod = await import(pathToFileURL(process.env.STEPWISE_SCRIPT).href);
-if (typeof mod.default !== "function") {
-  console.error("stepwise: the script has no default export function");
-  process.exit(70);
+const thrown = ${SCRIPT_THROWN_HANDLER};
+process.on("uncaughtException", thrown);
+try {
+  const input = JSON.parse(readFileSync(process.env.STEPWISE_INPUT, "utf8"));
+  const mod = await import(pathToFileURL(process.env.STEPWISE_SCRIPT).href);
+  if (typeof mod.default !== "function") throw new TypeError("the script has no default export function");
+  const result = await mod.default({ params: input.params, context: input.context, run: input.run, secrets: input.secrets });
+  writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify(result === undefined ? null : result));
+} catch (err) {
+  thrown(err);
 }
-const result = await mod.default({ params: input.params, context: input.context, run: input.run, secrets: input.secrets });
-writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify(result === undefined ? null : result));
 `;
 
 /** Collects a stream's first bytes for the task record while the whole stream goes to the log file. */
@@ -397,7 +401,7 @@ export async function runTask(
   if (stopReason === "timeout") return fail("timeout", `timed out after ${spec.timeoutMs / 1000}s`);
   if (exit.spawnError) return fail("spawn_failed", `could not start the task: ${exit.spawnError.message}`);
 
-  const lastErrLine = logs.stderrHead.trim().split("\n").pop() ?? "";
+  const lastErrLine = meaningfulStderrLine(logs.stderrHead);
   if (spec.kind === "command" && exit.code === NO_ACTION_EXIT_CODE) {
     return {
       ...base,
@@ -409,7 +413,9 @@ export async function runTask(
   }
   if (exit.code !== 0) {
     const how = exit.code === null ? "was killed by a signal" : `exited with code ${exit.code}`;
-    return fail("task_failed", `the ${spec.kind} ${how}${lastErrLine ? `: ${lastErrLine.slice(0, 300)}` : ""}`);
+    // A script's own thrown error beats stderr; it is masked like the log, since a message may quote a secret.
+    const why = (spec.kind === "script" ? await thrownBy(resultFile) : null) ?? lastErrLine;
+    return fail("task_failed", `the ${spec.kind} ${how}${why ? `: ${mask(why).slice(0, 300)}` : ""}`);
   }
   try {
     let vars: Record<string, TypedValue> = {};
