@@ -13,6 +13,8 @@ import { storeSecrets } from "./secrets.ts";
 
 const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];
 const INPUT_ROLES: Role[] = ["operator", "approver", "admin"];
+/** Who may answer an input step: the node's `roles` narrows the default (operator, approver, admin). */
+const inputRoles = (node: InputNode): Role[] => node.roles ?? INPUT_ROLES;
 
 /**
  * Refuses a decision or input once a cancel was accepted. The cancel request is one audited write (the audit
@@ -206,6 +208,9 @@ export function validateInput(node: InputNode, values: unknown): Record<string, 
 export async function submitInput(deps: Deps, p: Principal, runId: string, nodeId: string, values: unknown) {
   if (!INPUT_ROLES.includes(p.role)) throw new ForbiddenError(`the ${p.role} role may not answer input steps`);
   const { state, node } = await humanNode(deps, p, runId, nodeId, "input");
+  const roles = inputRoles(node);
+  if (!roles.includes(p.role))
+    throw new ForbiddenError(`the ${p.role} role may not answer '${nodeId}' (allowed: ${roles.join(", ")})`);
   refuseAfterCancel(state);
   const current = state.tasks.get(nodeId);
   if (current?.status !== "awaiting_input")
@@ -314,7 +319,7 @@ export async function listApprovals(
         },
       });
     } else {
-      items.push({ ...base, whoMayAnswer: INPUT_ROLES, fields: node.fields });
+      items.push({ ...base, whoMayAnswer: inputRoles(node), fields: node.fields });
     }
   }
   return { items, nextCursor: res.nextCursor };
