@@ -45,7 +45,14 @@ export interface OperationDoc {
   /** A list answering {items, nextCursor}: takes ?limit= and ?cursor=. */
   paged?: boolean;
   /** Request headers the route reads. */
-  headers?: Array<"IdempotencyKey" | "Signature">;
+  headers?: Array<
+    | "IdempotencyKey"
+    | "WebhookIdHeader"
+    | "WebhookTimestamp"
+    | "WebhookSignature"
+    | "HubSignature256"
+    | "GithubDelivery"
+  >;
   /** Every status the route answers on success, as the handler really answers. */
   success: Partial<Record<SuccessStatus, SuccessDoc>>;
   /** Route-specific error reasons; `false` drops one the route's kind would otherwise be given (see errorsOf). */
@@ -442,9 +449,9 @@ export const OPERATIONS: Record<SpecKey, OperationDoc> = {
   "POST /hooks/{webhookId}": {
     summary: "Inbound webhook: start a run of the hook's workflow",
     description:
-      "No bearer key: the X-Stepwise-Signature header authenticates the raw body. The JSON body becomes the run's parameters; runs have trigger.type webhook.",
+      "No bearer key: signed the Standard Webhooks way (webhook-id, webhook-timestamp within 5 minutes, webhook-signature) or GitHub's way (X-Hub-Signature-256 with X-GitHub-Delivery); a bad or missing signature is 401 and starts nothing. The same delivery id again (24 h) answers 202 with the first runId and starts no second run. The JSON body becomes the run's parameters; runs have trigger.type webhook.",
     body: S.HookBody,
-    headers: ["Signature", "IdempotencyKey"],
+    headers: ["WebhookIdHeader", "WebhookTimestamp", "WebhookSignature", "HubSignature256", "GithubDelivery"],
     success: { 202: json(S.WebhookAccepted, "The run is queued") },
     errors: {
       400: "a body that is not a JSON object, or missing or mistyped parameters (no run is created)",
@@ -621,12 +628,41 @@ export function openApiDocument(): Record<string, unknown> {
           description: "the same key again (24 h) answers with the same run instead of starting another",
           schema: { type: "string" },
         },
-        Signature: {
-          name: "X-Stepwise-Signature",
+        WebhookIdHeader: {
+          name: "webhook-id",
           in: "header",
-          required: true,
-          description: "sha256=<hex HMAC-SHA256(webhook secret, raw body)>",
+          required: false,
+          description: "Standard Webhooks: the delivery id (the replay guard's key for 24 h)",
+          schema: { type: "string", maxLength: 160 },
+        },
+        WebhookTimestamp: {
+          name: "webhook-timestamp",
+          in: "header",
+          required: false,
+          description: "Standard Webhooks: unix seconds; more than 5 minutes from now is refused",
+          schema: { type: "string", pattern: "^[0-9]+$" },
+        },
+        WebhookSignature: {
+          name: "webhook-signature",
+          in: "header",
+          required: false,
+          description:
+            'Standard Webhooks: space-separated "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>", key = the base64-decoded part of the whsec_ secret',
+          schema: { type: "string" },
+        },
+        HubSignature256: {
+          name: "X-Hub-Signature-256",
+          in: "header",
+          required: false,
+          description: "GitHub: sha256=<hex HMAC-SHA256(secret as written, raw body)>",
           schema: { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" },
+        },
+        GithubDelivery: {
+          name: "X-GitHub-Delivery",
+          in: "header",
+          required: false,
+          description: "GitHub: the delivery id, required with X-Hub-Signature-256 (the replay guard's key for 24 h)",
+          schema: { type: "string", maxLength: 160 },
         },
       },
       schemas: componentSchemas(),

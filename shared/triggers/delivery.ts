@@ -5,7 +5,7 @@ import { ConflictError } from "../errors.ts";
 import type { DeliveryMessage, DeliverySeed, StepwiseEvent, TriggerOptions } from "./area.ts";
 import { triggersOf } from "./area.ts";
 import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, UNSENT_DELIVERIES_PK, unsentDeliverySk } from "./keys.ts";
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, signStepwisePayload } from "./verify-signature.ts";
+import { signedHeaders } from "./standard-webhooks.ts";
 import { secretBoxOf } from "./webhooks.ts";
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
@@ -242,9 +242,9 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
         headers: {
           "content-type": "application/json",
           "user-agent": "Stepwise-Webhooks/1",
-          [EVENT_ID_HEADER]: rec.eventId,
           "Stepwise-Delivery-Id": rec.deliveryId,
-          [SIGNATURE_HEADER]: signStepwisePayload(secret, rec.body, Math.floor(deps.clock.nowMs() / 1000)),
+          // Standard Webhooks: webhook-id is the event id, the same on every retry and redelivery (receivers dedupe).
+          ...signedHeaders(secret, rec.eventId, rec.body, deps.clock.nowMs()),
         },
       });
       statusCode = res.status;

@@ -16,7 +16,8 @@ import {
 } from "./delivery.ts";
 import { isEventPattern } from "./events.ts";
 import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
-import { newSigningSecret, secretBoxOf } from "./webhooks.ts";
+import { isStandardSecret, newSigningSecret } from "./standard-webhooks.ts";
+import { secretBoxOf } from "./webhooks.ts";
 
 export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -25,7 +26,14 @@ export const SubscriptionBodySchema = z
   .object({
     url: z.string().min(1).max(2048),
     events: z.array(z.string()).min(1, "name at least one event type (or '*')").max(50),
-    secret: z.string().min(16, "a secret has at least 16 characters").max(256).optional(),
+    secret: z
+      .string()
+      .max(256)
+      .refine(
+        isStandardSecret,
+        "a secret is whsec_<base64> (Standard Webhooks), e.g. whsec_ + 32 random bytes in base64",
+      )
+      .optional(),
   })
   .strict();
 export type SubscriptionBody = z.infer<typeof SubscriptionBodySchema>;
