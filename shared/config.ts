@@ -18,6 +18,8 @@ const CloudEnvSchema = z.object({
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
   SCHEDULE_TARGET_ARN: z.string().min(1).optional(),
   SCHEDULE_GROUP_NAME: z.string().min(1).optional(),
+  /** "true" lets subscriptions target private and loopback ranges (never link-local or metadata addresses). */
+  SUBSCRIPTIONS_ALLOW_PRIVATE_URLS: z.enum(["true", "false"]).optional(),
   TASK_WORK_DIR: z.string().min(1).default("/tmp/stepwise-tasks"),
 });
 export type CloudConfig = z.infer<typeof CloudEnvSchema>;

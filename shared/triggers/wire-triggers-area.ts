@@ -63,6 +63,12 @@ export function cloudTriggersArea(config: CloudConfig): TriggersArea {
   const deliveryQueue = config.DELIVERY_QUEUE_URL
     ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL))
     : new Unconfigured("the delivery queue (DELIVERY_QUEUE_URL)");
-  // The cloud sends only to public https receivers.
-  return { scheduler, publishers, deliveryQueue, options: { ...cloneOptions(), allowInsecureUrls: false } };
+  // The cloud sends only to https receivers, public ones unless the deployment allows private ranges.
+  const allowPrivateUrls = config.SUBSCRIPTIONS_ALLOW_PRIVATE_URLS === "true";
+  return {
+    scheduler,
+    publishers,
+    deliveryQueue,
+    options: { ...cloneOptions(), allowInsecureUrls: false, allowPrivateUrls },
+  };
 }
