@@ -1,7 +1,14 @@
 import type { Deps } from "../deps.ts";
 import { isoMicro, parseIsoMicro } from "../domain/clock.ts";
 import { hashJson } from "../domain/hash.ts";
-import type { Decision, Principal, Role, TaskRecord, TypedValue } from "../domain/records.ts";
+import {
+  type Decision,
+  isTerminalRun,
+  type Principal,
+  type Role,
+  type TaskRecord,
+  type TypedValue,
+} from "../domain/records.ts";
 import type { ApprovalNode, HumanNode, InputNode } from "../domain/workflow.ts";
 import { durationBetween, humanDeadline, RunSession, stripAttempt } from "../engine/advance-run.ts";
 import { deriveContext } from "../engine/run-context.ts";
@@ -9,7 +16,7 @@ import { ConflictError, type ErrorDetail, ForbiddenError, NotFoundError, Validat
 import type { RunState } from "../ports/run-store.ts";
 import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
 import { rejectWait, wakeRun } from "../use-cases/state-machine-tasks.ts";
-import { storeSecrets } from "./secrets.ts";
+import { deleteRunSecrets, storeSecrets } from "./secrets.ts";
 
 const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];
 const INPUT_ROLES: Role[] = ["operator", "approver", "admin"];
@@ -254,7 +261,14 @@ export async function submitInput(deps: Deps, p: Principal, runId: string, nodeI
     };
     return { ...next, attempts: [stripAttempt(next)] };
   };
-  await beforeDeadline(deps, p.orgId, runId, () => session.setTask(node, "input.submitted", build, p.userId, detail));
+  try {
+    await beforeDeadline(deps, p.orgId, runId, () => session.setTask(node, "input.submitted", build, p.userId, detail));
+  } catch (err) {
+    // A cancel that won meanwhile may have ended the run (and cleared its secrets) before these were sealed.
+    if (Object.keys(secrets).length && isTerminalRun((await deps.store.getRunStatus(p.orgId, runId)) ?? "failed"))
+      await deleteRunSecrets(deps, p.orgId, runId);
+    throw err;
+  }
   await wakeRun(deps, p.orgId, runId);
   return { runId, nodeId, status: "succeeded" as const, context: Object.keys(outputs) };
 }
