@@ -64,6 +64,12 @@ export interface StepwiseStackProps extends StackProps {
   eventBusName?: string;
   /** @default RetentionDays.THREE_MONTHS */
   logRetention?: RetentionDays;
+  /**
+   * Let subscriptions target private and loopback ranges (receivers inside the VPC or peered networks). Link-local
+   * and metadata addresses stay refused. Sets SUBSCRIPTIONS_ALLOW_PRIVATE_URLS on the API and delivery functions.
+   * @default false
+   */
+  allowPrivateSubscriptionUrls?: boolean;
 }
 
 /** The built dashboard (`npm run build:dashboard`), relative to the repository root. */
@@ -265,6 +271,10 @@ export class StepwiseStack extends Stack {
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
     };
     const small = { memorySize: 256, timeout: Duration.seconds(60), logRetention };
+    // Only when allowed: the default deployment's functions carry no such variable.
+    const urlPolicyEnv: Record<string, string> = props.allowPrivateSubscriptionUrls
+      ? { SUBSCRIPTIONS_ALLOW_PRIVATE_URLS: "true" }
+      : {};
 
     const reconcileDeadLetters = new Queue(this, "ReconcileDeadLetters", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -296,6 +306,7 @@ export class StepwiseStack extends Stack {
         SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
         SCHEDULE_GROUP_NAME: scheduleGroup.scheduleGroupName,
         SCHEDULE_TARGET_ARN: scheduleTrigger.fn.functionArn,
+        ...urlPolicyEnv,
       },
     });
     const advanceRun = new StepwiseFunction(this, "AdvanceRun", {
@@ -342,6 +353,7 @@ export class StepwiseStack extends Stack {
         ...baseEnv,
         SECRETS_KMS_KEY_ID: secretsKey.keyArn,
         DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
+        ...urlPolicyEnv,
       },
     });
     const runNext = new StepwiseFunction(this, "RunNext", {
