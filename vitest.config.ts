@@ -8,5 +8,7 @@ export default defineConfig({
     // Integration suites each start an embedded stack; two cores keep this modest.
     maxWorkers: 2,
     setupFiles: ["./shared/polyfills.ts"],
+    // Builds cli/dist once: tests that run `stepwise` run the compiled CLI, as an installed one runs.
+    globalSetup: ["./scripts/build-cli.mjs"],
   },
 });

@@ -10,7 +10,7 @@ import type { BenchWorkflow } from "./workflows.ts";
  * a runner that imports the module and calls its default export, as the engine's script runner does.
  */
 
-// The same steps as the engine's runner (shared/engine/task-runner.ts): read the input, import, call, write result.
+// The same steps as the engine's runner (shared/adapters/process/run-process.ts): read the input, import, call, write result.
 const RUNNER = `import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 const input = JSON.parse(readFileSync(process.env.STEPWISE_INPUT, "utf8"));

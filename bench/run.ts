@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import { parseIsoMicro } from "../shared/domain/clock.ts";
+import { measureCliStartup, startupLines } from "./cli-startup.ts";
 import { type Floor, prepareFloor } from "./floor.ts";
 import { benchHashing } from "./hashing.ts";
 import {
@@ -481,7 +482,9 @@ async function main(): Promise<void> {
     }
     process.stderr.write("  hashing\n");
     const hashing = await hashingLine();
-    process.stdout.write(`\n${report(results)}\n\n${hashing}\n`);
+    process.stderr.write("  CLI start-up\n");
+    const startup = startupLines(measureCliStartup(Number(process.env.CLI_STARTUP_RUNS ?? 20))).join("\n");
+    process.stdout.write(`\n${report(results)}\n\n${hashing}\n\n${startup}\n`);
     process.stdout.write(`\nbenchmark took ${fmt((performance.now() - started) / 1000, 1)} s\n`);
   } finally {
     await stack.stop();

@@ -1,191 +1,36 @@
-import type { AuditEvent } from "../shared/domain/records.ts";
+import type { components } from "../shared/contract/api-types.ts";
 import { CliError } from "./errors.ts";
-import type { InputFieldSpec, ParameterSpec } from "./params.ts";
 
-// Wire types of the HTTP contract (shared/contract/api.md). The CLI is a client of that page only, so these
-// are declared here rather than borrowed from the server's records; fields the contract leaves open are optional.
+// Wire types of the HTTP contract, generated from docs/openapi.json (shared/contract/api-types.ts, npm run docs):
+// the CLI is a client of the published document only, never of the server's records.
+type Schemas = components["schemas"];
 
-export interface WorkflowRef {
-  name: string;
-  version: number;
-  definitionHash: string;
-}
-
-export interface NodeDefinition {
-  id: string;
-  type: string;
-  needs?: string[];
-  fields?: Record<string, InputFieldSpec>;
-  [extra: string]: unknown;
-}
-
-export interface WorkflowDefinition {
-  name: string;
-  description?: string;
-  parameters?: Record<string, ParameterSpec>;
-  nodes: NodeDefinition[];
-  [extra: string]: unknown;
-}
-
-export interface WorkflowRecord extends WorkflowRef {
-  definition: WorkflowDefinition;
-  createdAt: string;
-  description?: string;
-}
-
-export interface WorkflowSummary extends Partial<WorkflowRef> {
-  name: string;
-  description?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  definition?: WorkflowDefinition;
-}
-
-export interface TriggerResult {
-  runId: string;
-  status: string;
-  workflow: WorkflowRef;
-}
-
-export interface RunError {
-  code?: string;
-  message: string;
-  nodeId?: string;
-}
-
-export interface Run {
-  runId: string;
-  orgId?: string;
-  workflow: WorkflowRef;
-  engineVersion?: string;
-  status: string;
-  currentStateName?: string | null;
-  trigger?: { type: string; userId?: string; [extra: string]: unknown };
-  createdBy?: string;
-  jobRunId?: string | null;
-  rerunOf?: string | null;
-  parameters?: Record<string, unknown>;
-  context?: Record<string, unknown>;
-  createdAt?: string;
-  startedAt?: string | null;
-  updatedAt?: string;
-  completedAt?: string | null;
-  error?: RunError | null;
-  noActionReason?: string | null;
-  root?: string | null;
-}
-
-export interface Task {
-  nodeId: string;
-  type: string;
-  status: string;
-  attempt?: number | null;
-  exitCode?: number | null;
-  startedAt?: string | null;
-  endedAt?: string | null;
-  durationMs?: number | null;
-  error?: RunError | null;
-  [extra: string]: unknown;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface PendingHumanStep {
-  runId: string;
-  nodeId: string;
-  type?: string;
-  workflow?: WorkflowRef | string;
-  since?: string | null;
-  timeoutAt?: string | null;
-  whoMayAnswer?: string[];
-  /** Approval steps: the quorum and the decisions so far. */
-  approvals?: { required: number; received: number };
-  /** Input steps: the fields asked for. */
-  fields?: Record<string, { type?: string; secret?: boolean; required?: boolean }>;
-  [extra: string]: unknown;
-}
-
-export interface Job {
-  name: string;
-  description?: string;
-  workflowExecutionOrder: string[];
-  parameters?: Record<string, Record<string, unknown>>;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface JobRun {
-  jobRunId: string;
-  job: string;
-  status: string;
-  jobConfigJsonSnapshot?: Partial<Job>;
-  /** runId is null for a workflow the job run never started (status `not_started`). */
-  workflowRuns: Array<{ workflow: string; runId: string | null; status: string }>;
-  createdBy?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  completedAt?: string | null;
-  /** Why the job run failed: the workflow run that failed and its reason. */
-  error?: { code: string; message: string } | null;
-}
-
-export interface Schedule {
-  name: string;
-  target: { workflow?: string; job?: string };
-  cron: string;
-  timezone: string;
-  parameters?: Record<string, unknown>;
-  enabled?: boolean;
-  overlap?: string;
-  catchupWindowSeconds?: number;
-  nextRunAt?: string | null;
-  [extra: string]: unknown;
-}
-
-export interface Webhook {
-  webhookId: string;
-  url?: string;
-  secret?: string;
-  createdAt?: string;
-  [extra: string]: unknown;
-}
-
-export interface Subscription {
-  name: string;
-  url: string;
-  events: string[];
-  createdAt?: string;
-  [extra: string]: unknown;
-}
-
-export interface Delivery {
-  id?: string;
-  deliveryId?: string;
-  type?: string;
-  event?: string;
-  status?: string;
-  attempts?: number;
-  responseStatus?: number | null;
-  createdAt?: string;
-  [extra: string]: unknown;
-}
-
-export interface ApiKey {
-  keyId: string;
-  name?: string;
-  role?: string;
-  createdAt?: string;
-  key?: string;
-  [extra: string]: unknown;
-}
-
-export interface ErrorDetail {
-  path?: string;
-  message: string;
-}
+export type WorkflowRef = Schemas["WorkflowRef"];
+export type WorkflowDefinition = Schemas["WorkflowDefinition"];
+export type NodeDefinition = WorkflowDefinition["nodes"][number];
+export type WorkflowRecord = Schemas["WorkflowVersion"];
+export type WorkflowSummary = Schemas["WorkflowList"]["items"][number];
+export type TriggerResult = Schemas["RunAccepted"];
+export type RunError = Schemas["RunError"];
+/** A run as GET /api/runs/{runId} answers it; lists answer the summary's subset. */
+export type Run = Schemas["Run"];
+export type RunSummary = Schemas["RunSummary"];
+export type Task = Schemas["Task"];
+export type AuditTrail = Schemas["AuditTrail"];
+export type Page<T> = { items: T[]; nextCursor: string | null };
+export type PendingHumanStep = Schemas["HumanStepList"]["items"][number];
+export type Job = Schemas["Job"];
+export type JobRun = Schemas["JobRun"];
+export type JobRunRef = Schemas["JobRunStatusRef"];
+export type Schedule = Schemas["Schedule"];
+export type ScheduleWithState = Schemas["ScheduleWithState"];
+export type Webhook = Schemas["Webhook"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type Subscription = Schemas["SubscriptionSaved"];
+export type Delivery = Schemas["Delivery"];
+export type ApiKey = Schemas["Key"];
+export type KeyCreated = Schemas["KeyCreated"];
+export type ErrorDetail = NonNullable<Schemas["Error"]["error"]["details"]>[number];
 
 /** An error response of the API, carrying the contract's error JSON. */
 export class ApiError extends Error {
@@ -309,7 +154,7 @@ export class ApiClient {
     const body = await this.get<unknown>(`/api/runs/${seg(runId)}/logs`, { node });
     return typeof body === "string" ? body : body === null ? "" : JSON.stringify(body);
   }
-  getAudit = (runId: string) => this.get<{ items: AuditEvent[] }>(`/api/runs/${seg(runId)}/audit`);
+  getAudit = (runId: string) => this.get<AuditTrail>(`/api/runs/${seg(runId)}/audit`);
   cancelRun = async (runId: string, reason?: string) =>
     (await this.request<unknown>("POST", `/api/runs/${seg(runId)}/cancel`, { body: reason ? { reason } : {} })).body;
   rerun = async (runId: string) =>
@@ -343,10 +188,10 @@ export class ApiClient {
   applySchedule = (name: string, body: unknown) =>
     this.request<Schedule>("PUT", `/api/schedules/${seg(name)}`, { body });
   listSchedules = (query: Query = {}) => this.get<Page<Schedule>>("/api/schedules", query);
-  getSchedule = (name: string) => this.get<Schedule>(`/api/schedules/${seg(name)}`);
+  getSchedule = (name: string) => this.get<ScheduleWithState>(`/api/schedules/${seg(name)}`);
   deleteSchedule = async (name: string) => (await this.request<unknown>("DELETE", `/api/schedules/${seg(name)}`)).body;
   createWebhook = async (workflow: string) =>
-    (await this.request<Webhook>("POST", `/api/workflows/${seg(workflow)}/webhooks`, { body: {} })).body;
+    (await this.request<WebhookCreated>("POST", `/api/workflows/${seg(workflow)}/webhooks`, { body: {} })).body;
   listWebhooks = (workflow: string) => this.get<Page<Webhook>>(`/api/workflows/${seg(workflow)}/webhooks`);
   deleteWebhook = async (workflow: string, webhookId: string) =>
     (await this.request<unknown>("DELETE", `/api/workflows/${seg(workflow)}/webhooks/${seg(webhookId)}`)).body;
@@ -364,7 +209,7 @@ export class ApiClient {
 
   // Keys
   createKey = async (name: string, role: string) =>
-    (await this.request<ApiKey>("POST", "/api/keys", { body: { name, role } })).body;
+    (await this.request<KeyCreated>("POST", "/api/keys", { body: { name, role } })).body;
   listKeys = (query: Query = {}) => this.get<Page<ApiKey>>("/api/keys", query);
   deleteKey = async (keyId: string) => (await this.request<unknown>("DELETE", `/api/keys/${seg(keyId)}`)).body;
 }

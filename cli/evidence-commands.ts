@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
-import { type BundleReport, verifyBundle } from "../shared/evidence/bundle.ts";
+import type { BundleReport } from "../shared/evidence/bundle.ts";
 import type { RunComparison } from "../shared/evidence/compare.ts";
 import type { VerifyReport } from "../shared/evidence/verify.ts";
 import { ApiError } from "./api-client.ts";
@@ -155,6 +155,8 @@ export function registerEvidenceCommands(program: Command, ctx: Context): void {
     if (existsSync(resolve(ctx.io.cwd, target))) {
       source = `bundle ${target} (checked offline)`;
       try {
+        // Loaded on use: the offline verifier is most of the CLI's code, and every other command starts without it.
+        const { verifyBundle } = await import("../shared/evidence/bundle.ts");
         report = await verifyBundle(resolve(ctx.io.cwd, target));
       } catch (err) {
         throw new CliError(`${target} is not a readable evidence bundle: ${(err as Error).message}`);

@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { CliError } from "./errors.ts";
 
 /** Parses a definition file's text: JSON for `.json`, YAML otherwise (YAML also reads JSON). */
-export function parseDocument(text: string, file: string): unknown {
+export async function parseDocument(text: string, file: string): Promise<unknown> {
   if (extname(file).toLowerCase() === ".json") {
     try {
       return JSON.parse(text);
@@ -12,6 +11,9 @@ export function parseDocument(text: string, file: string): unknown {
       throw new CliError(`${file}: invalid JSON: ${(err as Error).message}`);
     }
   }
+  // Loaded on use, so that commands reading no YAML start without the parser. `yaml` is CommonJS: its exports are
+  // the namespace's default, in Node and in the bundle alike.
+  const parseYaml = (await import("yaml")).default.parse;
   try {
     return parseYaml(text, { prettyErrors: true });
   } catch (err) {
@@ -35,7 +37,7 @@ export async function readNamedDocument(
       code === "ENOENT" ? `file not found: ${file}` : `cannot read ${file}: ${(err as Error).message}`,
     );
   }
-  const doc = parseDocument(text, file);
+  const doc = await parseDocument(text, file);
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new CliError(`${file}: expected an object at the top level`);
   }

@@ -1,13 +1,21 @@
 import { type ApiClient, ApiError, type Run, type Task, type WorkflowDefinition } from "./api-client.ts";
+
+/** What a step row needs of a task record (a generated Task has all of it). */
+export type StepTask = Pick<Task, "nodeId"> & { type: string; status: string } & Partial<
+    Pick<Task, "attempt" | "durationMs" | "startedAt" | "endedAt" | "exitCode">
+  >;
+/** What a step row needs of a definition: its nodes' ids, types and needs. */
+export type StepDefinition = { nodes: ReadonlyArray<{ id: string; type: string; needs?: string[] }> };
+
 import { elapsedMs, type StepRow } from "./format.ts";
 
 /**
  * Merges a run's definition and its task records into step rows in definition order. Nodes without a task
  * record yet are `pending`; a running task's duration is measured up to `nowMs`.
  */
-export function stepRows(definition: WorkflowDefinition | null, tasks: readonly Task[], nowMs: number): StepRow[] {
+export function stepRows(definition: StepDefinition | null, tasks: readonly StepTask[], nowMs: number): StepRow[] {
   const byId = new Map(tasks.map((t) => [t.nodeId, t]));
-  const row = (id: string, type: string, task: Task | undefined, needs?: string[]): StepRow => ({
+  const row = (id: string, type: string, task: StepTask | undefined, needs?: string[]): StepRow => ({
     id,
     type,
     status: task?.status ?? "pending",

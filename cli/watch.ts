@@ -148,8 +148,14 @@ interface JobStep {
   durationMs: number | null;
 }
 
+/** What the job steps need of a job run: its execution order and its workflow runs. */
+export type JobStepSource = Pick<JobRun, "workflowRuns"> &
+  Partial<Omit<JobRun, "workflowRuns" | "jobConfigJsonSnapshot">> & {
+    jobConfigJsonSnapshot?: Partial<JobRun["jobConfigJsonSnapshot"]>;
+  };
+
 /** One row per workflow of a job run, in execution order; workflows not started yet are `pending`. */
-export function jobSteps(jobRun: JobRun, runs: ReadonlyMap<string, Run>, nowMs: number): JobStep[] {
+export function jobSteps(jobRun: JobStepSource, runs: ReadonlyMap<string, Run>, nowMs: number): JobStep[] {
   const order = jobRun.jobConfigJsonSnapshot?.workflowExecutionOrder ?? jobRun.workflowRuns.map((w) => w.workflow);
   const remaining = [...jobRun.workflowRuns];
   const steps = order.map((workflow): JobStep => {

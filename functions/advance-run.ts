@@ -1,7 +1,5 @@
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 import { makeAdvanceHandler } from "./engine-handlers.ts";
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 
 /** Lambda entry: the Advance task of the run state machine. */
-export const handler = makeAdvanceHandler(cloudDeps());
+export const handler = makeAdvanceHandler(cloudServices("advanceRun"));

@@ -1,7 +1,5 @@
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 import { makeApiHandler } from "./http/api-handler.ts";
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 
 /** Lambda entry: every HTTP API route (API Gateway HTTP API v2). */
-export const handler = makeApiHandler(cloudDeps());
+export const handler = makeApiHandler(cloudServices("api").deps);

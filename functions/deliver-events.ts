@@ -1,12 +1,10 @@
 import type { Context, SQSEvent } from "aws-lambda";
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 import { type DeliverySweepEvent, makeDeliverySweepHandler, makeDeliveryWorkerHandler } from "./trigger-handlers.ts";
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 
-const deps = cloudDeps();
-const worker = makeDeliveryWorkerHandler(deps);
-const sweep = makeDeliverySweepHandler(deps);
+const services = cloudServices("deliverEvents");
+const worker = makeDeliveryWorkerHandler(services);
+const sweep = makeDeliverySweepHandler(services);
 
 /**
  * Lambda entry: the delivery queue's consumer (SQS event source with ReportBatchItemFailures) and, from a schedule

@@ -1,10 +1,8 @@
 import middy from "@middy/core";
 import { z } from "zod";
-import type { Deps } from "../shared/deps.ts";
-import { advanceRun } from "../shared/engine/advance-run.ts";
 import { ValidationError } from "../shared/errors.ts";
+import type { Services } from "../shared/services.ts";
 import type { AdvanceOutput } from "../shared/state-machine/run-state-machine.ts";
-import { awaitHuman, reconcileExecution, recordFailure } from "../shared/use-cases/state-machine-tasks.ts";
 
 const Ids = z.object({ runId: z.string().regex(/^run_/), orgId: z.string().min(1) });
 const AwaitPayload = Ids.extend({ token: z.string().min(1), seq: z.number().int().min(0) });
@@ -23,33 +21,33 @@ export function parsePayload<T extends z.ZodTypeAny>(schema: T, payload: unknown
 }
 
 /** Advance: runs the DAG as far as it can and tells the state machine what comes next. */
-export const makeAdvanceHandler = (deps: Deps) =>
+export const makeAdvanceHandler = (services: Services) =>
   middy<unknown, AdvanceOutput>().handler(async (payload) => {
-    deps.meter.handlerCalls++;
-    return advanceRun(deps, parsePayload(Ids, payload));
+    services.deps.meter.handlerCalls++;
+    return services.runs.advance(parsePayload(Ids, payload));
   });
 
 /** AwaitHuman: the waitForTaskToken task of a human wait. */
-export const makeAwaitHumanHandler = (deps: Deps) =>
+export const makeAwaitHumanHandler = (services: Services) =>
   middy<unknown, { stored: true }>().handler(async (payload) => {
-    deps.meter.handlerCalls++;
-    await awaitHuman(deps, parsePayload(AwaitPayload, payload));
+    services.deps.meter.handlerCalls++;
+    await services.runs.awaitHuman(parsePayload(AwaitPayload, payload));
     return { stored: true };
   });
 
 /** RecordFailure: the Catch of every task state. */
-export const makeRecordFailureHandler = (deps: Deps) =>
+export const makeRecordFailureHandler = (services: Services) =>
   middy<unknown, { runId: string; orgId: string }>().handler(async (payload) => {
-    deps.meter.handlerCalls++;
-    return recordFailure(deps, parsePayload(FailurePayload, payload));
+    services.deps.meter.handlerCalls++;
+    return services.runs.recordFailure(parsePayload(FailurePayload, payload));
   });
 
 /** Reconcile: EventBridge "Step Functions Execution Status Change" for executions that ended abnormally. */
-export const makeReconcileHandler = (deps: Deps) =>
+export const makeReconcileHandler = (services: Services) =>
   middy<unknown, { changed: boolean }>().handler(async (event) => {
-    deps.meter.handlerCalls++;
+    services.deps.meter.handlerCalls++;
     const e = parsePayload(ExecutionEvent, event);
     const input = Ids.safeParse(JSON.parse(e.detail.input ?? "{}"));
     if (!input.success) return { changed: false };
-    return reconcileExecution(deps, { ...input.data, executionStatus: e.detail.status });
+    return services.runs.reconcile({ ...input.data, executionStatus: e.detail.status });
   });

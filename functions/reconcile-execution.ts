@@ -1,7 +1,5 @@
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 import { makeReconcileHandler } from "./engine-handlers.ts";
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 
 /** Lambda entry: EventBridge rule on executions that ended FAILED, TIMED_OUT or ABORTED. */
-export const handler = makeReconcileHandler(cloudDeps());
+export const handler = makeReconcileHandler(cloudServices("reconcileExecution"));

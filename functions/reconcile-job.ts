@@ -1,7 +1,5 @@
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 import { makeReconcileJobHandler } from "./job-handlers.ts";
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 
 /** Lambda entry: EventBridge rule on job-run executions that ended FAILED, TIMED_OUT or ABORTED. */
-export const handler = makeReconcileJobHandler(cloudDeps());
+export const handler = makeReconcileJobHandler(cloudServices("reconcileJob"));

@@ -1,7 +1,5 @@
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 import { makeRecordFailureHandler } from "./engine-handlers.ts";
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 
 /** Lambda entry: the RecordFailure task (the state machine's Catch). */
-export const handler = makeRecordFailureHandler(cloudDeps());
+export const handler = makeRecordFailureHandler(cloudServices("recordFailure"));

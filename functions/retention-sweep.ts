@@ -1,14 +1,11 @@
-import "./jobs-cloud.ts";
-import "./triggers-cloud.ts";
 import middy from "@middy/core";
-import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
-import { cloudDeps } from "./cloud-deps.ts";
+import { cloudServices } from "./cloud-services.ts";
 
-const deps = cloudDeps();
+const services = cloudServices("retentionSweep");
 
 /** Lambda entry: the daily retention sweep (an EventBridge schedule rule). */
 export const handler = middy().handler(async () => {
-  deps.meter.handlerCalls++;
-  const results = await sweepAllOrgs(deps);
+  services.deps.meter.handlerCalls++;
+  const results = await services.retention.sweepAllOrgs();
   return { orgs: results.length, runsPurged: results.reduce((n, r) => n + r.runsPurged, 0) };
 });

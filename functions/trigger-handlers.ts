@@ -1,11 +1,10 @@
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
-import type { Deps } from "../shared/deps.ts";
 import { ValidationError } from "../shared/errors.ts";
-import { processDelivery } from "../shared/triggers/delivery.ts";
-import { type DeliverySweepResult, sweepUnsentDeliveries } from "../shared/triggers/delivery-sweep.ts";
-import { type FireOutcome, fireSchedule } from "../shared/triggers/schedules.ts";
+import type { Services } from "../shared/services.ts";
+import type { DeliverySweepResult } from "../shared/triggers/delivery-sweep.ts";
+import type { FireOutcome } from "../shared/triggers/schedules.ts";
 
 /** What EventBridge Scheduler (or the embedded scheduler) sends at each instant. */
 const Firing = z.object({
@@ -40,12 +39,12 @@ const log = (msg: string, extra: Record<string, unknown>) =>
   console.error(JSON.stringify({ level: "error", msg, ...extra }));
 
 /** Trigger: fires a schedule for one instant (at most once per instant, as its overlap policy says). */
-export const makeScheduleTriggerHandler = (deps: Deps) =>
+export const makeScheduleTriggerHandler = (services: Services) =>
   middy<unknown, { outcome: FireOutcome }>().handler(async (payload) => {
-    deps.meter.handlerCalls++;
+    services.deps.meter.handlerCalls++;
     const parsed = Firing.safeParse(payload);
     if (!parsed.success) throw new ValidationError(`invalid schedule payload: ${parsed.error.issues[0]?.message}`);
-    return { outcome: await fireSchedule(deps, parsed.data) };
+    return { outcome: await services.triggers.fireSchedule(parsed.data) };
   });
 
 /**
@@ -53,9 +52,9 @@ export const makeScheduleTriggerHandler = (deps: Deps) =>
  * embedded). A receiver's failure is not an error here (the worker re-queues with backoff); only infrastructure
  * errors return the message to the queue. `stop` aborts attempts in flight when the embedded stack stops.
  */
-export const makeDeliveryWorkerHandler = (deps: Deps, opts: { stop?: AbortSignal } = {}) =>
+export const makeDeliveryWorkerHandler = (services: Services, opts: { stop?: AbortSignal } = {}) =>
   middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    deps.meter.handlerCalls++;
+    services.deps.meter.handlerCalls++;
     const failures: SQSBatchResponse["batchItemFailures"] = [];
     await Promise.all(
       event.Records.map(async (record) => {
@@ -68,7 +67,7 @@ export const makeDeliveryWorkerHandler = (deps: Deps, opts: { stop?: AbortSignal
           return;
         }
         try {
-          await processDelivery(deps, message, opts.stop);
+          await services.triggers.processDelivery(message, opts.stop);
         } catch (err) {
           log("delivery attempt failed", { deliveryId: message.deliveryId, error: (err as Error).message });
           failures.push({ itemIdentifier: record.messageId });
@@ -79,12 +78,12 @@ export const makeDeliveryWorkerHandler = (deps: Deps, opts: { stop?: AbortSignal
   });
 
 /** Sweep: queues the deliveries left without a queue message (see `sweepUnsentDeliveries`). */
-export const makeDeliverySweepHandler = (deps: Deps) =>
+export const makeDeliverySweepHandler = (services: Services) =>
   middy<unknown, DeliverySweepResult>().handler(async (payload) => {
     // Not metered: a fixed cost per interval (one index query when idle), not a cost of any run.
     const parsed = DeliverySweepEventSchema.safeParse(payload);
     if (!parsed.success) throw new ValidationError(`invalid sweep payload: ${parsed.error.issues[0]?.message}`);
-    const result = await sweepUnsentDeliveries(deps);
+    const result = await services.triggers.sweepUnsentDeliveries();
     if (result.found) console.log(JSON.stringify({ level: "info", msg: "unsent deliveries swept", ...result }));
     return result;
   });

@@ -254,7 +254,7 @@ export class StepwiseStack extends Stack {
     const jobMachine = identity("job");
 
     // --- functions -------------------------------------------------------------------------------------------------
-    // Every function wires the same dependencies at start-up (functions/cloud-deps.ts), so each gets the table, the
+    // Every function wires the same dependencies at start-up (shared/adapters/cloud-adapters.ts), so each gets the table, the
     // bucket and the run machine's ARN; what each may do with them is decided by its grants below.
     const baseEnv = {
       TABLE_NAME: this.table.tableName,

@@ -5,13 +5,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceNotFoundException,
-} from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
@@ -26,26 +19,31 @@ import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
 import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
-import { createTableInput } from "../shared/adapters/dynamo-table.ts";
+import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
 import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { processExecutors } from "../shared/adapters/process/process-executor.ts";
+import { runtimeImage } from "../shared/adapters/process/runtime-image.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { ENGINE_VERSION } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
-import { runtimeImage } from "../shared/engine/task-runner.ts";
+import { LocalSecretBox } from "../shared/human-steps/secrets.ts";
+import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
+import { consoleLogger } from "../shared/ports/logger.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
+import type { RunEventSubscriber } from "../shared/ports/run-events.ts";
+import { createServices, type Services } from "../shared/services.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
 import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
 import { putWorkflow } from "../shared/use-cases/workflows.ts";
-import { wire as wireEvidence } from "./area-evidence.ts";
-import { wire as wireHumanSteps } from "./area-human-steps.ts";
-import { wire as wireJobs } from "./area-jobs.ts";
-import { wire as wireTriggers } from "./area-triggers.ts";
-import type { LocalAreaHandle } from "./area-wiring.ts";
 import { lambdaContext } from "./lambda-context.ts";
+import { Late } from "./late.ts";
+import { type LocalCall, loadExampleJobs, localJobMachine } from "./local-jobs.ts";
+import { localSecretsKey } from "./local-secrets.ts";
+import { localTriggerAdapters } from "./local-triggers.ts";
 
 const TABLE = "stepwise";
 const BUCKET = "stepwise";
@@ -66,6 +64,8 @@ export interface EmbeddedOptions {
   /** Overrides of engine settings (tests use short polls). */
   settings?: Partial<Deps["settings"]>;
   log?: (line: string) => void;
+  /** Run-event subscribers after the built-in ones (tests that watch every status change). */
+  subscribers?: RunEventSubscriber[];
 }
 
 export interface EmbeddedStack {
@@ -74,24 +74,11 @@ export interface EmbeddedStack {
   /** True when this start generated the key (none was given or saved): it is shown once, then only saved. */
   apiKeyGenerated: boolean;
   deps: Deps;
+  /** The use cases of this stack, as the cloud's handlers call them. */
+  services: Services;
   orchestrator: LocalOrchestrator;
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
-}
-
-async function ensureTable(endpoint: string): Promise<void> {
-  const ddb = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  try {
-    await ddb.send(new DescribeTableCommand({ TableName: TABLE }));
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
-    await ddb.send(new CreateTableCommand(createTableInput(TABLE)));
-  }
-  ddb.destroy();
 }
 
 async function readLocalKey(dataDir: string): Promise<string | null> {
@@ -113,15 +100,17 @@ async function toApiGatewayEvent(req: IncomingMessage, body: Buffer): Promise<AP
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const method = (req.method ?? "GET").toUpperCase();
   const match = matchRoute(method, url.pathname);
+  // A parameter that cannot be decoded goes to the handler unmatched ($default), which answers 400 naming it.
+  const matched = match.key && match.undecodable.length === 0 ? match : null;
   const now = Date.now();
   return {
     version: "2.0",
-    routeKey: match.key ?? "$default",
+    routeKey: matched?.key ?? "$default",
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: Object.keys(query).length ? query : undefined,
-    pathParameters: match.key ? match.pathParameters : undefined,
+    pathParameters: matched?.pathParameters,
     requestContext: {
       accountId: "local",
       apiId: "local",
@@ -135,7 +124,7 @@ async function toApiGatewayEvent(req: IncomingMessage, body: Buffer): Promise<AP
         userAgent: headers["user-agent"] ?? "",
       },
       requestId: `local-${now}`,
-      routeKey: match.key ?? "$default",
+      routeKey: matched?.key ?? "$default",
       stage: "$default",
       time: new Date(now).toISOString(),
       timeEpoch: now,
@@ -183,7 +172,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const dyn = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((res) => dyn.listen(0, "127.0.0.1", () => res()));
   const dynEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
-  await ensureTable(dynEndpoint);
+  await ensureTable(dynEndpoint, TABLE);
 
   const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(dataDir, "s3") });
   const s3Info = (await s3.run()) as AddressInfo;
@@ -191,39 +180,21 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
 
   const meter = new CostMeter();
   const s3Client = makeS3Client({ endpoint: s3Endpoint }, meter);
-  await s3Client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: { name?: string }) => {
-    if (err.name !== "BucketAlreadyExists" && err.name !== "BucketAlreadyOwnedByYou") throw err;
-  });
+  await ensureBucket(s3Client, BUCKET);
   const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
 
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
   const apiKey = knownKey ?? generateKey();
-  const deps: Deps = {
-    store: new DynamoRunStore(docClient, TABLE),
-    blobs: new S3BlobStore(s3Client, BUCKET),
-    orchestrator: undefined as unknown as Deps["orchestrator"],
-    clock: opts.clock ?? systemClock,
-    meter,
-    runListeners: [],
-    areas: {},
-    stopping: stopping.signal,
-    settings: {
-      engineVersion: ENGINE_VERSION,
-      workRoot: join(tmpdir(), "stepwise-tasks"),
-      platformKeyHash: sha256(apiKey),
-      advanceBudgetMs: 14 * 60_000,
-      cancelPollMs: 250,
-      maxHumanWaitSeconds: LOCAL_MAX_TIMER_SECONDS,
-      ...opts.settings,
-    },
-  };
-  if (!(await deps.store.orgExists(DEFAULT_ORG)))
-    await deps.store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
+  const store = new DynamoRunStore(docClient, TABLE, cursorSigningKey(sha256(apiKey)));
+  const clock = opts.clock ?? systemClock;
+  const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
+  if (!(await store.orgExists(DEFAULT_ORG)))
+    await store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
 
   // Handler calls in flight, so stop() can let them wind down before the emulators close.
   const calls = new Set<Promise<unknown>>();
-  const call =
+  const call: LocalCall =
     <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
     (payload: unknown) => {
       const p = h(payload, lambdaContext(name));
@@ -232,25 +203,59 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
       p.then(done, done);
       return p;
     };
+  // The state machines and the in-process triggers call handlers built from the services they are part of.
+  const late = new Late<Services>();
+  const engine = {
+    advance: (e: unknown, c: Context) => makeAdvanceHandler(late.get())(e, c),
+    recordFailure: (e: unknown, c: Context) => makeRecordFailureHandler(late.get())(e, c),
+    awaitHuman: (e: unknown, c: Context) => makeAwaitHumanHandler(late.get())(e, c),
+    reconcile: (e: unknown, c: Context) => makeReconcileHandler(late.get())(e, c),
+  };
   const runMachine = new LocalStateMachine(
     {
       definition:
         opts.stateMachineDefinition ??
         buildRunStateMachine({ advance: "advance", awaitHuman: "await-human", recordFailure: "record-failure" }),
       tasks: {
-        [STATE.advance]: call(makeAdvanceHandler(deps), "advance"),
-        [STATE.recordFailure]: call(makeRecordFailureHandler(deps), "record-failure"),
+        [STATE.advance]: call(engine.advance, "advance"),
+        [STATE.recordFailure]: call(engine.recordFailure, "record-failure"),
       },
-      waitForToken: { [STATE.awaitHuman]: call(makeAwaitHumanHandler(deps), "await-human") },
-      onAbnormalEnd: (detail) => call(makeReconcileHandler(deps), "reconcile")({ detail }),
+      waitForToken: { [STATE.awaitHuman]: call(engine.awaitHuman, "await-human") },
+      onAbnormalEnd: (detail) => call(engine.reconcile, "reconcile")({ detail }),
     },
     meter,
   );
-  const orchestrator = new LocalOrchestrator(runMachine);
-  deps.orchestrator = orchestrator;
-  const areaCtx = { dataDir, orchestrator, log, call, examplesDir: opts.examplesDir ?? null };
-  const areas: LocalAreaHandle[] = [];
-  for (const wire of [wireHumanSteps, wireEvidence, wireJobs, wireTriggers]) areas.push(await wire(deps, areaCtx));
+  const jobs = localJobMachine(late, call, meter);
+  const orchestrator = new LocalOrchestrator(runMachine, [jobs.machine]);
+  const triggers = localTriggerAdapters(store, clock, late, log);
+  const services = createServices({
+    store,
+    blobs: new S3BlobStore(s3Client, BUCKET),
+    runOrchestrator: orchestrator,
+    jobOrchestrator: jobs.orchestrator,
+    scheduler: triggers.scheduler,
+    publishers: [],
+    deliveryQueue: triggers.queue,
+    secretBox: new LocalSecretBox(await localSecretsKey(dataDir)),
+    executors: processExecutors(workRoot, clock),
+    clock,
+    meter,
+    logger: consoleLogger,
+    stopping: stopping.signal,
+    settings: {
+      engineVersion: ENGINE_VERSION,
+      workRoot,
+      platformKeyHash: sha256(apiKey),
+      advanceBudgetMs: 14 * 60_000,
+      cancelPollMs: 250,
+      maxHumanWaitSeconds: LOCAL_MAX_TIMER_SECONDS,
+      ...opts.settings,
+    },
+    triggerOptions: triggers.options,
+    extraSubscribers: opts.subscribers,
+  });
+  late.set(services);
+  const deps = services.deps;
 
   const api = makeApiHandler(deps);
   const dashboardDist = resolve(import.meta.dirname, "..", "dashboard", "dist");
@@ -287,13 +292,17 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   await writeFile(join(dataDir, "local.json"), `${JSON.stringify({ url, apiKey }, null, 2)}\n`, { mode: 0o600 });
   await chmod(join(dataDir, "local.json"), 0o600);
 
-  if (opts.examplesDir) await loadExamples(deps, opts.examplesDir, log);
+  if (opts.examplesDir) {
+    await loadExamples(deps, opts.examplesDir, log);
+    await loadExampleJobs(deps, opts.examplesDir, log);
+  }
 
   // Runs that were going when the last process stopped carry on where their records say they are.
   const active = await deps.store.listActiveRuns();
   for (const r of active) await orchestrator.startRun(r.orgId, r.runId);
   if (active.length) log(`resumed ${active.length} run(s)`);
-  for (const a of areas) await a.start?.();
+  await jobs.resume(deps, log);
+  await triggers.start(deps);
   // Retention: swept at start and hourly (a daily EventBridge rule in the cloud).
   const sweep = () => void sweepAllOrgs(deps).catch((err) => log(`retention sweep failed: ${(err as Error).message}`));
   sweep();
@@ -307,11 +316,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     apiKey,
     apiKeyGenerated: knownKey === null,
     deps,
+    services,
     orchestrator,
     async stop() {
       stopping.abort();
       clearInterval(sweeper);
-      for (const a of areas) await a.stop?.();
+      await triggers.stop();
       await Promise.race([Promise.allSettled([...calls]), new Promise((r) => setTimeout(r, 10_000))]);
       orchestrator.shutdown();
       server.closeAllConnections();

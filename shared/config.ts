@@ -1,28 +1,78 @@
 import { z } from "zod";
 
-/** Environment of a Lambda function in the cloud. */
-const CloudEnvSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  BUCKET_NAME: z.string().min(1),
-  RUN_STATE_MACHINE_ARN: z.string().min(1).optional(),
-  JOB_STATE_MACHINE_ARN: z.string().min(1).optional(),
-  /** sha256:<hex> of the platform (bootstrap) key; the key itself is never deployed. */
-  PLATFORM_KEY_HASH: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/)
-    .optional(),
-  SECRETS_KMS_KEY_ID: z.string().min(1).optional(),
-  EVENTS_TOPIC_ARN: z.string().min(1).optional(),
-  EVENT_BUS_NAME: z.string().min(1).optional(),
-  DELIVERY_QUEUE_URL: z.string().min(1).optional(),
-  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
-  SCHEDULE_TARGET_ARN: z.string().min(1).optional(),
-  SCHEDULE_GROUP_NAME: z.string().min(1).optional(),
-  /** "true" lets subscriptions target private and loopback ranges (never link-local or metadata addresses). */
-  SUBSCRIPTIONS_ALLOW_PRIVATE_URLS: z.enum(["true", "false"]).optional(),
-  TASK_WORK_DIR: z.string().min(1).default("/tmp/stepwise-tasks"),
+/** The environment variables of the cloud functions: `infra/` sets them by these names, the schemas below read them. */
+export const ENV = {
+  tableName: "TABLE_NAME",
+  bucketName: "BUCKET_NAME",
+  runStateMachineArn: "RUN_STATE_MACHINE_ARN",
+  jobStateMachineArn: "JOB_STATE_MACHINE_ARN",
+  platformKeyHash: "PLATFORM_KEY_HASH",
+  secretsKmsKeyId: "SECRETS_KMS_KEY_ID",
+  eventsTopicArn: "EVENTS_TOPIC_ARN",
+  eventBusName: "EVENT_BUS_NAME",
+  deliveryQueueUrl: "DELIVERY_QUEUE_URL",
+  schedulerRoleArn: "SCHEDULER_ROLE_ARN",
+  scheduleTargetArn: "SCHEDULE_TARGET_ARN",
+  scheduleGroupName: "SCHEDULE_GROUP_NAME",
+  taskWorkDir: "TASK_WORK_DIR",
+  cursorSecret: "CURSOR_SECRET",
+  subscriptionsAllowPrivateUrls: "SUBSCRIPTIONS_ALLOW_PRIVATE_URLS",
+} as const;
+
+const required = z.string().min(1);
+
+/** What every function needs: the table, the bucket, and the run machine (every status change may start a run). */
+const BaseEnv = z.object({
+  [ENV.tableName]: required,
+  [ENV.bucketName]: required,
+  [ENV.runStateMachineArn]: required,
+  [ENV.taskWorkDir]: required.default("/tmp/stepwise-tasks"),
+  /** Signs list cursors; by default derived from the platform key hash, so no deployment setting is needed. */
+  [ENV.cursorSecret]: z.string().min(16).optional(),
 });
-export type CloudConfig = z.infer<typeof CloudEnvSchema>;
+/** Functions that change run or job-run statuses: each change is published and may start a buffered firing. */
+const StatusEnv = BaseEnv.extend({
+  [ENV.jobStateMachineArn]: required,
+  [ENV.eventsTopicArn]: required,
+  [ENV.eventBusName]: required,
+  [ENV.deliveryQueueUrl]: required,
+});
+const SecretsEnv = { [ENV.secretsKmsKeyId]: required };
+/** "true" lets subscriptions target private and loopback ranges (never link-local or metadata addresses). */
+const UrlPolicyEnv = { [ENV.subscriptionsAllowPrivateUrls]: z.enum(["true", "false"]).optional() };
+
+/** Each cloud function's environment schema: it requires exactly what its construct in `infra/` sets. */
+export const FUNCTION_ENV = {
+  api: StatusEnv.extend({
+    ...SecretsEnv,
+    /** sha256:<hex> of the platform (bootstrap) key; the key itself is never deployed. */
+    [ENV.platformKeyHash]: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/)
+      .optional(),
+    [ENV.schedulerRoleArn]: required,
+    [ENV.scheduleTargetArn]: required,
+    [ENV.scheduleGroupName]: required,
+    ...UrlPolicyEnv,
+  }),
+  advanceRun: StatusEnv.extend(SecretsEnv),
+  awaitHuman: BaseEnv,
+  recordFailure: StatusEnv,
+  reconcileExecution: StatusEnv,
+  scheduleTrigger: StatusEnv,
+  deliverEvents: BaseEnv.extend({ ...SecretsEnv, ...UrlPolicyEnv, [ENV.deliveryQueueUrl]: required }),
+  runNext: StatusEnv,
+  recordJobFailure: StatusEnv,
+  reconcileJob: StatusEnv,
+  retentionSweep: BaseEnv,
+} as const;
+
+export type CloudFunction = keyof typeof FUNCTION_ENV;
+
+/** Any function's configuration: what its schema did not require is absent. */
+export type CloudConfig = z.infer<typeof BaseEnv> &
+  Partial<z.infer<typeof StatusEnv>> &
+  Partial<Record<Exclude<(typeof ENV)[keyof typeof ENV], keyof z.infer<typeof StatusEnv>>, string>>;
 
 /** Environment of `npm start` (embedded mode). */
 const LocalEnvSchema = z.object({
@@ -43,11 +93,11 @@ function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.inf
   return result.data;
 }
 
-/** The one place that reads process.env, validated at start-up. */
-export function loadConfig(mode: "cloud"): CloudConfig;
+/** The one place that reads process.env, validated at start-up: a missing setting fails the cold start. */
+export function loadConfig(mode: CloudFunction): CloudConfig;
 export function loadConfig(mode: "local"): LocalConfig;
-export function loadConfig(mode: "cloud" | "local"): CloudConfig | LocalConfig {
-  return mode === "cloud" ? parse(CloudEnvSchema, process.env) : parse(LocalEnvSchema, process.env);
+export function loadConfig(mode: CloudFunction | "local"): CloudConfig | LocalConfig {
+  return mode === "local" ? parse(LocalEnvSchema, process.env) : parse(FUNCTION_ENV[mode], process.env);
 }
 
 export const ENGINE_VERSION = "0.1.0";

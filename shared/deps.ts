@@ -1,46 +1,59 @@
 import type { Clock } from "./domain/clock.ts";
-import type { RunRecord, RunStatus } from "./domain/records.ts";
-import type { FileHooks } from "./engine/advance-run.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
+import type { FileHooks } from "./ports/file-hooks.ts";
 import type { ItemStore } from "./ports/item-store.ts";
+import type { JobRunOrchestrator } from "./ports/job-run-orchestrator.ts";
+import type { Logger } from "./ports/logger.ts";
 import type { CostMeter } from "./ports/metrics.ts";
 import type { Orchestrator } from "./ports/orchestrator.ts";
+import type { RunEvents } from "./ports/run-events.ts";
 import type { RunStore } from "./ports/run-store.ts";
+import type { SecretBox } from "./ports/secret-box.ts";
+import type { TaskExecutors } from "./ports/task-executor.ts";
+import type { TriggerAdapters } from "./ports/triggers.ts";
 
-/** Everything a use case may need, wired once per runtime (a Lambda, the local server, a test). */
+export type { SecretBox };
+
+/** Tunables of the engine, per runtime. */
+export interface Settings {
+  engineVersion: string;
+  /** Where task working directories are created (and removed after). */
+  workRoot: string;
+  /** sha256 of the platform key, the bootstrap admin of org `default`. */
+  platformKeyHash: string | null;
+  /** How long one Advance call may keep starting nodes. */
+  advanceBudgetMs: number;
+  /** How often a running Advance checks for a cancel request. */
+  cancelPollMs: number;
+  /** The longest single human wait the orchestrator can hold (the local interpreter's timers are bounded). */
+  maxHumanWaitSeconds: number;
+}
+
+/**
+ * What every use case works with: the adapters of one runtime and the run-event publisher, built once by the
+ * composition root (shared/services.ts) and never changed after. Typed throughout: no registry, no bag.
+ */
 export interface Deps {
   store: RunStore & ItemStore;
   blobs: BlobStore;
+  /** The run state machine's executions. */
   orchestrator: Orchestrator;
+  /** The job-run state machine's executions. */
+  jobOrchestrator: JobRunOrchestrator;
   clock: Clock;
   meter: CostMeter;
-  /** Called after every run status change (notifications, job runs); errors are logged, never thrown. */
-  runListeners: Array<(run: RunRecord, from: RunStatus | null) => Promise<void>>;
-  /** Run files: place inputs, collect outputs (evidence area). */
-  files?: FileHooks;
-  /** Encrypts human-input secrets at rest (human-steps area). */
+  logger: Logger;
+  /** Runs the attempts of executable nodes, one executor per node type. */
+  executors: TaskExecutors;
+  /** Publishes run and job-run status changes to the subscribers the composition root listed. */
+  events: RunEvents;
+  /** Run files: place inputs, collect outputs, seal the evidence root. */
+  files: FileHooks;
+  /** Encrypts human-input secrets at rest; absent where the function has no key. */
   secrets?: SecretBox;
+  /** Scheduler, publishers, delivery queue and their options. */
+  triggers: TriggerAdapters;
   /** Aborted when the process shuts down: running tasks are stopped unrecorded, to resume on the next start. */
   stopping?: AbortSignal;
-  /** Area-specific services, keyed by area name (jobs, triggers, …). */
-  areas: Record<string, unknown>;
-  settings: {
-    engineVersion: string;
-    /** Where task working directories are created (and removed after). */
-    workRoot: string;
-    /** sha256 of the platform key, the bootstrap admin of org `default`. */
-    platformKeyHash: string | null;
-    /** How long one Advance call may keep starting nodes. */
-    advanceBudgetMs: number;
-    /** How often a running Advance checks for a cancel request. */
-    cancelPollMs: number;
-    /** The longest single human wait the orchestrator can hold (the local interpreter's timers are bounded). */
-    maxHumanWaitSeconds: number;
-  };
-}
-
-/** Symmetric encryption of secret values (KMS in the cloud, a local key file embedded). */
-export interface SecretBox {
-  encrypt(plaintext: string, context: Record<string, string>): Promise<string>;
-  decrypt(ciphertext: string, context: Record<string, string>): Promise<string>;
+  settings: Settings;
 }

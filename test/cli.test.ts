@@ -306,11 +306,11 @@ describe("progress lines", () => {
 });
 
 describe("files", () => {
-  it("reads YAML and JSON", () => {
-    expect(parseDocument("name: x\nnodes:\n  - id: a\n", "wf.yaml")).toEqual({ name: "x", nodes: [{ id: "a" }] });
-    expect(parseDocument('{"name":"x"}', "wf.json")).toEqual({ name: "x" });
-    expect(() => parseDocument("{", "wf.json")).toThrow("wf.json: invalid JSON");
-    expect(() => parseDocument("a: [", "wf.yml")).toThrow("wf.yml: invalid YAML");
+  it("reads YAML and JSON", async () => {
+    expect(await parseDocument("name: x\nnodes:\n  - id: a\n", "wf.yaml")).toEqual({ name: "x", nodes: [{ id: "a" }] });
+    expect(await parseDocument('{"name":"x"}', "wf.json")).toEqual({ name: "x" });
+    await expect(parseDocument("{", "wf.json")).rejects.toThrow("wf.json: invalid JSON");
+    await expect(parseDocument("a: [", "wf.yml")).rejects.toThrow("wf.yml: invalid YAML");
   });
 });
 

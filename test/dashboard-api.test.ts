@@ -135,4 +135,41 @@ describe("the API client", () => {
     await expect(api.getDefinitionFor("w", "sha256:a")).resolves.toEqual(v1);
     await expect(api.getDefinitionFor("w", "sha256:zzz")).resolves.toBeNull();
   });
+
+  it("reaches the settings routes with the right method, path and body", async () => {
+    const f = fakeFetch((_url, init) => (init?.method === "DELETE" ? new Response(null, { status: 204 }) : json({})));
+    const api = createApiClient({ key: "k", fetch: f.fetch });
+    await api.putSchedule("every day", { target: { workflow: "w" }, cron: "0 9 * * *", enabled: false });
+    await api.revokeWebhook("w", "wh_1");
+    await api.redeliver("ops/alerts", "dlv_1");
+    await api.createKey("ci", "operator");
+    await api.revokeKey("key_1");
+    await api.compareRuns("run_a", "run_b");
+    expect(f.calls.map((c) => `${c.init?.method} ${c.url}`)).toEqual([
+      "PUT /api/schedules/every%20day",
+      "DELETE /api/workflows/w/webhooks/wh_1",
+      "POST /api/subscriptions/ops%2Falerts/deliveries/dlv_1/redeliver",
+      "POST /api/keys",
+      "DELETE /api/keys/key_1",
+      "GET /api/runs/run_a/compare/run_b",
+    ]);
+    expect(JSON.parse(String(f.calls[0]?.init?.body))).toEqual({
+      target: { workflow: "w" },
+      cron: "0 9 * * *",
+      enabled: false,
+    });
+    expect(JSON.parse(String(f.calls[3]?.init?.body))).toEqual({ name: "ci", role: "operator" });
+  });
+
+  it("fetches a run's bundle as bytes with the key", async () => {
+    const f = fakeFetch(
+      () => new Response(new Uint8Array([31, 139, 8]), { headers: { "content-type": "application/gzip" } }),
+    );
+    const api = createApiClient({ key: "k", fetch: f.fetch });
+    const blob = await api.exportRun("run_1");
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(new Uint8Array([31, 139, 8]));
+    expect(f.calls[0]?.url).toBe("/api/runs/run_1/export");
+    const headers = (f.calls[0]?.init?.headers ?? {}) as Record<string, string>;
+    expect(headers.authorization).toBe("Bearer k");
+  });
 });

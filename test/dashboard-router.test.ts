@@ -18,6 +18,13 @@ describe("hash routes", () => {
     ["#/approvals", { page: "approvals" }],
     ["#/job-runs", { page: "job-runs" }],
     ["#/job-runs/jr_01", { page: "job-run", jobRunId: "jr_01" }],
+    ["#/schedules", { page: "schedules" }],
+    ["#/schedules/nightly", { page: "schedule", name: "nightly" }],
+    ["#/subscriptions", { page: "subscriptions" }],
+    ["#/subscriptions/ops", { page: "subscription", name: "ops" }],
+    ["#/keys", { page: "keys" }],
+    ["#/workflows/wf/definition", { page: "workflow", name: "wf", tab: "definition" }],
+    ["#/runs/run_1/compare?with=run_2", { page: "run", runId: "run_1", tab: "compare", with: "run_2" }],
     ["#/nope", { page: "not-found", path: "/nope" }],
   ])("%s", (hash, route) => {
     expect(parseRoute(hash)).toEqual(route);
@@ -34,6 +41,11 @@ describe("hash routes", () => {
       { page: "approvals" },
       { page: "job-runs", status: "completed" },
       { page: "job-run", jobRunId: "jr_1" },
+      { page: "schedule", name: "every day" },
+      { page: "subscription", name: "ops/alerts" },
+      { page: "keys" },
+      { page: "workflow", name: "wf", tab: "webhooks" },
+      { page: "run", runId: "run_1", tab: "compare", with: "run_2" },
     ];
     for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r);
   });

@@ -1,14 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { parseMicros } from "../dashboard/src/format.ts";
 import { computeTicks, computeTimeline, tickLabel } from "../dashboard/src/timeline.ts";
-import type { TaskRecord } from "../dashboard/src/types.ts";
+import type { Attempt, TaskRecord } from "../dashboard/src/types.ts";
 
 const at = (s: number): string =>
   new Date(Date.parse("2026-11-21T10:00:00Z") + s * 1000).toISOString().replace("Z", "000Z");
 const us = (s: number): number => parseMicros(at(s)) ?? Number.NaN;
 
+// The evidence fields a timeline does not read, as an attempt that recorded nothing.
+const blank = {
+  image: null,
+  imageHash: null,
+  command: null,
+  codeHash: null,
+  inputs: [],
+  outputs: [],
+  outputVariables: {},
+  exitCode: null,
+  stdout: "",
+  stderr: "",
+  logSha256: null,
+  host: null,
+  error: null,
+};
+
+function attempt(partial: Pick<Attempt, "attempt" | "status" | "startedAt" | "endedAt" | "durationMs">): Attempt {
+  return { ...blank, ...partial };
+}
+
 function task(partial: Partial<TaskRecord> & Pick<TaskRecord, "nodeId" | "type" | "status">): TaskRecord {
-  return { attempt: 1, startedAt: null, endedAt: null, durationMs: null, attempts: [], ...partial };
+  return { ...blank, attempt: 1, startedAt: null, endedAt: null, durationMs: null, attempts: [], ...partial };
 }
 
 describe("computeTimeline", () => {
@@ -23,8 +44,8 @@ describe("computeTimeline", () => {
           status: "succeeded",
           attempt: 2,
           attempts: [
-            { attempt: 1, status: "failed", startedAt: at(0), endedAt: at(10), durationMs: 10_000 },
-            { attempt: 2, status: "succeeded", startedAt: at(20), endedAt: at(50), durationMs: 30_000 },
+            attempt({ attempt: 1, status: "failed", startedAt: at(0), endedAt: at(10), durationMs: 10_000 }),
+            attempt({ attempt: 2, status: "succeeded", startedAt: at(20), endedAt: at(50), durationMs: 30_000 }),
           ],
         }),
       ],
@@ -52,7 +73,7 @@ describe("computeTimeline", () => {
           nodeId: "build",
           type: "command",
           status: "succeeded",
-          attempts: [{ attempt: 1, status: "succeeded", startedAt: at(0), endedAt: at(5), durationMs: 5000 }],
+          attempts: [attempt({ attempt: 1, status: "succeeded", startedAt: at(0), endedAt: at(5), durationMs: 5000 })],
         }),
         task({ nodeId: "sign-off", type: "approval", status: "awaiting_approval", waitingSince: at(5) }),
       ],
@@ -89,7 +110,7 @@ describe("computeTimeline", () => {
           nodeId: "x",
           type: "script",
           status: "cancelled",
-          attempts: [{ attempt: 1, status: "cancelled", startedAt: at(90), endedAt: null, durationMs: null }],
+          attempts: [attempt({ attempt: 1, status: "cancelled", startedAt: at(90), endedAt: null, durationMs: null })],
         }),
       ],
       run,

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${context.x} and ${params.x} are Stepwise references, not JS templates.
 // Pure parts of the engine: the output file, script results, the run context and env interpolation.
 import { describe, expect, it } from "vitest";
+import { parseOutputFile, typedResult } from "../shared/adapters/process/task-output.ts";
 import type { TaskRecord } from "../shared/domain/records.ts";
 import { deriveContext, interpolate, plainContext, typeConflicts } from "../shared/engine/run-context.ts";
-import { parseOutputFile, typedResult } from "../shared/engine/task-runner.ts";
 
 describe("parseOutputFile ($STEPWISE_OUTPUT)", () => {
   it("reads key=value lines as strings, and typed keys", () => {

@@ -2,8 +2,8 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { TaskRecord } from "../shared/domain/records.ts";
+import { pendingTask } from "../shared/domain/task-records.ts";
 import type { WorkflowNode } from "../shared/domain/workflow.ts";
-import { pendingTask } from "../shared/engine/advance-run.ts";
 import { parametersReadBy } from "../shared/evidence/lineage.ts";
 import { currentFiles, normalizeRunPath, producedFiles } from "../shared/evidence/run-files.ts";
 import { readTar, TarWriter } from "../shared/evidence/tar.ts";

@@ -303,7 +303,7 @@ describe("functions", () => {
   it("get the environment that loadConfig reads, with the platform key hash from a parameter", () => {
     const env = (key: FunctionKey) => functionProps(key).Environment.Variables as Json;
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
-      // functions/cloud-deps.ts wires the same dependencies in every function and requires these three.
+      // shared/adapters/cloud-adapters.ts wires the same dependencies in every function and requires these three.
       expect(Object.keys(env(key))).toEqual(
         expect.arrayContaining(["TABLE_NAME", "BUCKET_NAME", "RUN_STATE_MACHINE_ARN"]),
       );

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
-import type { JobsArea } from "../shared/jobs/jobs-area.ts";
+import { startJobRunFor } from "../shared/jobs/jobs.ts";
 import { requestJson } from "./support/http.ts";
 
 const API_KEY = "test-platform-key-jobs-0123456789";
@@ -43,11 +43,12 @@ const waitJobRun = (id: string) =>
     `job run ${id}`,
   );
 const runsOf = async (jobRunId: string) => (await api("GET", `/api/runs?jobRunId=${jobRunId}`)).body.items;
-const jobs = () => stack.deps.areas.jobs as JobsArea;
+/** Every job-run status change, as a run-event subscriber of the stack sees it. */
+const jobRunChanges: string[] = [];
 /** The job run's execution has ended (nothing more can start). */
 const executionEnded = (id: string) =>
   until(
-    async () => jobs().orchestrator.isRunning?.(id),
+    async () => stack.deps.jobOrchestrator.isRunning?.(id),
     (running) => running === false,
     `execution of ${id}`,
   );
@@ -76,7 +77,20 @@ const open = (name: string) => writeFile(gate(name), "open");
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "stepwise-jobs-data-"));
   gateDir = await mkdtemp(join(tmpdir(), "stepwise-jobs-gates-"));
-  stack = await startEmbedded({ dataDir, port: 0, apiKey: API_KEY, examplesDir: null });
+  stack = await startEmbedded({
+    dataDir,
+    port: 0,
+    apiKey: API_KEY,
+    examplesDir: null,
+    subscribers: [
+      {
+        name: "test",
+        onJobRunChange: async (jr, from) => {
+          jobRunChanges.push(`${jr.jobRunId} ${from ?? "-"}>${jr.status}`);
+        },
+      },
+    ],
+  });
   for (const wf of ["step-a", "step-b", "step-c"]) {
     const res = await api("PUT", `/api/workflows/${wf}`, stepWorkflow(wf));
     expect(res.status).toBe(201);
@@ -557,43 +571,35 @@ describe("job runs", () => {
   });
 
   it("tells job-run listeners every status change, and starts job runs for other areas", async () => {
-    const changes: string[] = [];
-    const listener = async (jr: { jobRunId: string; status: string }, from: string | null) => {
-      changes.push(`${jr.jobRunId} ${from ?? "-"}>${jr.status}`);
-    };
-    jobs().listeners.push(listener as never);
-    try {
-      const started = await jobs().startJobRun({
+    const changes = jobRunChanges;
+    const started = await startJobRunFor(stack.deps, {
+      orgId: "default",
+      job: "chain",
+      parameters: { "step-b": { code: 78 } },
+      trigger: { type: "schedule", scheduleName: "nightly", scheduledFor: "2026-11-21T10:00:00Z" },
+      createdBy: "schedule:nightly",
+      idempotencyKey: "schedule:nightly:2026-11-21T10:00:00Z",
+    });
+    const jr = await waitJobRun(started.jobRunId);
+    expect(jr).toMatchObject({ status: "completed", createdBy: "schedule:nightly" });
+    await executionEnded(jr.jobRunId);
+    expect(jr.trigger).toMatchObject({ type: "schedule", scheduleName: "nightly" });
+    const runs = await runsOf(jr.jobRunId);
+    expect(runs.every((r: { createdBy: string }) => r.createdBy === "schedule:nightly")).toBe(true);
+    expect(changes.filter((c) => c.startsWith(jr.jobRunId)).map((c) => c.split(" ")[1])).toEqual([
+      "->pending",
+      "pending>in_progress",
+      "in_progress>completed",
+    ]);
+    await expect(
+      startJobRunFor(stack.deps, {
         orgId: "default",
         job: "chain",
-        parameters: { "step-b": { code: 78 } },
-        trigger: { type: "schedule", scheduleName: "nightly", scheduledFor: "2026-11-21T10:00:00Z" },
-        createdBy: "schedule:nightly",
-        idempotencyKey: "schedule:nightly:2026-11-21T10:00:00Z",
-      });
-      const jr = await waitJobRun(started.jobRunId);
-      expect(jr).toMatchObject({ status: "completed", createdBy: "schedule:nightly" });
-      await executionEnded(jr.jobRunId);
-      expect(jr.trigger).toMatchObject({ type: "schedule", scheduleName: "nightly" });
-      const runs = await runsOf(jr.jobRunId);
-      expect(runs.every((r: { createdBy: string }) => r.createdBy === "schedule:nightly")).toBe(true);
-      expect(changes.filter((c) => c.startsWith(jr.jobRunId)).map((c) => c.split(" ")[1])).toEqual([
-        "->pending",
-        "pending>in_progress",
-        "in_progress>completed",
-      ]);
-      await expect(
-        jobs().startJobRun({
-          orgId: "default",
-          job: "chain",
-          parameters: { day: "flat, not per workflow" },
-          trigger: { type: "schedule" },
-          createdBy: "schedule:x",
-        }),
-      ).rejects.toThrow(/parameters/);
-    } finally {
-      jobs().listeners.splice(jobs().listeners.indexOf(listener as never), 1);
-    }
+        parameters: { day: "flat, not per workflow" },
+        trigger: { type: "schedule" },
+        createdBy: "schedule:x",
+      }),
+    ).rejects.toThrow(/parameters/);
   });
 
   it("costs 2N+3 state transitions for N workflows (9 for three)", async () => {

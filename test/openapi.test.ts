@@ -1,27 +1,26 @@
 import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorsOf, openApiDocument } from "../functions/http/openapi-document.ts";
+import type { SuccessStatus } from "../functions/http/route.ts";
 import { ROUTE_SPECS } from "../functions/http/route-specs.ts";
-import {
-  errorsOf,
-  OPERATIONS,
-  openApiDocument,
-  type SpecKey,
-  type SuccessStatus,
-  workflowJsonSchema,
-} from "../scripts/openapi.ts";
-import { ErrorSchema, Schedule, ScheduleState } from "../scripts/openapi-shapes.ts";
+import { ROUTES, type RouteKey, routeByKey } from "../functions/http/routes/index.ts";
+import { ErrorSchema } from "../functions/http/schemas/schema-kit.ts";
+import { Schedule, ScheduleState } from "../functions/http/schemas/trigger-schemas.ts";
+import { apiTypesText, documentText, GENERATED, workflowJsonSchema } from "../scripts/openapi.ts";
 import { type ApiResult, type Json, startStack, type TestStack } from "./support/stack.ts";
 
 type Operation = { responses: Record<string, Json>; requestBody?: Json };
-const doc = openApiDocument() as Json;
+const doc = openApiDocument(ROUTES) as Json;
 const op = (method: string, path: string): Operation => doc.paths[path][method.toLowerCase()];
 const statuses = (method: string, path: string) => Object.keys(op(method, path).responses);
 
 describe("generated API documents", () => {
-  it("docs/openapi.json is the document the route table and schemas generate (run npm run docs)", async () => {
-    const committed = JSON.parse(await readFile("docs/openapi.json", "utf8"));
-    expect(committed).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  it("docs/openapi.json and the clients' generated types are what the route definitions generate (run npm run docs)", async () => {
+    const text = await readFile(GENERATED.document, "utf8");
+    expect(text).toBe(documentText());
+    expect(await readFile(GENERATED.apiTypes, "utf8")).toBe(await apiTypesText(text));
+    const committed = JSON.parse(text);
     const operations = Object.values(committed.paths as Record<string, object>).flatMap((p) => Object.keys(p));
     expect(operations.length).toBe(ROUTE_SPECS.length);
   });
@@ -102,10 +101,10 @@ describe("the document against the running server", () => {
   });
 
   /** Calls the route and checks the answer against the route's documented success responses. */
-  async function call(key: SpecKey, path: string, opts: Parameters<TestStack["api"]>[1] = {}): Promise<ApiResult> {
+  async function call(key: RouteKey, path: string, opts: Parameters<TestStack["api"]>[1] = {}): Promise<ApiResult> {
     const method = key.split(" ")[0] as string;
     const res = await s.api(path, { ...opts, method });
-    const success = OPERATIONS[key].success[res.status as SuccessStatus];
+    const success = routeByKey(key)?.responses[res.status as SuccessStatus];
     expect(success, `${key} answered ${res.status}: ${res.text}`).toBeDefined();
     if (success?.schema) {
       const parsed = success.schema.safeParse(res.body);
@@ -115,11 +114,11 @@ describe("the document against the running server", () => {
   }
 
   /** Calls the route expecting an error it documents, in the contract's error JSON. */
-  async function fails(key: SpecKey, path: string, status: number, opts: Parameters<TestStack["api"]>[1] = {}) {
+  async function fails(key: RouteKey, path: string, status: number, opts: Parameters<TestStack["api"]>[1] = {}) {
     const res = await s.api(path, { ...opts, method: key.split(" ")[0] });
     expect(res.status, res.text).toBe(status);
-    const spec = ROUTE_SPECS.find((r) => `${r.method} ${r.path}` === key);
-    expect(Object.keys(errorsOf(spec as (typeof ROUTE_SPECS)[number], OPERATIONS[key]))).toContain(String(status));
+    const route = routeByKey(key);
+    expect(route && Object.keys(errorsOf(route))).toContain(String(status));
     expect(ErrorSchema.safeParse(res.body).success, res.text).toBe(true);
   }
 
@@ -132,6 +131,8 @@ describe("the document against the running server", () => {
 
   it("access, keys, orgs and settings", async () => {
     await call("GET /api/health", "/api/health", { key: null });
+    const served = await call("GET /api/openapi.json", "/api/openapi.json", { key: null });
+    expect(served.body).toEqual(JSON.parse(await readFile(GENERATED.document, "utf8")));
     await call("GET /api/whoami", "/api/whoami");
     approverKey = (await call("POST /api/keys", "/api/keys", { body: { name: "alice", role: "approver" } })).body.key;
     const spare = await call("POST /api/keys", "/api/keys", { body: { name: "spare", role: "viewer" } });

@@ -1,7 +1,7 @@
 // Where subscriptions may send events: never link-local or cloud metadata addresses (also when a name resolves to
 // one at delivery time); private ranges only where allowed (embedded mode; a cloud deployment that opts in).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setLocalTriggerOptions } from "../local/area-triggers.ts";
+import { setLocalTriggerOptions } from "../local/local-triggers.ts";
 import { isLinkLocal, refusedUrl, systemResolver, type UrlPolicy } from "../shared/triggers/url-policy.ts";
 import { commandWorkflow, type Json, startStack, type TestStack } from "./support/stack.ts";
 

@@ -9,8 +9,8 @@ import type { Context, SQSEvent } from "aws-lambda";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeDeliveryWorkerHandler } from "../functions/trigger-handlers.ts";
-import { localTriggers, setLocalTriggerOptions } from "../local/area-triggers.ts";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
+import { localTriggers, setLocalTriggerOptions } from "../local/local-triggers.ts";
 import { nowIso } from "../shared/domain/clock.ts";
 import { newId } from "../shared/domain/ids.ts";
 import type { DeliveryMessage, DeliveryQueue } from "../shared/triggers/area.ts";
@@ -304,7 +304,7 @@ async function firstMessage(): Promise<DeliveryMessage> {
 
 /** Hands one message to the delivery worker, as SQS does (each call is a new receipt of the same message). */
 async function work(message: DeliveryMessage): Promise<void> {
-  const worker = makeDeliveryWorkerHandler(stack.deps);
+  const worker = makeDeliveryWorkerHandler(stack.services);
   const event = { Records: [{ messageId: `m-${answered.length}`, body: JSON.stringify(message) }] } as SQSEvent;
   const res = await worker(event, { functionName: "deliver", awsRequestId: "test" } as Context);
   expect(res.batchItemFailures).toEqual([]);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setLocalTriggerOptions } from "../local/area-triggers.ts";
+import { setLocalTriggerOptions } from "../local/local-triggers.ts";
 import { commandWorkflow, type Json, startStack, type TestStack } from "./support/stack.ts";
 
 interface Received {

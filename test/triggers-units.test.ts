@@ -4,20 +4,20 @@ import type { AddressInfo } from "node:net";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { verifyDelivery } from "../receiver.ts";
-import { ValidationError } from "../shared/errors.ts";
-import { DEFAULT_TRIGGER_OPTIONS } from "../shared/triggers/area.ts";
-import { instantsBetween, nextInstant, parseCron, toEventBridgeCron } from "../shared/triggers/cron.ts";
-import { retryDelayMs } from "../shared/triggers/delivery.ts";
-import { EVENT_SOURCE, EventBridgePublisher } from "../shared/triggers/eventbridge-publisher.ts";
-import { EventBridgeScheduler, eventBridgeScheduleName } from "../shared/triggers/eventbridge-scheduler.ts";
-import { EVENT_TYPES, isEventPattern, matchesEvent } from "../shared/triggers/events.ts";
-import { SnsEventPublisher } from "../shared/triggers/sns-publisher.ts";
+import { EVENT_SOURCE, EventBridgePublisher } from "../shared/adapters/eventbridge-publisher.ts";
+import { EventBridgeScheduler, eventBridgeScheduleName } from "../shared/adapters/eventbridge-scheduler.ts";
+import { SnsEventPublisher } from "../shared/adapters/sns-publisher.ts";
 import {
   SQS_MAX_DELAY_SECONDS,
   SqsDeliveryQueue,
   type SqsSendMessageInput,
   sqsSender,
-} from "../shared/triggers/sqs-delivery-queue.ts";
+} from "../shared/adapters/sqs-delivery-queue.ts";
+import { ValidationError } from "../shared/errors.ts";
+import { DEFAULT_TRIGGER_OPTIONS } from "../shared/triggers/area.ts";
+import { instantsBetween, nextInstant, parseCron, toEventBridgeCron } from "../shared/triggers/cron.ts";
+import { retryDelayMs } from "../shared/triggers/delivery.ts";
+import { EVENT_TYPES, isEventPattern, matchesEvent } from "../shared/triggers/events.ts";
 import {
   checkGithubSignature,
   checkStandardSignature,

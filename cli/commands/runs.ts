@@ -76,11 +76,8 @@ export function renderRunHeader(run: Run, color: boolean, nowMs: number): string
 /** What a waiting human step asks for: the approval quorum so far, or the input's field names. */
 function describeAsk(step: PendingHumanStep): string {
   if (step.type === "approval") return `approval ${step.approvals?.received ?? 0}/${step.approvals?.required ?? 1}`;
-  if (step.type === "input") {
-    const names = Object.entries(step.fields ?? {}).map(([name, f]) => (f.secret ? `${name} (secret)` : name));
-    return truncate(`input ${names.join(", ")}`, 48);
-  }
-  return step.type ?? "-";
+  const names = Object.entries(step.fields).map(([name, f]) => (f.secret ? `${name} (secret)` : name));
+  return truncate(`input ${names.join(", ")}`, 48);
 }
 
 /** The table of `approvals list`: run, node, what is asked, who may answer, since when, and until when. */
@@ -249,9 +246,9 @@ export function registerRunsCommands(program: Command, ctx: Context): void {
           "run this on a terminal to be prompted for it without echo, or pass it as key=value",
         ]);
       }
-      const label = `${key}${field.description ? ` (${field.description})` : ""}`;
+      const label = `${key}${field.description ? ` (${field.description})` : ""}${field.required === false ? " (optional, Enter to skip)" : " (required)"}`;
       const answer = await promptSecret(ctx.io.stdin, ctx.io.stderr, label);
-      if (answer === "" && !field.required) continue;
+      if (answer === "" && field.required === false) continue;
       values[key] = coerceField(answer, field, `field '${key}'`);
     }
     const res = await client.submitInput(runId, nodeId, values);

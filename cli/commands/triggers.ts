@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Delivery, Schedule } from "../api-client.ts";
+import type { Schedule } from "../api-client.ts";
 import type { Context } from "../context.ts";
 import { readNamedDocument, withoutName } from "../files.ts";
 import {
@@ -15,7 +15,7 @@ import {
 import { type JsonOption, output, type PageOptions, pageFooter, withJson, withPaging } from "./options.ts";
 
 const targetOf = (s: Pick<Schedule, "target">): string =>
-  s.target?.workflow ? `workflow ${s.target.workflow}` : s.target?.job ? `job ${s.target.job}` : "-";
+  "workflow" in s.target ? `workflow ${s.target.workflow}` : `job ${s.target.job}`;
 
 /** `schedules …`, `webhooks …` and `subscriptions …`. */
 export function registerTriggerCommands(program: Command, ctx: Context): void {
@@ -184,9 +184,9 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
         page.items.length === 0
           ? `no deliveries for ${name}`
           : renderTable(page.items, [
-              { header: "delivery", value: (d) => deliveryId(d) },
-              { header: "event", value: (d) => d.type ?? d.event ?? "-" },
-              { header: "status", value: (d) => formatStatus(d.status ?? "-", ctx.color) },
+              { header: "delivery", value: (d) => d.deliveryId },
+              { header: "event", value: (d) => d.type },
+              { header: "status", value: (d) => formatStatus(d.status, ctx.color) },
               { header: "attempts", value: (d) => formatValue(d.attempts), align: "right" },
               { header: "response", value: (d) => formatValue(d.responseStatus), align: "right" },
               { header: "created", value: (d) => formatTime(d.createdAt) },
@@ -205,7 +205,6 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
   );
 }
 
-const deliveryId = (d: Delivery): string => d.deliveryId ?? d.id ?? "-";
 const optionalText = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
 const optionalTime = (v: unknown): string | undefined => (typeof v === "string" && v ? formatTime(v) : undefined);
 

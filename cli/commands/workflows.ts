@@ -45,8 +45,7 @@ export function registerWorkflowCommands(program: Command, ctx: Context): void {
             { header: "name", value: (w) => w.name },
             { header: "version", value: (w) => formatValue(w.version), align: "right" },
             { header: "hash", value: (w) => shortHash(w.definitionHash) },
-            { header: "created", value: (w) => formatTime(w.createdAt ?? w.updatedAt) },
-            { header: "description", value: (w) => truncate(w.description ?? w.definition?.description ?? "", 60) },
+            { header: "created", value: (w) => formatTime(w.createdAt) },
           ]),
     );
     if (!opts.json) pageFooter(ctx, page.nextCursor);

@@ -22,6 +22,18 @@ import type {
   WorkflowSummary,
   WorkflowVersion,
 } from "./types.ts";
+import type {
+  ApiKey,
+  Delivery,
+  KeyCreated,
+  RunComparison,
+  Schedule,
+  ScheduleRequest,
+  Subscription,
+  SubscriptionSaved,
+  Webhook,
+  WebhookCreated,
+} from "./types-extra.ts";
 
 /** An error response of the API, carrying the contract's code and field details. */
 export class ApiError extends Error {
@@ -105,6 +117,10 @@ export function createApiClient(options: ApiClientOptions) {
   }
 
   const get = <T>(path: string) => json<T>("GET", path);
+  const put = <T>(path: string, body: unknown) => json<T>("PUT", path, body);
+  const del = async (path: string): Promise<void> => {
+    await raw("DELETE", path);
+  };
   const post = <T>(path: string, body: unknown = {}, headers?: Record<string, string>) =>
     json<T>("POST", path, body, headers);
 
@@ -159,6 +175,39 @@ export function createApiClient(options: ApiClientOptions) {
       post<unknown>(`/api/runs/${enc(runId)}/inputs/${enc(nodeId)}`, { values }),
     listApprovals: (o: ListOptions & { status?: string } = {}) =>
       get<Page<PendingHumanStep>>(withQuery("/api/approvals", { status: "pending", ...o })),
+
+    compareRuns: (runId: string, otherRunId: string) =>
+      get<RunComparison>(`/api/runs/${enc(runId)}/compare/${enc(otherRunId)}`),
+    /** The run's evidence bundle (a gzipped tar), fetched with the key since a link cannot send it. */
+    exportRun: async (runId: string): Promise<Blob> => {
+      const res = await raw("GET", `/api/runs/${enc(runId)}/export`, undefined, { accept: "application/gzip" });
+      return res.blob();
+    },
+
+    listSchedules: (o: ListOptions = {}) => get<Page<Schedule>>(withQuery("/api/schedules", { ...o })),
+    getSchedule: (name: string) => get<Schedule>(`/api/schedules/${enc(name)}`),
+    putSchedule: (name: string, body: ScheduleRequest) => put<Schedule>(`/api/schedules/${enc(name)}`, body),
+    deleteSchedule: (name: string) => del(`/api/schedules/${enc(name)}`),
+
+    listWebhooks: (workflow: string, o: ListOptions = {}) =>
+      get<Page<Webhook>>(withQuery(`/api/workflows/${enc(workflow)}/webhooks`, { ...o })),
+    createWebhook: (workflow: string, description?: string) =>
+      post<WebhookCreated>(`/api/workflows/${enc(workflow)}/webhooks`, description ? { description } : {}),
+    revokeWebhook: (workflow: string, webhookId: string) =>
+      del(`/api/workflows/${enc(workflow)}/webhooks/${enc(webhookId)}`),
+
+    listSubscriptions: (o: ListOptions = {}) => get<Page<Subscription>>(withQuery("/api/subscriptions", { ...o })),
+    putSubscription: (name: string, body: { url: string; events: string[]; secret?: string }) =>
+      put<SubscriptionSaved>(`/api/subscriptions/${enc(name)}`, body),
+    deleteSubscription: (name: string) => del(`/api/subscriptions/${enc(name)}`),
+    listDeliveries: (name: string, o: ListOptions = {}) =>
+      get<Page<Delivery>>(withQuery(`/api/subscriptions/${enc(name)}/deliveries`, { ...o })),
+    redeliver: (name: string, deliveryId: string) =>
+      post<Delivery>(`/api/subscriptions/${enc(name)}/deliveries/${enc(deliveryId)}/redeliver`),
+
+    listKeys: (o: ListOptions = {}) => get<Page<ApiKey>>(withQuery("/api/keys", { ...o })),
+    createKey: (name: string, role: ApiKey["role"]) => post<KeyCreated>("/api/keys", { name, role }),
+    revokeKey: (keyId: string) => del(`/api/keys/${enc(keyId)}`),
 
     listJobs: (o: ListOptions = {}) => get<Page<JobSummary>>(withQuery("/api/jobs", { ...o })),
     startJob: (name: string, parameters?: Record<string, unknown>) =>

@@ -7,9 +7,14 @@ import { useHash, usePolled } from "./hooks.ts";
 import { ApprovalsPage } from "./pages/approvals-page.tsx";
 import { JobRunPage } from "./pages/job-run-page.tsx";
 import { JobRunsPage } from "./pages/job-runs-page.tsx";
+import { KeysPage } from "./pages/keys-page.tsx";
 import { RunPage } from "./pages/run-page.tsx";
 import { RunsPage } from "./pages/runs-page.tsx";
+import { SchedulePage } from "./pages/schedule-page.tsx";
+import { SchedulesPage } from "./pages/schedules-page.tsx";
 import { Logo, SignIn } from "./pages/sign-in.tsx";
+import { SubscriptionPage } from "./pages/subscription-page.tsx";
+import { SubscriptionsPage } from "./pages/subscriptions-page.tsx";
 import { WorkflowPage } from "./pages/workflow-page.tsx";
 import { WorkflowsPage } from "./pages/workflows-page.tsx";
 import { formatRoute, parseRoute, type Route } from "./router.ts";
@@ -122,11 +127,14 @@ function Shell() {
   );
 }
 
-const NAV: { page: Route["page"][]; label: string; href: string }[] = [
+const NAV: { page: Route["page"][]; label: string; href: string; adminOnly?: boolean }[] = [
   { page: ["workflows", "workflow"], label: "Workflows", href: "#/workflows" },
   { page: ["runs", "run"], label: "Runs", href: "#/runs" },
   { page: ["approvals"], label: "Approvals", href: "#/approvals" },
   { page: ["job-runs", "job-run"], label: "Jobs", href: "#/job-runs" },
+  { page: ["schedules", "schedule"], label: "Schedules", href: "#/schedules" },
+  { page: ["subscriptions", "subscription"], label: "Subscriptions", href: "#/subscriptions" },
+  { page: ["keys"], label: "Keys", href: "#/keys", adminOnly: true },
 ];
 
 function Header({ route }: { route: Route }) {
@@ -149,7 +157,7 @@ function Header({ route }: { route: Route }) {
         <span>Stepwise</span>
       </a>
       <nav class="nav" aria-label="Main">
-        {NAV.map((n) => (
+        {NAV.filter((n) => !n.adminOnly || who.role === "admin").map((n) => (
           <a
             key={n.href}
             href={n.href}
@@ -198,6 +206,16 @@ function Page({ route }: { route: Route }) {
       return <JobRunsPage route={route} />;
     case "job-run":
       return <JobRunPage route={route} />;
+    case "schedules":
+      return <SchedulesPage />;
+    case "schedule":
+      return <SchedulePage name={route.name} />;
+    case "subscriptions":
+      return <SubscriptionsPage />;
+    case "subscription":
+      return <SubscriptionPage name={route.name} />;
+    case "keys":
+      return <KeysPage />;
     case "not-found":
       return (
         <div class="state state-error">

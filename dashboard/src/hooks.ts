@@ -117,3 +117,31 @@ export function usePageTitle(title: string): void {
     document.title = title ? `${title} · Stepwise` : "Stepwise";
   }, [title]);
 }
+
+export interface ActionState {
+  /** The key of the action under way (a button's name), or null. */
+  busy: string | null;
+  failure: unknown;
+  /** Runs `fn` under `key`, keeping its error to show next to the button; resolves to whether it worked. */
+  run: (key: string, fn: () => Promise<unknown>) => Promise<boolean>;
+}
+
+/** The busy flag and last error of the buttons of a page section (enable, revoke, redeliver…). */
+export function useAction(): ActionState {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const run = useCallback(async (key: string, fn: () => Promise<unknown>) => {
+    setBusy(key);
+    setFailure(null);
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      setFailure(err);
+      return false;
+    } finally {
+      setBusy(null);
+    }
+  }, []);
+  return { busy, failure, run };
+}

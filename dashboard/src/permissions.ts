@@ -3,7 +3,18 @@
 // keeps the page honest about them.
 import type { Role } from "./types.ts";
 
-export type Action = "define" | "trigger" | "cancel" | "rerun" | "decide" | "input" | "start-job";
+export type Action =
+  | "define"
+  | "trigger"
+  | "cancel"
+  | "rerun"
+  | "decide"
+  | "input"
+  | "start-job"
+  | "schedule"
+  | "webhook"
+  | "subscribe"
+  | "keys";
 
 // As the server authorizes: admin may do everything, operator and approver are siblings (neither may do
 // the other's actions), viewer only reads. Input steps may be answered by operators and approvers alike.
@@ -15,6 +26,11 @@ const ALLOWED: Record<Action, readonly Role[]> = {
   "start-job": ["operator"],
   decide: ["approver"],
   input: ["operator", "approver"],
+  schedule: ["operator"],
+  webhook: ["operator"],
+  // Subscriptions (and redelivery) and keys are the admin's alone.
+  subscribe: [],
+  keys: [],
 };
 
 /** Whether `role` may take `action`; an approval node may narrow the roles allowed to decide it. */

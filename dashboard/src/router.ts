@@ -1,19 +1,31 @@
 // Hash routes, so that every page has a URL that can be shared and the server only ever serves index.html.
 // Query parameters after the route carry what a person would want to share too: a tab, a filter, a node.
 
-export type RunTab = "overview" | "logs" | "context" | "files" | "audit" | "lineage";
-export const RUN_TABS: readonly RunTab[] = ["overview", "logs", "context", "files", "audit", "lineage"];
-export type WorkflowTab = "overview" | "runs" | "versions" | "trigger";
-export const WORKFLOW_TABS: readonly WorkflowTab[] = ["overview", "runs", "versions", "trigger"];
+export type RunTab = "overview" | "logs" | "context" | "files" | "audit" | "lineage" | "compare";
+export const RUN_TABS: readonly RunTab[] = ["overview", "logs", "context", "files", "audit", "lineage", "compare"];
+export type WorkflowTab = "overview" | "runs" | "versions" | "definition" | "webhooks" | "trigger";
+export const WORKFLOW_TABS: readonly WorkflowTab[] = [
+  "overview",
+  "runs",
+  "versions",
+  "definition",
+  "webhooks",
+  "trigger",
+];
 
 export type Route =
   | { page: "workflows" }
   | { page: "workflow"; name: string; tab: WorkflowTab; status?: string }
   | { page: "runs"; status?: string; workflow?: string }
-  | { page: "run"; runId: string; tab: RunTab; node?: string }
+  | { page: "run"; runId: string; tab: RunTab; node?: string; with?: string }
   | { page: "approvals" }
   | { page: "job-runs"; status?: string; job?: string }
   | { page: "job-run"; jobRunId: string }
+  | { page: "schedules" }
+  | { page: "schedule"; name: string }
+  | { page: "subscriptions" }
+  | { page: "subscription"; name: string }
+  | { page: "keys" }
   | { page: "not-found"; path: string };
 
 /** Reads a route from `location.hash` ("#/runs/run_01…?tab=logs&node=extract"). */
@@ -42,9 +54,12 @@ export function parseRoute(hash: string): Route {
   if (head === "runs") {
     if (!id) return withOptional({ page: "runs" }, { status: opt("status"), workflow: opt("workflow") });
     const tab = (RUN_TABS as string[]).includes(extra ?? "") ? (extra as RunTab) : "overview";
-    return withOptional({ page: "run", runId: id, tab }, { node: opt("node") });
+    return withOptional({ page: "run", runId: id, tab }, { node: opt("node"), with: opt("with") });
   }
   if (head === "approvals") return { page: "approvals" };
+  if (head === "schedules") return id ? { page: "schedule", name: id } : { page: "schedules" };
+  if (head === "subscriptions") return id ? { page: "subscription", name: id } : { page: "subscriptions" };
+  if (head === "keys") return { page: "keys" };
   if (head === "job-runs" || head === "jobs") {
     if (!id) return withOptional({ page: "job-runs" }, { status: opt("status"), job: opt("job") });
     return { page: "job-run", jobRunId: id };
@@ -63,13 +78,23 @@ export function formatRoute(route: Route): string {
     case "runs":
       return `#/runs${query({ status: route.status, workflow: route.workflow })}`;
     case "run":
-      return `#/runs/${e(route.runId)}${route.tab === "overview" ? "" : `/${route.tab}`}${query({ node: route.node })}`;
+      return `#/runs/${e(route.runId)}${route.tab === "overview" ? "" : `/${route.tab}`}${query({ node: route.node, with: route.with })}`;
     case "approvals":
       return "#/approvals";
     case "job-runs":
       return `#/job-runs${query({ status: route.status, job: route.job })}`;
     case "job-run":
       return `#/job-runs/${e(route.jobRunId)}`;
+    case "schedules":
+      return "#/schedules";
+    case "schedule":
+      return `#/schedules/${e(route.name)}`;
+    case "subscriptions":
+      return "#/subscriptions";
+    case "subscription":
+      return `#/subscriptions/${e(route.name)}`;
+    case "keys":
+      return "#/keys";
     case "not-found":
       return `#${route.path}`;
   }

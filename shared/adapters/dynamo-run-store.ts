@@ -13,7 +13,8 @@ import { hashJson } from "../domain/hash.ts";
 import type { AuditEvent, Page, RunRecord, RunStatus, TaskRecord } from "../domain/records.ts";
 import { listSortKey } from "../domain/sort-keys.ts";
 import type { WorkflowDefinition } from "../domain/workflow.ts";
-import { ConflictError, StaleStateError, ValidationError } from "../errors.ts";
+import { ConflictError, StaleStateError } from "../errors.ts";
+import { openCursor, sealCursor } from "../kernel/signed-cursor.ts";
 import type {
   Change,
   ChangeTarget,
@@ -22,6 +23,7 @@ import type {
   RunFilter,
   RunState,
   RunStore,
+  StoredRun,
   WorkflowVersion,
 } from "../ports/run-store.ts";
 import { TTL_ATTRIBUTE } from "./dynamo-table.ts";
@@ -39,20 +41,15 @@ const isConditionFailure = (err: unknown): boolean =>
   err instanceof ConditionalCheckFailedException ||
   (err as { name?: string })?.name === "ConditionalCheckFailedException";
 
-/** Cursor pagination over DynamoDB's LastEvaluatedKey, opaque to clients. */
-function encodeCursor(key: Item | undefined): string | null {
-  return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : null;
-}
-function decodeCursor(cursor: string | null | undefined): Item | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (parsed && typeof parsed === "object") return parsed as Item;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError("invalid cursor", [{ path: "cursor", message: "not a cursor this API returned" }]);
-}
+/** The list a cursor belongs to: table, index, org-bearing key condition and filters (see shared/kernel/signed-cursor.ts). */
+const cursorScope = (input: QueryCommandInput): string =>
+  JSON.stringify([
+    input.TableName,
+    input.IndexName ?? null,
+    input.KeyConditionExpression,
+    input.FilterExpression ?? null,
+    input.ExpressionAttributeValues ?? null,
+  ]);
 
 function strip<T>(item: Item, extra: string[] = []): T {
   const out: Item = {};
@@ -74,6 +71,8 @@ export class DynamoRunStore implements RunStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** Signs list cursors (cursorSigningKey). */
+    private readonly cursorKey: Buffer,
   ) {}
 
   // ---- orgs and keys -------------------------------------------------------------------------
@@ -587,6 +586,58 @@ export class DynamoRunStore implements RunStore {
     });
   }
 
+  async storedRun(orgId: string, runId: string): Promise<StoredRun> {
+    // The attributes as written, less the table's own (keys, index keys, TTL).
+    const stripKeys = (item: Item): Item => {
+      const out: Item = {};
+      for (const [k, v] of Object.entries(item))
+        if (k !== "pk" && k !== "sk" && k !== TTL_ATTRIBUTE && !k.startsWith("gsi")) out[k] = v;
+      return out;
+    };
+    const stored: StoredRun = { run: null, tasks: [], audit: [] };
+    for (const item of await this.rawRunItems(orgId, runId)) {
+      const sk = String(item.sk);
+      if (sk === "RUN") stored.run = stripKeys(item);
+      else if (sk.startsWith("TASK#")) stored.tasks.push(stripKeys(item));
+      else if (sk.startsWith("AUDIT#")) stored.audit.push(stripKeys(item));
+    }
+    return stored;
+  }
+
+  async deleteRunRecords(orgId: string, runId: string): Promise<number> {
+    let deleted = 0;
+    for (const item of await this.rawRunItems(orgId, runId)) {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }));
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /**
+   * Job runs not yet ended, across orgs (embedded start-up resumes their executions). A scan, like listActiveRuns,
+   * since no org-scoped query spans every org.
+   */
+  async listActiveJobRuns(): Promise<Array<{ orgId: string; jobRunId: string }>> {
+    const out: Array<{ orgId: string; jobRunId: string }> = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: "sk = :jr AND #s IN (:p, :i)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":jr": "JOBRUN", ":p": "pending", ":i": "in_progress" },
+          ProjectionExpression: "orgId, jobRunId",
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const i of res.Items ?? []) out.push({ orgId: String(i.orgId), jobRunId: String(i.jobRunId) });
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
   async listActiveRuns(): Promise<Array<{ orgId: string; runId: string }>> {
     const out: Array<{ orgId: string; runId: string }> = [];
     let start: Item | undefined;
@@ -726,7 +777,8 @@ export class DynamoRunStore implements RunStore {
     page: PageRequest,
   ): Promise<{ items: Item[]; nextCursor: string | null }> {
     const items: Item[] = [];
-    let start = decodeCursor(page.cursor);
+    const scope = cursorScope(input);
+    let start = page.cursor ? openCursor(page.cursor, scope, this.cursorKey) : undefined;
     const keyNames = ["pk", "sk"];
     if (input.IndexName) keyNames.push(`${input.IndexName}pk`, `${input.IndexName}sk`);
     for (;;) {
@@ -743,7 +795,7 @@ export class DynamoRunStore implements RunStore {
           const last: Item = {};
           for (const k of keyNames) last[k] = item[k];
           const more = res.LastEvaluatedKey !== undefined || item !== res.Items?.[res.Items.length - 1];
-          return { items, nextCursor: more ? encodeCursor(last) : null };
+          return { items, nextCursor: more ? sealCursor(last, scope, this.cursorKey) : null };
         }
       }
       start = res.LastEvaluatedKey;

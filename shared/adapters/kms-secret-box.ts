@@ -1,5 +1,5 @@
 import { DecryptCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
-import type { SecretBox } from "../deps.ts";
+import type { SecretBox } from "../ports/secret-box.ts";
 
 /** Secrets sealed with a KMS key; the encryption context binds each value to its org, run and node. */
 export class KmsSecretBox implements SecretBox {

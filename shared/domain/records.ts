@@ -119,6 +119,21 @@ export interface AttemptRecord {
   error: RunError | null;
 }
 
+/**
+ * Work an executor started that finishes outside the Advance call (an ECS task, a podman container): the task
+ * record keeps it while the task runs externally, and the wake-up hands it back to `complete`.
+ */
+export interface ExternalHandle {
+  /** The executor's own reference (a task ARN, a container id). */
+  ref: string;
+  /** When the attempt started, ISO 8601. */
+  startedAt: string;
+  /** When the attempt times out (epoch ms): past it, the engine stops it and records a timeout. */
+  deadlineMs: number;
+  /** Anything else the executor needs to complete or stop it (JSON). */
+  data?: Record<string, unknown>;
+}
+
 export interface Decision {
   by: string;
   role: Role;
@@ -140,6 +155,10 @@ export interface TaskRecord extends AttemptRecord {
   waitingSince?: string | null;
   decisions?: Decision[];
   submittedBy?: string | null;
+  /** While the task runs externally (a container): what its executor needs to complete or stop it. */
+  external?: ExternalHandle | null;
+  /** When a retry of an external attempt is due (no Advance call holds its backoff timer meanwhile). */
+  retryDueAt?: string;
 }
 
 export interface AuditEvent {

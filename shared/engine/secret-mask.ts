@@ -149,8 +149,4 @@ export async function findSecretInFile(path: string, secrets: Record<string, str
   return null;
 }
 
-/** A task wrote a secret value where the engine would store it in plain text (a file under out/). */
-export class SecretInOutputError extends Error {
-  override readonly name = "SecretInOutputError";
-  readonly code = "secret_in_output";
-}
+export { SecretInOutputError } from "../errors.ts";

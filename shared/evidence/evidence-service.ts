@@ -11,8 +11,7 @@ import { writeBundle } from "./bundle.ts";
 import { compareRuns, type RunComparison } from "./compare.ts";
 import { contentTypeOf, digestBlob } from "./hashing.ts";
 import { type LineageGraph, runLineage } from "./lineage.ts";
-import { rootAtEnd } from "./manifest.ts";
-import { currentFiles, makeFileHooks, normalizeRunPath, producedFiles, runFileKey } from "./run-files.ts";
+import { currentFiles, normalizeRunPath, producedFiles, runFileKey } from "./run-files.ts";
 import type { EvidenceMaterial, VerifyReport } from "./verify.ts";
 import { verifyMaterial } from "./verify.ts";
 
@@ -22,12 +21,6 @@ const PRESIGN_SECONDS = 300;
 
 /** Where a run's latest exported evidence bundle is kept. */
 export const bundleKey = (orgId: string, runId: string) => `orgs/${orgId}/runs/${runId}/evidence/bundle.tgz`;
-
-/** Plugs the evidence area into the engine: run files in and out of tasks, and the root sealed when a run ends. */
-export function wireEvidence(deps: Deps): void {
-  // Other areas may have set hooks of their own already; keep theirs.
-  deps.files = { ...deps.files, ...makeFileHooks(deps), rootOf: rootAtEnd };
-}
 
 /** A stored object as an HTTP answer: its bytes, or where to fetch them. */
 export type BlobAnswer =
@@ -91,27 +84,9 @@ export async function lineageOfRun(deps: Deps, p: Principal, runId: string): Pro
   return runLineage(state, await definitionOf(deps, state.run));
 }
 
-type Item = Record<string, unknown>;
-
-const stripKeys = (item: Item): Item => {
-  const out: Item = {};
-  for (const [k, v] of Object.entries(item))
-    if (k !== "pk" && k !== "sk" && k !== "expiresAt" && !k.startsWith("gsi")) out[k] = v;
-  return out;
-};
-
 /** Everything stored about a run, read raw from the table, for verification and export. */
 export async function loadMaterial(deps: Deps, orgId: string, runId: string): Promise<EvidenceMaterial> {
-  const store = deps.store as unknown as { rawRunItems?: (o: string, r: string) => Promise<Item[]> };
-  if (typeof store.rawRunItems !== "function") throw new Error("the run store cannot list a run's raw items");
-  const raw = await store.rawRunItems(orgId, runId);
-  const material: EvidenceMaterial = { run: null, tasks: [], audit: [], workflow: null };
-  for (const item of raw) {
-    const sk = String(item.sk);
-    if (sk === "RUN") material.run = stripKeys(item);
-    else if (sk.startsWith("TASK#")) material.tasks.push(stripKeys(item));
-    else if (sk.startsWith("AUDIT#")) material.audit.push(stripKeys(item));
-  }
+  const material: EvidenceMaterial = { ...(await deps.store.storedRun(orgId, runId)), workflow: null };
   const hash = (material.run?.workflow as { definitionHash?: unknown } | undefined)?.definitionHash;
   if (typeof hash === "string") {
     const wf = await deps.store.getWorkflowByHash(orgId, hash);

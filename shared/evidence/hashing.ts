@@ -67,17 +67,9 @@ export class HashingStream extends Transform {
   }
 }
 
-/** A file's bytes failed the check against the record: the task must not read them. */
-export class IntegrityError extends Error {
-  override readonly name = "IntegrityError";
-  readonly code = "integrity_failed";
-}
+import { InputMissingError, IntegrityError } from "../errors.ts";
 
-/** A declared input is not a file of the run. */
-export class InputMissingError extends Error {
-  override readonly name = "InputMissingError";
-  readonly code = "input_missing";
-}
+export { InputMissingError, IntegrityError };
 
 /** The content type a run file is stored and served with; unknown kinds are plain bytes. */
 export function contentTypeOf(path: string): string {

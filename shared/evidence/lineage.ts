@@ -1,51 +1,12 @@
 import type { Deps } from "../deps.ts";
-import { HASH_PATTERN, sha256 } from "../domain/hash.ts";
-import type { Principal, RunRecord, WorkflowRef } from "../domain/records.ts";
+import { HASH_PATTERN } from "../domain/hash.ts";
+import type { Principal } from "../domain/records.ts";
+import { pendingTask } from "../domain/task-records.ts";
 import type { WorkflowDefinition, WorkflowNode } from "../domain/workflow.ts";
-import { pendingTask } from "../engine/advance-run.ts";
 import { ValidationError } from "../errors.ts";
 import type { PageRequest, RunState } from "../ports/run-store.ts";
+import { type FileUseItem, fileUsePk } from "./file-uses.ts";
 import { type ProducedFile, producedFiles } from "./run-files.ts";
-
-/** One task attempt's use of some content: it wrote it under out/ or read it from in/. */
-export interface FileUse {
-  role: "produced" | "read";
-  nodeId: string;
-  attempt: number;
-  path: string;
-  sha256: string;
-  size: number;
-}
-
-/** An entry of the cross-run index: who in the org produced or read a given content. */
-export interface FileUseItem extends FileUse {
-  orgId: string;
-  runId: string;
-  workflow: WorkflowRef;
-  at: string;
-}
-
-// One partition per (org, content): a lookup by hash never crosses orgs, and run ids (ULIDs) in the sort key put
-// the newest runs first.
-const fileUsePk = (orgId: string, sha: string) => `ORG#${orgId}#FILE#${sha}`;
-const fileUseSk = (runId: string, u: FileUse) =>
-  `${runId}#${u.nodeId}#${String(u.attempt).padStart(4, "0")}#${u.role}#${sha256(u.path).slice(7, 31)}`;
-
-/** Records uses of content in the org-wide index (idempotent: the same use written twice is one item). */
-export async function indexFileUses(deps: Deps, run: RunRecord, uses: FileUse[], at: string): Promise<void> {
-  for (const u of uses) {
-    const item: Record<string, unknown> & FileUseItem = {
-      pk: fileUsePk(run.orgId, u.sha256),
-      sk: fileUseSk(run.runId, u),
-      orgId: run.orgId,
-      runId: run.runId,
-      workflow: run.workflow,
-      at,
-      ...u,
-    };
-    await deps.store.putItem({ ...item });
-  }
-}
 
 /** Normalises the `{sha256}` of the route: `sha256:<hex>` or bare hex. */
 export function parseContentHash(raw: string): string {

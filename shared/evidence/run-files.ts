@@ -4,12 +4,12 @@ import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import type { FileRef, TaskRecord } from "../domain/records.ts";
 import type { WorkflowNode } from "../domain/workflow.ts";
-import type { FileHooks } from "../engine/advance-run.ts";
 import { findSecretInFile, maskableSecrets, SecretInOutputError, secretMasker } from "../engine/secret-mask.ts";
 import { fileKey } from "../engine/storage-keys.ts";
+import type { FileHooks } from "../ports/file-hooks.ts";
 import type { RunState } from "../ports/run-store.ts";
+import { type FileUse, indexFileUses } from "./file-uses.ts";
 import { contentTypeOf, downloadVerified, InputMissingError, uploadHashed } from "./hashing.ts";
-import { type FileUse, indexFileUses } from "./lineage.ts";
 
 /** How many run files of one task are uploaded or downloaded at once. */
 const TRANSFER_CONCURRENCY = 4;

@@ -9,11 +9,12 @@ import {
   type TaskRecord,
   type TypedValue,
 } from "../domain/records.ts";
+import { durationBetween, humanDeadline, stripAttempt } from "../domain/task-records.ts";
 import type { ApprovalNode, HumanNode, InputNode } from "../domain/workflow.ts";
-import { durationBetween, humanDeadline, RunSession, stripAttempt } from "../engine/advance-run.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { ConflictError, type ErrorDetail, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import type { RunState } from "../ports/run-store.ts";
+import { RunSession } from "../run-session.ts";
 import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
 import { rejectWait, wakeRun } from "../use-cases/state-machine-tasks.ts";
 import { deleteRunSecrets, storeSecrets } from "./secrets.ts";

@@ -13,24 +13,10 @@ import {
 } from "./job-records.ts";
 import type { JobStepResult } from "./job-run-state-machine.ts";
 import { deleteJobRunWait, getJobRunItem, getJobRunWait, putJobRunWait, saveJobRunItem } from "./job-store.ts";
-import { jobsArea } from "./jobs-area.ts";
 
-/** Tells every job-run listener about a status change; a failing listener never fails the job run. */
+/** Tells every job-run subscriber about a status change; a failing subscriber never fails the job run. */
 export async function notifyJobRunChange(deps: Deps, jobRun: JobRunRecord, from: JobRunStatus | null): Promise<void> {
-  for (const listener of jobsArea(deps).listeners) {
-    try {
-      await listener(jobRun, from);
-    } catch (err) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "job run listener failed",
-          jobRunId: jobRun.jobRunId,
-          error: (err as Error).message,
-        }),
-      );
-    }
-  }
+  await deps.events.jobRunChanged(jobRun, from);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   JOB_NAME_PATTERN,
   JobBodySchema,
   type JobConfigSnapshot,
+  JobParametersSchema,
   type JobRecord,
   type JobRunRecord,
   type JobRunStatus,
@@ -28,7 +29,6 @@ import {
   putJobItem,
   queryJobRunItems,
 } from "./job-store.ts";
-import { jobsArea } from "./jobs-area.ts";
 
 /** A job's configuration is stored whole in every job run; keep it far below DynamoDB's 400 KB item limit. */
 const MAX_CONFIG_BYTES = 128 * 1024;
@@ -253,7 +253,7 @@ async function createJobRunOf(
   await createJobRunItem(deps.store, jobRun);
   await notifyJobRunChange(deps, jobRun, null);
   try {
-    await jobsArea(deps).orchestrator.startJobRun(p.orgId, jobRunId);
+    await deps.jobOrchestrator.startJobRun(p.orgId, jobRunId);
   } catch (err) {
     await updateJobRun(deps, p.orgId, jobRunId, (jr) => {
       if (isTerminalJobRun(jr.status)) return null;
@@ -363,4 +363,24 @@ export async function cancelJobRun(deps: Deps, p: Principal, jobRunId: string, r
   const wait = await getJobRunWait(deps.store, p.orgId, jobRunId);
   if (wait) await deps.orchestrator.sendTaskSuccess(wait.token, { next: "done" });
   return { jobRunId, status: res.jobRun.status };
+}
+
+/** What another feature asks for when it starts a job run; `parameters` are per workflow: {"wf-a": {...}}. */
+export interface StartJobRunRequest {
+  orgId: string;
+  job: string;
+  parameters?: Record<string, unknown>;
+  trigger: Trigger;
+  createdBy: string;
+  idempotencyKey?: string;
+}
+
+/** Starts a job run on behalf of another feature (a schedule whose target is a job), as `createdBy`. */
+export async function startJobRunFor(deps: Deps, req: StartJobRunRequest) {
+  const p: Principal = { orgId: req.orgId, keyId: "area", role: "operator", userId: req.createdBy, platform: false };
+  return createJobRun(deps, p, req.job, {
+    parameters: parseBody(JobParametersSchema, req.parameters, "parameters"),
+    trigger: req.trigger,
+    idempotencyKey: req.idempotencyKey,
+  });
 }

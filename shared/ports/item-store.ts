@@ -14,4 +14,6 @@ export interface ItemStore {
     page: PageRequest,
     newestFirst?: boolean,
   ): Promise<Page<T>>;
+  /** Job runs not yet ended, across orgs (the embedded mode resumes their executions at start-up). */
+  listActiveJobRuns(): Promise<Array<{ orgId: string; jobRunId: string }>>;
 }

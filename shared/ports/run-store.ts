@@ -49,6 +49,13 @@ export interface PageRequest {
   cursor?: string | null;
 }
 
+/** A run's records exactly as stored (the table's own attributes removed): what evidence verification re-hashes. */
+export interface StoredRun {
+  run: Record<string, unknown> | null;
+  tasks: Array<Record<string, unknown>>;
+  audit: Array<Record<string, unknown>>;
+}
+
 /** Storage of orgs, keys, workflows, runs, tasks and the hash-chained audit trail. */
 export interface RunStore {
   // Orgs and keys
@@ -96,6 +103,10 @@ export interface RunStore {
   listRuns(orgId: string, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>>;
   listAudit(orgId: string, runId: string): Promise<AuditEvent[]>;
   listActiveRuns(): Promise<Array<{ orgId: string; runId: string }>>;
+  /** The run's records as stored, for verification and export. */
+  storedRun(orgId: string, runId: string): Promise<StoredRun>;
+  /** Deletes every record of a run (retention without evidence kept); returns how many. */
+  deleteRunRecords(orgId: string, runId: string): Promise<number>;
 
   /** The org's waiting human steps, oldest first (the approvals inbox). */
   listWaitingHumanSteps(

@@ -1,3 +1,5 @@
+import { StaleStateError } from "../errors.ts";
+
 /**
  * The run lifecycle as one Standard state machine (JSONPath ASL), used unchanged by the CDK stack
  * and by the embedded interpreter. It carries ids only; the run record in DynamoDB is the state.
@@ -41,7 +43,7 @@ export const LAMBDA_TASK_RETRY = [
       "Lambda.AWSLambdaException",
       "Lambda.SdkClientException",
       "Lambda.TooManyRequestsException",
-      "StaleStateError",
+      StaleStateError.NAME,
     ],
     IntervalSeconds: 1,
     MaxAttempts: 3,

@@ -37,7 +37,7 @@ export function runEvent(clock: Clock, run: RunRecord, from: RunStatus | null): 
 /** The event of a job-run status change (null when the job run names no org). */
 export function jobRunEvent(clock: Clock, jobRun: JobRunLike, from: string | null): StepwiseEvent | null {
   if (typeof jobRun.orgId !== "string") return null;
-  const pick = (k: string) => (jobRun[k] === undefined ? null : jobRun[k]);
+  const pick = <K extends keyof JobRunLike>(k: K) => jobRun[k] ?? null;
   return {
     id: newId("evt", clock.nowMs()),
     type: `job_run.${jobRun.status}`,

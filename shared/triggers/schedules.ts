@@ -6,9 +6,10 @@ import { listSortKey } from "../domain/sort-keys.ts";
 import { resolveParameters } from "../domain/workflow.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { getJobItem } from "../jobs/job-store.ts";
+import { startJobRunFor } from "../jobs/jobs.ts";
 import type { PageRequest } from "../ports/run-store.ts";
 import { triggerRun } from "../use-cases/runs.ts";
-import type { JobRunLike, JobsAreaView, ScheduleFiring, ScheduleRegistration } from "./area.ts";
+import type { JobRunLike, ScheduleFiring, ScheduleRegistration } from "./area.ts";
 import { triggersOf } from "./area.ts";
 import { nextInstant, parseCron } from "./cron.ts";
 import { fireSk, SCHEDULE_SK, SCHEDULE_STATE_SK, schedulePk, schedulesIndexPk } from "./keys.ts";
@@ -278,11 +279,7 @@ async function startTarget(
     });
     return { runId: res.runId };
   }
-  const jobs = deps.areas.jobs as JobsAreaView | undefined;
-  if (typeof jobs?.startJobRun !== "function")
-    throw new ValidationError("job targets need the jobs area, which cannot start job runs in this runtime");
-  const start = jobs.startJobRun as unknown as (req: StartJobRunRequest) => Promise<{ jobRunId: string }>;
-  const res = await start({
+  const res = await startJobRunFor(deps, {
     orgId: s.orgId,
     job: s.target.job,
     parameters: s.parameters ?? {},
@@ -291,16 +288,6 @@ async function startTarget(
     idempotencyKey,
   });
   return { jobRunId: res.jobRunId };
-}
-
-/** What the triggers area passes to `deps.areas.jobs.startJobRun` for a schedule whose target is a job. */
-export interface StartJobRunRequest {
-  orgId: string;
-  job: string;
-  parameters: Record<string, unknown>;
-  trigger: { type: "schedule"; scheduleName: string; scheduledFor: string };
-  createdBy: string;
-  idempotencyKey: string;
 }
 
 async function startAndRecord(deps: Deps, s: ScheduleRecord, scheduledFor: string): Promise<FireOutcome> {

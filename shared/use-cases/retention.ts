@@ -74,13 +74,7 @@ export async function sweepRetention(deps: Deps, orgId: string, nowMs = deps.clo
         result.objectsDeleted++;
       }
       if (!settings.keepEvidence) {
-        const raw = deps.store as unknown as {
-          rawRunItems?: (o: string, r: string) => Promise<Array<{ pk: string; sk: string }>>;
-        };
-        for (const item of (await raw.rawRunItems?.(orgId, run.runId)) ?? []) {
-          await deps.store.deleteItem(item.pk, item.sk);
-          result.recordsDeleted++;
-        }
+        result.recordsDeleted += await deps.store.deleteRunRecords(orgId, run.runId);
       }
       await deps.store.putItem({
         pk: purgedPk(orgId),

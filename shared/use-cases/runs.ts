@@ -10,12 +10,13 @@ import {
   type TaskRecord,
   type Trigger,
 } from "../domain/records.ts";
+import { durationBetween, pendingTask } from "../domain/task-records.ts";
 import { resolveParameters, type WorkflowDefinition } from "../domain/workflow.ts";
-import { durationBetween, finishRun, notifyRunChange, pendingTask, RunSession } from "../engine/advance-run.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
+import { finishRun, notifyRunChange, RunSession } from "../run-session.ts";
 import { createOnce } from "./idempotency.ts";
 import { isPurged } from "./retention.ts";
 
@@ -176,7 +177,8 @@ export async function listRuns(deps: Deps, p: Principal, filter: RunFilter, page
 
 /** A task record as the API shows it (tokens and storage keys stay inside). */
 export function taskView(t: TaskRecord) {
-  const { contextSeq: _c, logKey: _k, logInline: _i, ...rest } = t;
+  // The handle of an external attempt and its retry time are the engine's own bookkeeping, not the contract's.
+  const { contextSeq: _c, logKey: _k, logInline: _i, external: _x, retryDueAt: _r, ...rest } = t;
   return {
     ...rest,
     attempts: t.attempts.map(({ logKey: _l, logInline: _li, ...a }) => a),

@@ -1,6 +1,6 @@
 import type { Deps } from "../deps.ts";
 import { isTerminalRun } from "../domain/records.ts";
-import { finishRun, RunSession } from "../engine/advance-run.ts";
+import { finishRun, RunSession } from "../run-session.ts";
 import { HUMAN_REJECTED } from "../state-machine/run-state-machine.ts";
 
 /**

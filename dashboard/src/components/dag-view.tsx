@@ -32,17 +32,29 @@ export function DagView({
   onSelect?: (nodeId: string) => void;
   label: string;
 }) {
-  // On a phone a left-to-right chain would be a thin strip; top-to-bottom uses the height instead.
+  // On a phone the graph must fit the width: whichever direction gives the narrower drawing (top-to-bottom
+  // for a chain, left-to-right for wide parallel branches) is drawn, then scaled down to the screen's width.
   const narrow = useMediaQuery("(max-width: 640px)");
   const layout = useMemo(() => {
     const g = definitionGraph(nodes);
-    return layoutGraph(g.nodes, g.edges, { direction: narrow ? "TB" : "LR", nodeHeight: 52, minNodeWidth: 150 });
+    if (!narrow) return layoutGraph(g.nodes, g.edges, { direction: "LR", nodeHeight: 52, minNodeWidth: 150 });
+    const options = { nodeHeight: 52, minNodeWidth: 110, maxNodeWidth: 200 };
+    const tb = layoutGraph(g.nodes, g.edges, { ...options, direction: "TB" });
+    const lr = layoutGraph(g.nodes, g.edges, { ...options, direction: "LR" });
+    return lr.width < tb.width ? lr : tb;
   }, [nodes, narrow]);
 
   if (nodes.length === 0) return <p class="muted">This workflow has no nodes.</p>;
   return (
     <figure class="graph-scroll" aria-label={label}>
-      <svg class="dag" width={layout.width} height={layout.height} viewBox={`0 0 ${layout.width} ${layout.height}`}>
+      <svg
+        class={narrow ? "dag dag-fit" : "dag"}
+        width={narrow ? undefined : layout.width}
+        height={narrow ? undefined : layout.height}
+        style={narrow ? { maxWidth: `${layout.width}px` } : undefined}
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        data-width={layout.width}
+      >
         <title>{label}</title>
         <defs>
           <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">

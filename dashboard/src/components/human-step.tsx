@@ -8,7 +8,7 @@ import { coerceInputValues, type RawValues } from "../forms.ts";
 import { can, selfApprovalBlocked } from "../permissions.ts";
 import type { TaskRecord, WorkflowNode } from "../types.ts";
 import { Field, FormActions, FormField, useFieldForm } from "./field.tsx";
-import { ActionError, ProgressBar, StatusBadge } from "./ui.tsx";
+import { ActionError, ConfirmDialog, ProgressBar, StatusBadge } from "./ui.tsx";
 
 /** The frame of a human step: its kind, node and status in a heading row, then the node's description. */
 function HumanPanel({
@@ -59,6 +59,10 @@ export function ApprovalPanel({
   const { api, who } = useSession();
   const [comment, setComment] = useState("");
   const [busy, setBusy] = useState<"approve" | "reject" | null>(null);
+  // Rejecting ends the run: it asks for a reason first, recorded as the decision's comment in the audit trail.
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState("");
+  const [reasonError, setReasonError] = useState<string | undefined>(undefined);
   const [failure, setFailure] = useState<unknown>(null);
   const decisions = task.decisions ?? [];
   const needed = node?.approvers?.count ?? 1;
@@ -70,11 +74,18 @@ export function ApprovalPanel({
   const commentId = `comment-${task.nodeId}`;
 
   const decide = async (decision: "approve" | "reject") => {
+    const text = decision === "reject" ? reason.trim() : comment.trim();
+    if (decision === "reject" && !text) {
+      setReasonError("Say why you reject it: the reason is recorded in the audit trail.");
+      return;
+    }
     setBusy(decision);
     setFailure(null);
     try {
-      await api.decide(runId, task.nodeId, decision, comment.trim() || undefined);
+      await api.decide(runId, task.nodeId, decision, text || undefined);
       setComment("");
+      setReason("");
+      setRejecting(false);
       onDone();
     } catch (err) {
       setFailure(err);
@@ -114,37 +125,68 @@ export function ApprovalPanel({
         </ul>
       ) : null}
       {waiting && allowed && !mine && !self ? (
-        <form
-          class="form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void decide("approve");
-          }}
-        >
-          <Field id={commentId} label="Comment">
-            <textarea
-              id={commentId}
-              rows={2}
-              value={comment}
-              onInput={(e) => setComment((e.currentTarget as HTMLTextAreaElement).value)}
-              placeholder="Why you approve or reject, for the audit trail"
-            />
-          </Field>
-          <ActionError error={failure} />
-          <div class="form-actions">
-            <button type="submit" class="btn btn-success" disabled={busy !== null}>
-              {busy === "approve" ? "Approving…" : "Approve"}
-            </button>
-            <button
-              type="button"
-              class="btn btn-danger-outline"
-              disabled={busy !== null}
-              onClick={() => void decide("reject")}
-            >
-              {busy === "reject" ? "Rejecting…" : "Reject"}
-            </button>
-          </div>
-        </form>
+        <>
+          <form
+            class="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void decide("approve");
+            }}
+          >
+            <Field id={commentId} label="Comment">
+              <textarea
+                id={commentId}
+                rows={2}
+                value={comment}
+                onInput={(e) => setComment((e.currentTarget as HTMLTextAreaElement).value)}
+                placeholder="Why you approve, for the audit trail"
+              />
+            </Field>
+            <ActionError error={failure} />
+            <div class="form-actions">
+              <button type="submit" class="btn btn-success" disabled={busy !== null}>
+                {busy === "approve" ? "Approving…" : "Approve"}
+              </button>
+              <button
+                type="button"
+                class="btn btn-danger-outline"
+                disabled={busy !== null}
+                onClick={() => {
+                  setReason(comment);
+                  setReasonError(undefined);
+                  setRejecting(true);
+                }}
+              >
+                Reject…
+              </button>
+            </div>
+          </form>
+          <ConfirmDialog
+            open={rejecting}
+            title={`Reject ${task.nodeId}?`}
+            confirmLabel={busy === "reject" ? "Rejecting…" : "Reject"}
+            danger
+            busy={busy !== null}
+            onCancel={() => setRejecting(false)}
+            onConfirm={() => void decide("reject")}
+          >
+            <p>A rejection fails the run; nodes not yet started are skipped. It cannot be undone.</p>
+            <Field id={`${commentId}-reason`} label="Reason" required error={reasonError}>
+              <textarea
+                id={`${commentId}-reason`}
+                rows={3}
+                value={reason}
+                aria-invalid={reasonError ? true : undefined}
+                aria-describedby={reasonError ? `${commentId}-reason-error` : undefined}
+                onInput={(e) => {
+                  setReason((e.currentTarget as HTMLTextAreaElement).value);
+                  setReasonError(undefined);
+                }}
+              />
+            </Field>
+            <ActionError error={failure} />
+          </ConfirmDialog>
+        </>
       ) : waiting && mine ? (
         <p class="muted">You have decided; waiting for others to reach the quorum.</p>
       ) : waiting && !allowed ? (
@@ -205,7 +247,7 @@ export function InputPanel({
                 id={`${prefix}${key}`}
                 name={key}
                 tag={f.secret ? `${f.type}, secret` : f.type}
-                required={f.required}
+                required={f.required !== false}
                 hints={[
                   f.description,
                   f.pattern ? `Must match ${f.pattern}` : "",
@@ -228,7 +270,7 @@ export function InputPanel({
                     <select
                       {...control}
                       value={String(value ?? "")}
-                      required={f.required}
+                      required={f.required !== false}
                       onChange={(e) => setValue((e.currentTarget as HTMLSelectElement).value)}
                     >
                       <option value="">Choose…</option>
@@ -243,7 +285,7 @@ export function InputPanel({
                       {...control}
                       type="password"
                       autoComplete="new-password"
-                      required={f.required}
+                      required={f.required !== false}
                       value={String(value ?? "")}
                       onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
                     />
@@ -253,7 +295,7 @@ export function InputPanel({
                       type="text"
                       inputMode={f.type === "number" ? "decimal" : undefined}
                       autoComplete="off"
-                      required={f.required}
+                      required={f.required !== false}
                       value={String(value ?? "")}
                       onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
                     />

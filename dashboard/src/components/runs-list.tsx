@@ -65,7 +65,7 @@ export function RunsList({
           const active = !isTerminalRun(r.status);
           return (
             <tr key={r.runId} data-run={r.runId} data-status={r.status}>
-              <td data-label="Run">
+              <td data-label="Run" class="nowrap">
                 <a href={formatRoute({ page: "run", runId: r.runId, tab: "overview" })} class="mono">
                   {r.runId}
                 </a>
@@ -78,15 +78,17 @@ export function RunsList({
                   <span class="muted">v{r.workflow.version}</span>
                 </td>
               ) : null}
-              <td data-label="Status">
+              <td data-label="Status" class="nowrap">
                 <StatusBadge status={r.status} />
               </td>
-              <td data-label="Trigger">{r.trigger?.type ?? "—"}</td>
+              <td data-label="Trigger" class="nowrap">
+                {r.trigger?.type ?? "—"}
+              </td>
               <td data-label="Who">{r.trigger?.userId ?? r.createdBy ?? "—"}</td>
-              <td data-label="Started">
+              <td data-label="Started" class="nowrap">
                 <Time iso={started} now={now} />
               </td>
-              <td data-label="Duration" class="num">
+              <td data-label="Duration" class="num nowrap">
                 {r.startedAt
                   ? formatDuration(durationBetween(r.startedAt, r.completedAt, active ? now * 1000 : undefined))
                   : "—"}

@@ -24,7 +24,7 @@ export function jobSteps(jobRun: JobRun, tasksByRun: Record<string, TaskRecord[]
   return order.map((workflow) => {
     const i = runs.findIndex((r) => r.workflow === workflow);
     const r = i >= 0 ? runs.splice(i, 1)[0] : undefined;
-    const tasks = r ? (tasksByRun[r.runId] ?? []) : [];
+    const tasks = r?.runId ? (tasksByRun[r.runId] ?? []) : [];
     const done = tasks.filter((t) => ["succeeded", "failed", "skipped", "cancelled"].includes(t.status)).length;
     const status = r
       ? r.status
@@ -42,7 +42,17 @@ export function JobRunPage({ route }: { route: Extract<Route, { page: "job-run" 
     async () => {
       const jobRun = await api.getJobRun(route.jobRunId);
       const tasks = await Promise.all(
-        jobRun.workflowRuns.map(async (r) => [r.runId, await api.getTasks(r.runId).catch(() => [])] as const),
+        // A workflow the job run never started has no runId and no tasks.
+        jobRun.workflowRuns.flatMap((r) =>
+          r.runId
+            ? [
+                api.getTasks(r.runId).then(
+                  (t) => [r.runId, t] as const,
+                  () => [r.runId, []] as const,
+                ),
+              ]
+            : [],
+        ),
       );
       return { jobRun, tasksByRun: Object.fromEntries(tasks) as Record<string, TaskRecord[]> };
     },

@@ -1,13 +1,15 @@
 // Job runs of the org, with the jobs that can be started from here.
 import { useState } from "preact/hooks";
 import { PagedTable } from "../components/data-table.tsx";
-import { ActionError, Card, Empty, NotLoaded, StatusBadge, StatusFilter, Time, usePager } from "../components/ui.tsx";
+import { JobStartForm } from "../components/job-start-form.tsx";
+import { Card, Empty, NotLoaded, StatusBadge, StatusFilter, Time, usePager } from "../components/ui.tsx";
 import { useSession } from "../context.ts";
 import { durationBetween, formatDuration, humanize } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
 import { can } from "../permissions.ts";
 import { formatRoute, type Route } from "../router.ts";
 import { isTerminalJobRun, JOB_RUN_STATUSES } from "../types.ts";
+import type { JobWithParameters } from "../types-extra.ts";
 
 export function JobRunsPage({ route }: { route: Extract<Route, { page: "job-runs" }> }) {
   const { api, who } = useSession();
@@ -77,44 +79,40 @@ export function JobRunsPage({ route }: { route: Extract<Route, { page: "job-runs
 function Jobs({ mayStart }: { mayStart: boolean }) {
   const { api } = useSession();
   const jobs = usePolled(() => api.listJobs({ limit: 100 }), []);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const [starting, setStarting] = useState<string | null>(null);
   if (jobs.data === undefined) return <NotLoaded loaded={jobs} what="jobs" />;
   if (jobs.data.items.length === 0) return null;
-  const start = async (name: string) => {
-    setBusy(name);
-    setFailure(null);
-    try {
-      const { jobRunId } = await api.startJob(name);
-      window.location.hash = formatRoute({ page: "job-run", jobRunId });
-    } catch (err) {
-      setFailure(err);
-    } finally {
-      setBusy(null);
-    }
-  };
   return (
     <Card titleId="jobs-title" title="Defined jobs">
-      <ActionError error={failure} />
       <ul class="job-list">
-        {jobs.data.items.map((j) => (
+        {(jobs.data.items as JobWithParameters[]).map((j) => (
           <li key={j.name} class="job-item" data-job={j.name}>
-            <div>
-              <strong>{j.name}</strong>
-              {j.description ? <span class="muted"> — {j.description}</span> : null}
-              {j.workflowExecutionOrder ? (
-                <div class="chain muted small">{j.workflowExecutionOrder.join(" → ")}</div>
+            <div class="job-item-head">
+              <div>
+                <strong>{j.name}</strong>
+                {j.description ? <span class="muted"> — {j.description}</span> : null}
+                {j.workflowExecutionOrder ? (
+                  <div class="chain muted small">{j.workflowExecutionOrder.join(" → ")}</div>
+                ) : null}
+              </div>
+              {mayStart ? (
+                <button
+                  type="button"
+                  class="btn btn-secondary btn-sm"
+                  aria-expanded={starting === j.name}
+                  onClick={() => setStarting(starting === j.name ? null : j.name)}
+                >
+                  {starting === j.name ? "Close" : "Start…"}
+                </button>
               ) : null}
             </div>
-            {mayStart ? (
-              <button
-                type="button"
-                class="btn btn-secondary btn-sm"
-                disabled={busy !== null}
-                onClick={() => void start(j.name)}
-              >
-                {busy === j.name ? "Starting…" : "Start"}
-              </button>
+            {starting === j.name ? (
+              <JobStartForm
+                job={j}
+                onStarted={(jobRunId) => {
+                  window.location.hash = formatRoute({ page: "job-run", jobRunId });
+                }}
+              />
             ) : null}
           </li>
         ))}

@@ -4,6 +4,8 @@ import { CardTable, CompactTable } from "../components/data-table.tsx";
 import { RunsList } from "../components/runs-list.tsx";
 import { TriggerForm } from "../components/trigger-form.tsx";
 import { Card, Empty, Fact, Hash, NotLoaded, Pager, Tabs, Time, usePager } from "../components/ui.tsx";
+import { WebhooksPanel } from "../components/webhooks-panel.tsx";
+import { DefinitionView } from "../components/workflow-definition.tsx";
 import { useSession } from "../context.ts";
 import { formatTimestamp, formatValue } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -26,6 +28,8 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
     { id: "overview", label: "Overview", href: href("overview") },
     { id: "runs", label: "Runs", href: href("runs") },
     { id: "versions", label: "Versions", href: href("versions") },
+    { id: "definition", label: "Definition", href: href("definition") },
+    { id: "webhooks", label: "Webhooks", href: href("webhooks") },
     ...(mayTrigger ? [{ id: "trigger", label: "Trigger", href: href("trigger") }] : []),
   ];
   const tab = route.tab === "trigger" && !mayTrigger ? "overview" : route.tab;
@@ -72,6 +76,8 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
           />
         ) : null}
         {tab === "versions" ? <Versions name={w.name} current={w.version} /> : null}
+        {tab === "definition" ? <DefinitionView definition={w.definition} hash={w.definitionHash} /> : null}
+        {tab === "webhooks" ? <WebhooksPanel workflow={w.name} /> : null}
         {tab === "trigger" ? (
           <Card titleId="trigger-title" title={<>Trigger {w.name}</>} class="narrow">
             <p class="muted">

@@ -26,7 +26,7 @@ export function WorkflowsPage() {
             <code>PUT /api/workflows/&lt;name&gt;</code>.
           </Empty>
         }
-        columns={["Name", "Version", "Definition hash", "Description", "Updated"]}
+        columns={["Name", "Version", "Definition hash", "Updated"]}
         row={(w) => (
           <tr key={w.name} data-workflow={w.name}>
             <td data-label="Name">
@@ -38,11 +38,8 @@ export function WorkflowsPage() {
             <td data-label="Hash">
               <Hash value={w.definitionHash} />
             </td>
-            <td data-label="Description" class="muted">
-              {w.description ?? ""}
-            </td>
             <td data-label="Updated">
-              <Time iso={w.updatedAt ?? w.createdAt} now={now} />
+              <Time iso={w.createdAt} now={now} />
             </td>
           </tr>
         )}

@@ -9,20 +9,8 @@ import {
   verifyRun,
 } from "../../../shared/evidence/evidence-service.ts";
 import { fileLineage } from "../../../shared/evidence/lineage.ts";
-import { type ApiResponse, ok, pageOf, parseWith, type RouteHandler } from "../request.ts";
-import type { RouteKey } from "../route-specs.ts";
-
-export const FileQuery = z
-  .object({
-    producedBy: z
-      .string()
-      .min(1)
-      .max(64)
-      .optional()
-      .describe("the node id of another writer of the same path (default: the latest writer)"),
-  })
-  .strict();
-const PageQuery = z.object({ limit: z.string().optional(), cursor: z.string().optional() }).strict();
+import { type ApiResponse, defineRoute, json, ok, type SuccessDoc } from "../route.ts";
+import { Compare, FileLineage, FileQuery, Lineage, RunFileList, Verify } from "../schemas/evidence-schemas.ts";
 
 /** Bytes inline, or a 302 to a presigned URL for large ones. */
 function blobResponse(a: BlobAnswer): ApiResponse {
@@ -31,22 +19,105 @@ function blobResponse(a: BlobAnswer): ApiResponse {
   return { status: 200, raw: { contentType: a.contentType, data: a.data }, headers };
 }
 
-/** Routes of the evidence area. */
-export const routes: Partial<Record<RouteKey, RouteHandler>> = {
-  "GET /api/runs/{runId}/files": async (r) => ok(await listRunFiles(r.deps, r.principal, r.path.runId as string)),
-  "GET /api/runs/{runId}/files/{path+}": async (r) => {
-    const q = parseWith(FileQuery, r.query);
-    const path = (r.path["path+"] ?? r.path.path) as string;
-    return blobResponse(await runFile(r.deps, r.principal, r.path.runId as string, path, q.producedBy));
-  },
-  "GET /api/runs/{runId}/lineage": async (r) => ok(await lineageOfRun(r.deps, r.principal, r.path.runId as string)),
-  "GET /api/runs/{runId}/verify": async (r) => ok(await verifyRun(r.deps, r.principal, r.path.runId as string)),
-  "GET /api/runs/{runId}/export": async (r) =>
-    blobResponse(await exportRun(r.deps, r.principal, r.path.runId as string)),
-  "GET /api/runs/{runId}/compare/{otherRunId}": async (r) =>
-    ok(await compareTwoRuns(r.deps, r.principal, r.path.runId as string, r.path.otherRunId as string)),
-  "GET /api/files/{sha256}/lineage": async (r) => {
-    parseWith(PageQuery, r.query);
-    return ok(await fileLineage(r.deps, r.principal, r.path.sha256 as string, pageOf(r.query)));
-  },
-};
+const bytes = { "*/*": { schema: { type: "string", contentMediaType: "application/octet-stream" } } };
+const redirect = (what: string): SuccessDoc => ({
+  description: `${what} larger than 1 MiB (cloud deployment): a redirect to a presigned URL valid for 5 minutes`,
+  headers: { location: "the presigned URL" },
+});
+
+/** The evidence of runs: files, lineage, verification, export and comparison. */
+export const evidenceRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/api/runs/{runId}/files",
+    access: "viewer",
+    summary: "The run's files",
+    responses: { 200: json(RunFileList, "One entry per path (the latest writer wins); not paged (nextCursor null)") },
+    handler: async (r) => ok(await listRunFiles(r.deps, r.principal, r.params.runId)),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/runs/{runId}/files/{path+}",
+    access: "viewer",
+    summary: "A run file's bytes",
+    query: FileQuery,
+    responses: {
+      200: {
+        description: "The bytes, typed by the file's extension",
+        content: bytes,
+        headers: {
+          "x-stepwise-sha256": "the file's sha256:<hex>",
+          "x-stepwise-produced-by": "the node that wrote this version",
+        },
+      },
+      302: redirect("A file"),
+    },
+    errors: {
+      400: "not a relative run file path",
+      404: "no such run or file, or its content is no longer stored (retention)",
+    },
+    handler: async (r) =>
+      blobResponse(await runFile(r.deps, r.principal, r.params.runId, r.params.path, r.query.producedBy)),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/runs/{runId}/lineage",
+    access: "viewer",
+    summary: "The run's lineage graph",
+    responses: { 200: json(Lineage, "Parameters, tasks and files, and the edges between them") },
+    handler: async (r) => ok(await lineageOfRun(r.deps, r.principal, r.params.runId)),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/runs/{runId}/verify",
+    access: "viewer",
+    summary: "Recompute the audit chain and the evidence manifest from what is stored",
+    responses: {
+      200: json(
+        Verify,
+        "The report. Beyond the contract: `runId`, `sealedRoot`, `sealed`, `checked`, `eventsAfterSeal`",
+      ),
+    },
+    handler: async (r) => ok(await verifyRun(r.deps, r.principal, r.params.runId)),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/runs/{runId}/export",
+    access: "viewer",
+    summary: "The run's evidence bundle (an addition to the contract)",
+    description:
+      "A tar.gz holding the run, task and audit records, the manifest, every file and log; `stepwise verify <file>` checks it without a server. The bundle is also kept next to the run.",
+    responses: {
+      200: {
+        description: "The bundle",
+        content: { "application/gzip": { schema: { type: "string", contentMediaType: "application/gzip" } } },
+        headers: {
+          "content-disposition": 'attachment; filename="<runId>.tgz"',
+          "x-stepwise-root": "the run's sealed evidence root (absent while the run is not sealed)",
+        },
+      },
+      302: redirect("A bundle"),
+    },
+    handler: async (r) => blobResponse(await exportRun(r.deps, r.principal, r.params.runId)),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/runs/{runId}/compare/{otherRunId}",
+    access: "viewer",
+    summary: "Compare two runs task by task",
+    responses: { 200: json(Compare, "Per task, whether definition, inputs and outputs match by hash") },
+    errors: { 404: "either run does not exist in the org" },
+    handler: async (r) => ok(await compareTwoRuns(r.deps, r.principal, r.params.runId, r.params.otherRunId)),
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/api/files/{sha256}/lineage",
+    access: "viewer",
+    summary: "Every run and task of the org that produced or read some content",
+    paged: true,
+    query: z.object({}).strict(),
+    responses: { 200: json(FileLineage, "Uses of the content, newest runs first (empty when none)") },
+    errors: { 400: "not a sha256 hash", 404: false },
+    handler: async (r) => ok(await fileLineage(r.deps, r.principal, r.params.sha256, r.page)),
+  }),
+] as const;

@@ -1,0 +1,95 @@
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { type CloudConfig, ENGINE_VERSION } from "../config.ts";
+import { systemClock } from "../domain/clock.ts";
+import { cursorSigningKey } from "../kernel/signed-cursor.ts";
+import type { Logger } from "../ports/logger.ts";
+import { CostMeter } from "../ports/metrics.ts";
+import type { DeliveryQueue, EventPublisher, Scheduler } from "../ports/triggers.ts";
+import { cloneOptions } from "../ports/triggers.ts";
+import type { Adapters } from "../services.ts";
+import { makeDocumentClient, makeS3Client } from "./aws-clients.ts";
+import { DynamoRunStore } from "./dynamo-run-store.ts";
+import { EventBridgePublisher } from "./eventbridge-publisher.ts";
+import { EventBridgeScheduler } from "./eventbridge-scheduler.ts";
+import { KmsSecretBox } from "./kms-secret-box.ts";
+import { processExecutors } from "./process/process-executor.ts";
+import { S3BlobStore } from "./s3-blob-store.ts";
+import { SfnJobRunOrchestrator } from "./sfn-job-run-orchestrator.ts";
+import { SfnOrchestrator } from "./sfn-orchestrator.ts";
+import { SnsEventPublisher } from "./sns-publisher.ts";
+import { SqsDeliveryQueue, sqsSender } from "./sqs-delivery-queue.ts";
+
+/**
+ * A port this function's construct gives it no setting for: its schema did not require one because the function
+ * never uses it, so a use means a wiring bug, reported by name.
+ */
+class Unconfigured implements Scheduler, DeliveryQueue {
+  constructor(private readonly what: string) {}
+  private fail(): never {
+    throw new Error(`${this.what} is not configured in this function's environment`);
+  }
+  put = async () => this.fail();
+  remove = async () => this.fail();
+  enqueue = async () => this.fail();
+}
+
+/** The cloud's adapters for one function, from its validated configuration. */
+export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
+  const meter = new CostMeter();
+  const jobArn = config.JOB_STATE_MACHINE_ARN;
+  const publishers: EventPublisher[] = [];
+  if (config.EVENTS_TOPIC_ARN) publishers.push(new SnsEventPublisher(new SNSClient({}), config.EVENTS_TOPIC_ARN));
+  if (config.EVENT_BUS_NAME)
+    publishers.push(new EventBridgePublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME));
+  return {
+    store: new DynamoRunStore(
+      makeDocumentClient({}, meter),
+      config.TABLE_NAME,
+      // Without a platform key the table name still binds cursors to this deployment (and the MAC to org and list).
+      cursorSigningKey(config.CURSOR_SECRET ?? config.PLATFORM_KEY_HASH ?? config.TABLE_NAME),
+    ),
+    blobs: new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME),
+    runOrchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN),
+    jobOrchestrator: jobArn
+      ? SfnJobRunOrchestrator.create(jobArn)
+      : {
+          startJobRun: async () => {
+            throw new Error("JOB_STATE_MACHINE_ARN is not set in this function's environment");
+          },
+        },
+    scheduler:
+      config.SCHEDULE_GROUP_NAME && config.SCHEDULER_ROLE_ARN && config.SCHEDULE_TARGET_ARN
+        ? new EventBridgeScheduler(new SchedulerClient({}), {
+            groupName: config.SCHEDULE_GROUP_NAME,
+            roleArn: config.SCHEDULER_ROLE_ARN,
+            targetArn: config.SCHEDULE_TARGET_ARN,
+          })
+        : new Unconfigured("EventBridge Scheduler (SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULE_TARGET_ARN)"),
+    publishers,
+    deliveryQueue: config.DELIVERY_QUEUE_URL
+      ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL))
+      : new Unconfigured("the delivery queue (DELIVERY_QUEUE_URL)"),
+    secretBox: config.SECRETS_KMS_KEY_ID ? KmsSecretBox.create(config.SECRETS_KMS_KEY_ID) : null,
+    executors: processExecutors(config.TASK_WORK_DIR, systemClock),
+    clock: systemClock,
+    meter,
+    logger,
+    settings: {
+      engineVersion: ENGINE_VERSION,
+      workRoot: config.TASK_WORK_DIR,
+      platformKeyHash: config.PLATFORM_KEY_HASH ?? null,
+      // Lambda stops at 15 minutes: stop starting nodes with room to record them.
+      advanceBudgetMs: 13 * 60_000,
+      cancelPollMs: 1000,
+      maxHumanWaitSeconds: 365 * 86400,
+    },
+    // The cloud sends only to https receivers, public ones unless the deployment allows private ranges.
+    triggerOptions: {
+      ...cloneOptions(),
+      allowInsecureUrls: false,
+      allowPrivateUrls: config.SUBSCRIPTIONS_ALLOW_PRIVATE_URLS === "true",
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createTableInput } from "./dynamo-table.ts";
+
+/** Creates the table in a local DynamoDB emulator (dynalite) unless it is there already. */
+export async function ensureTable(endpoint: string, table: string): Promise<void> {
+  const ddb = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: table }));
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+    await ddb.send(new CreateTableCommand(createTableInput(table)));
+  }
+  ddb.destroy();
+}
+
+/** Creates the bucket in a local S3 emulator (s3rver) unless it is there already. */
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: { name?: string }) => {
+    if (err.name !== "BucketAlreadyExists" && err.name !== "BucketAlreadyOwnedByYou") throw err;
+  });
+}
