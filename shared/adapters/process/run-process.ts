@@ -11,7 +11,7 @@ import { secretMasker } from "../../engine/secret-mask.ts";
 import type { TaskOutcome } from "../../ports/task-executor.ts";
 import { LogSink, readHead } from "./log-sink.ts";
 import { runtimeImage } from "./runtime-image.ts";
-import { meaningfulStderrLine, SCRIPT_THROWN_HANDLER, thrownBy } from "./task-failure.ts";
+import { meaningfulStderrLine, THROWN_KEY, thrownBy } from "./task-failure.ts";
 import { parseOutputFile, typedResult } from "./task-output.ts";
 
 /** Exit code a command uses to say "nothing to do" (EX_CONFIG in sysexits). */
@@ -39,6 +39,14 @@ export interface TaskSpec {
 export const LIVE_LOG_EVERY_MS = 5000;
 /** Past this size the live copy stops (the whole log is still uploaded when the attempt ends). */
 const LIVE_LOG_MAX_BYTES = 8 * 1024 * 1024;
+
+/** The script runner's handler for a thrown error: result file first (the task's error), then the stack to stderr. */
+const SCRIPT_THROWN_HANDLER = `(err) => {
+  const thrown = err instanceof Error ? { name: err.name, message: err.message } : { name: "Error", message: String(err) };
+  try { writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify({ ${JSON.stringify(THROWN_KEY)}: thrown })); } catch {}
+  console.error(err);
+  process.exit(1);
+}`;
 
 const SCRIPT_RUNNER = `import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";

@@ -7,14 +7,6 @@ import { readFile } from "node:fs/promises";
  */
 export const THROWN_KEY = "$stepwiseThrown";
 
-/** The script runner's handler for a thrown error: result file first (the task's error), then the stack to stderr. */
-export const SCRIPT_THROWN_HANDLER = `(err) => {
-  const thrown = err instanceof Error ? { name: err.name, message: err.message } : { name: "Error", message: String(err) };
-  try { writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify({ ${JSON.stringify(THROWN_KEY)}: thrown })); } catch {}
-  console.error(err);
-  process.exit(1);
-}`;
-
 /** The error a failed script recorded in its result file as "Name: message", or null when it wrote none. */
 export async function thrownBy(resultFile: string): Promise<string | null> {
   try {
