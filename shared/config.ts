@@ -17,6 +17,7 @@ export const ENV = {
   taskWorkDir: "TASK_WORK_DIR",
   cursorSecret: "CURSOR_SECRET",
   runExpressStateMachineArn: "RUN_EXPRESS_STATE_MACHINE_ARN",
+  subscriptionsAllowPrivateUrls: "SUBSCRIPTIONS_ALLOW_PRIVATE_URLS",
 } as const;
 
 const required = z.string().min(1);
@@ -40,6 +41,8 @@ const StatusEnv = BaseEnv.extend({
   [ENV.deliveryQueueUrl]: required,
 });
 const SecretsEnv = { [ENV.secretsKmsKeyId]: required };
+/** "true" lets subscriptions target private and loopback ranges (never link-local or metadata addresses). */
+const UrlPolicyEnv = { [ENV.subscriptionsAllowPrivateUrls]: z.enum(["true", "false"]).optional() };
 
 /** Each cloud function's environment schema: it requires exactly what its construct in `infra/` sets. */
 export const FUNCTION_ENV = {
@@ -53,13 +56,14 @@ export const FUNCTION_ENV = {
     [ENV.schedulerRoleArn]: required,
     [ENV.scheduleTargetArn]: required,
     [ENV.scheduleGroupName]: required,
+    ...UrlPolicyEnv,
   }),
   advanceRun: StatusEnv.extend(SecretsEnv),
   awaitHuman: BaseEnv,
   recordFailure: StatusEnv,
   reconcileExecution: StatusEnv,
   scheduleTrigger: StatusEnv,
-  deliverEvents: BaseEnv.extend({ ...SecretsEnv, [ENV.deliveryQueueUrl]: required }),
+  deliverEvents: BaseEnv.extend({ ...SecretsEnv, ...UrlPolicyEnv, [ENV.deliveryQueueUrl]: required }),
   runNext: StatusEnv,
   recordJobFailure: StatusEnv,
   reconcileJob: StatusEnv,

@@ -808,7 +808,7 @@ export interface paths {
         put?: never;
         /**
          * Inbound webhook: start a run of the hook's workflow
-         * @description No bearer key: the X-Stepwise-Signature header authenticates the raw body. The JSON body becomes the run's parameters; runs have trigger.type webhook.
+         * @description No bearer key: signed the Standard Webhooks way (webhook-id, webhook-timestamp within 5 minutes, webhook-signature) or GitHub's way (X-Hub-Signature-256 with X-GitHub-Delivery); a bad or missing signature is 401 and starts nothing. The same delivery id again (24 h) answers 202 with the first runId and starts no second run. The JSON body becomes the run's parameters; runs have trigger.type webhook.
          */
         post: operations["postHooksWebhookId"];
         delete?: never;
@@ -1768,6 +1768,7 @@ export interface components {
                 };
                 id: string;
                 needs?: string[];
+                roles?: ("admin" | "operator" | "approver")[];
                 timeoutSeconds?: number;
                 /** @constant */
                 type: "input";
@@ -1833,12 +1834,20 @@ export interface components {
     parameters: {
         /** @description the nextCursor of the previous page (opaque and bound to the org and the list; any other → 400) */
         cursor: string;
+        /** @description GitHub: the delivery id, required with X-Hub-Signature-256 (the replay guard's key for 24 h) */
+        GithubDelivery: string;
+        /** @description GitHub: sha256=<hex HMAC-SHA256(secret as written, raw body)> */
+        HubSignature256: string;
         /** @description the same key again (24 h) answers with the same run instead of starting another */
         IdempotencyKey: string;
         /** @description page size */
         limit: number;
-        /** @description sha256=<hex HMAC-SHA256(webhook secret, raw body)> */
-        Signature: string;
+        /** @description Standard Webhooks: the delivery id (the replay guard's key for 24 h) */
+        WebhookIdHeader: string;
+        /** @description Standard Webhooks: space-separated "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>", key = the base64-decoded part of the whsec_ secret */
+        WebhookSignature: string;
+        /** @description Standard Webhooks: unix seconds; more than 5 minutes from now is refused */
+        WebhookTimestamp: string;
     };
     requestBodies: never;
     headers: never;
@@ -5803,11 +5812,17 @@ export interface operations {
     postHooksWebhookId: {
         parameters: {
             query?: never;
-            header: {
-                /** @description the same key again (24 h) answers with the same run instead of starting another */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description sha256=<hex HMAC-SHA256(webhook secret, raw body)> */
-                "X-Stepwise-Signature": components["parameters"]["Signature"];
+            header?: {
+                /** @description Standard Webhooks: the delivery id (the replay guard's key for 24 h) */
+                "webhook-id"?: components["parameters"]["WebhookIdHeader"];
+                /** @description Standard Webhooks: space-separated "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>", key = the base64-decoded part of the whsec_ secret */
+                "webhook-signature"?: components["parameters"]["WebhookSignature"];
+                /** @description Standard Webhooks: unix seconds; more than 5 minutes from now is refused */
+                "webhook-timestamp"?: components["parameters"]["WebhookTimestamp"];
+                /** @description GitHub: the delivery id, required with X-Hub-Signature-256 (the replay guard's key for 24 h) */
+                "X-GitHub-Delivery"?: components["parameters"]["GithubDelivery"];
+                /** @description GitHub: sha256=<hex HMAC-SHA256(secret as written, raw body)> */
+                "X-Hub-Signature-256"?: components["parameters"]["HubSignature256"];
             };
             path: {
                 /** @description wh_… */

@@ -109,6 +109,11 @@ export const InputNodeSchema = z
     ...common,
     type: z.literal("input"),
     fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), InputFieldSchema),
+    // Who may answer: operator, approver and admin by default; this narrows it (a viewer never answers).
+    roles: z
+      .array(z.enum(["admin", "operator", "approver"]))
+      .min(1)
+      .optional(),
     timeoutSeconds: humanTimeout.optional(),
   })
   .strict();

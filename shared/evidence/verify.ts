@@ -19,6 +19,11 @@ export interface EvidenceMaterial {
 export interface ContentSource {
   file(nodeId: string, attempt: number, path: string): Promise<Digest | null>;
   log(nodeId: string, attempt: number, logKey: string): Promise<Digest | null>;
+  /**
+   * The stored bytes of a log the record keeps inline, where they exist apart from the record (a bundle's log
+   * file): each copy is checked, so neither can be edited unseen. Storage has no such copy and leaves this out.
+   */
+  inlineLog?(nodeId: string, attempt: number): Promise<Digest | null>;
 }
 
 export interface VerifyReport {
@@ -163,6 +168,13 @@ export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource
           problems.push(
             `the log of task '${task.nodeId}' attempt ${a.attempt} kept in its record hashes to ${got} but the record says ${a.logSha256}`,
           );
+        if (content.inlineLog) {
+          const file = await content.inlineLog(task.nodeId, a.attempt);
+          const who = `the log of task '${task.nodeId}' attempt ${a.attempt}`;
+          if (!file) problems.push(`${who} is missing from storage`);
+          else if (file.sha256 !== a.logSha256)
+            problems.push(`${who}: the stored bytes hash to ${file.sha256} but the record says ${a.logSha256}`);
+        }
       } else if (a.logKey && a.logSha256) {
         logs++;
         const got = await content.log(task.nodeId, a.attempt, a.logKey);
