@@ -11,6 +11,7 @@ export type NodeDefinition = WorkflowDefinition["nodes"][number];
 export type WorkflowRecord = Schemas["WorkflowVersion"];
 export type WorkflowSummary = Schemas["WorkflowList"]["items"][number];
 export type TriggerResult = Schemas["RunAccepted"];
+export type RestartResult = Schemas["RestartAccepted"];
 export type RunError = Schemas["RunError"];
 /** A run as GET /api/runs/{runId} answers it; lists answer the summary's subset. */
 export type Run = Schemas["Run"];
@@ -159,6 +160,10 @@ export class ApiClient {
     (await this.request<unknown>("POST", `/api/runs/${seg(runId)}/cancel`, { body: reason ? { reason } : {} })).body;
   rerun = async (runId: string) =>
     (await this.request<TriggerResult>("POST", `/api/runs/${seg(runId)}/rerun`, { body: {} })).body;
+  restart = async (runId: string, body: Schemas["RestartRequest"]) =>
+    (await this.request<RestartResult>("POST", `/api/runs/${seg(runId)}/restart`, { body })).body;
+  archiveWorkflow = async (name: string) => (await this.request<unknown>("DELETE", `/api/workflows/${seg(name)}`)).body;
+  archiveJob = async (name: string) => (await this.request<unknown>("DELETE", `/api/jobs/${seg(name)}`)).body;
   decide = async (runId: string, nodeId: string, decision: "approve" | "reject", comment?: string) =>
     (
       await this.request<unknown>("POST", `/api/runs/${seg(runId)}/approvals/${seg(nodeId)}`, {

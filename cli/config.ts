@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { access, readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { CliError } from "./errors.ts";
 
 /** What the CLI takes from its environment. */
@@ -31,13 +31,14 @@ const HINT = "start the server with npm start, or set STEPWISE_URL and STEPWISE_
 
 /**
  * Finds the server and key: STEPWISE_URL and STEPWISE_API_KEY win; whatever they leave open comes from
- * `<STEPWISE_DATA_DIR or ./.stepwise>/local.json`, which the local server writes when it starts.
+ * `<STEPWISE_DATA_DIR>/local.json`, else the nearest `.stepwise/local.json` up from the working directory (the
+ * file the local server writes when it starts).
  */
 export async function resolveServer(env: CliEnv, cwd: string): Promise<ServerConfig> {
   let url = env.url;
   let apiKey = env.apiKey;
   if (url === undefined || apiKey === undefined) {
-    const file = resolve(cwd, env.dataDir ?? ".stepwise", "local.json");
+    const file = env.dataDir ? resolve(cwd, env.dataDir, "local.json") : await findLocalFile(cwd);
     const local = await readLocalFile(file);
     url ??= local?.url;
     apiKey ??= local?.apiKey;
@@ -55,6 +56,27 @@ export async function resolveServer(env: CliEnv, cwd: string): Promise<ServerCon
   }
   return { url: url.replace(/\/+$/, ""), apiKey };
 }
+
+/**
+ * The nearest `.stepwise/local.json` from `cwd` up to the filesystem root, so the CLI works from any folder of the
+ * checkout; when there is none, the one `cwd` would have (named in the error).
+ */
+async function findLocalFile(cwd: string): Promise<string> {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, ".stepwise", "local.json");
+    if (await exists(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(cwd, ".stepwise", "local.json");
+    dir = parent;
+  }
+}
+
+const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function readLocalFile(file: string): Promise<{ url?: string; apiKey?: string } | null> {
   let text: string;

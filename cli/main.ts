@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ApiError } from "./api-client.ts";
 import { registerJobCommands } from "./commands/jobs.ts";
 import { registerKeyCommands } from "./commands/keys.ts";
+import { registerOperateCommands } from "./commands/operate.ts";
 import { registerRunsCommands } from "./commands/runs.ts";
 import { registerTriggerCommands } from "./commands/triggers.ts";
 import { registerRunCommand, registerWorkflowCommands } from "./commands/workflows.ts";
@@ -30,6 +31,7 @@ export function buildProgram(ctx: Context): Command {
   registerJobCommands(program, ctx);
   registerTriggerCommands(program, ctx);
   registerKeyCommands(program, ctx);
+  registerOperateCommands(program, ctx); // extends runs, workflow and jobs
   return program;
 }
 

@@ -8,6 +8,7 @@ import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Bucket } from "aws-cdk-lib/aws-s3";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
+import { ENV } from "../shared/config.ts";
 import { Dashboard } from "./constructs/dashboard.ts";
 import { type EngineContext, machineIdentity } from "./constructs/engine-context.ts";
 import { StepwiseHttpApi } from "./constructs/http-api.ts";
@@ -28,6 +29,12 @@ export interface StepwiseStackProps extends StackProps {
   eventBusName?: string;
   /** @default RetentionDays.THREE_MONTHS */
   logRetention?: RetentionDays;
+  /**
+   * Let subscriptions target private and loopback ranges (receivers inside the VPC or peered networks). Link-local
+   * and metadata addresses stay refused. Sets SUBSCRIPTIONS_ALLOW_PRIVATE_URLS on the API and delivery functions.
+   * @default false
+   */
+  allowPrivateSubscriptionUrls?: boolean;
 }
 
 /** The service's functions, by the name the stack and its tests use. */
@@ -121,6 +128,11 @@ export class StepwiseStack extends Stack {
       deliverEvents: this.triggers.deliverEvents,
       ...this.jobEngine.functions,
     };
+    // Only when allowed: the default deployment's functions carry no such variable.
+    if (props.allowPrivateSubscriptionUrls) {
+      for (const f of [this.http.api, this.triggers.deliverEvents])
+        f.fn.addEnvironment(ENV.subscriptionsAllowPrivateUrls, "true");
+    }
 
     new CfnOutput(this, "ApiUrl", { value: this.http.stage.url, description: "Base URL of the HTTP API" });
     new CfnOutput(this, "DashboardUrl", {

@@ -34,6 +34,7 @@ import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
 import { consoleLogger } from "../shared/ports/logger.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import type { RunEventSubscriber } from "../shared/ports/run-events.ts";
+import { resumeQueues } from "../shared/runs/concurrency.ts";
 import { createServices, type Services } from "../shared/services.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
@@ -148,7 +149,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
   return Buffer.concat(chunks);
 }
 
-/** Loads every workflow definition in a folder (JSON or YAML with `nodes`) as the platform principal. */
+/** Loads the workflow definitions of a folder (JSON or YAML with `nodes`) whose names do not exist yet. */
 export async function loadExamples(deps: Deps, dir: string, log: (s: string) => void): Promise<void> {
   if (!existsSync(dir)) return;
   const admin = PLATFORM_PRINCIPAL;
@@ -158,6 +159,12 @@ export async function loadExamples(deps: Deps, dir: string, log: (s: string) => 
     const doc = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
     if (!doc || !Array.isArray(doc.nodes)) continue;
     try {
+      // An example is a starting point: once a workflow of that name exists (edited, or archived), it is the user's.
+      const existing = typeof doc.name === "string" ? await deps.store.getWorkflow(admin.orgId, doc.name) : null;
+      if (existing) {
+        log(`  workflow ${doc.name} v${existing.version} (kept; the example is not applied over it)`);
+        continue;
+      }
       const res = await putWorkflow(deps, admin, doc.name, doc);
       log(`  workflow ${doc.name} v${res.body.version}${res.created ? " (new)" : ""}`);
     } catch (err) {
@@ -305,8 +312,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
 
   // Runs that were going when the last process stopped carry on where their records say they are.
   const active = await deps.store.listActiveRuns();
+  // Runs waiting for a concurrency slot stay queued; the free slots are handed out in trigger order.
+  const waiting = await resumeQueues(deps, active);
   // Standard lane: a resumed run may have spent part of an Express execution's five minutes already.
-  for (const r of active) await orchestrator.startRun(r.orgId, r.runId, "standard");
+  for (const r of active) if (!waiting.has(r.runId)) await orchestrator.startRun(r.orgId, r.runId, "standard");
   if (active.length) log(`resumed ${active.length} run(s)`);
   // Containers a killed server left running are stopped; their runs record the attempt as interrupted.
   const orphans = await local.container.recoverOrphans();

@@ -6,6 +6,7 @@ import { makeReconcileJobHandler, makeRecordJobFailureHandler, makeRunNextHandle
 import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import type { Deps } from "../shared/deps.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
+import { getJobItem } from "../shared/jobs/job-store.ts";
 import { putJob } from "../shared/jobs/jobs.ts";
 import type { JobRunOrchestrator } from "../shared/ports/job-run-orchestrator.ts";
 import type { CostMeter } from "../shared/ports/metrics.ts";
@@ -19,7 +20,7 @@ export type LocalCall = <T>(
   name: string,
 ) => (payload: unknown) => Promise<T>;
 
-/** Loads every job in `<examples>/jobs/*.json` into org `default`, after the example workflows. */
+/** Loads the jobs in `<examples>/jobs/*.json` whose names do not exist yet into org `default`, after the workflows. */
 export async function loadExampleJobs(deps: Deps, dir: string, log: (s: string) => void): Promise<void> {
   const jobsDir = join(dir, "jobs");
   if (!existsSync(jobsDir)) return;
@@ -28,6 +29,8 @@ export async function loadExampleJobs(deps: Deps, dir: string, log: (s: string) 
     try {
       const doc = JSON.parse(await readFile(join(jobsDir, file), "utf8")) as { name?: unknown };
       const name = typeof doc.name === "string" ? doc.name : file.replace(/\.json$/, "");
+      // Only a job of a new name: one that exists (edited or archived) is the user's now.
+      if (await getJobItem(deps.store, PLATFORM_PRINCIPAL.orgId, name)) continue;
       const res = await putJob(deps, PLATFORM_PRINCIPAL, name, doc);
       log(`  job ${name}${res.created ? " (new)" : ""}: ${res.body.workflowExecutionOrder.join(" → ")}`);
     } catch (err) {

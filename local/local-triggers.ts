@@ -35,6 +35,7 @@ export interface LocalTriggerOptions extends TriggerOptions {
 const defaults = (): LocalTriggerOptions => ({
   ...cloneOptions(),
   allowInsecureUrls: true,
+  allowPrivateUrls: true,
   schedulerTickMs: 1000,
   deliveryConcurrency: 8,
   deliverySweepMs: 60_000,

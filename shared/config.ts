@@ -26,6 +26,7 @@ export const ENV = {
   ecsSecurityGroups: "STEPWISE_ECS_SECURITY_GROUPS",
   ecsAssignPublicIp: "STEPWISE_ECS_ASSIGN_PUBLIC_IP",
   awsRegion: "AWS_REGION",
+  subscriptionsAllowPrivateUrls: "SUBSCRIPTIONS_ALLOW_PRIVATE_URLS",
 } as const;
 
 /** Environment names the containers construct sets on the engine's functions (read into EcsSettings below). */
@@ -71,6 +72,8 @@ const StatusEnv = BaseEnv.extend({
   [ENV.deliveryQueueUrl]: required,
 });
 const SecretsEnv = { [ENV.secretsKmsKeyId]: required };
+/** "true" lets subscriptions target private and loopback ranges (never link-local or metadata addresses). */
+const UrlPolicyEnv = { [ENV.subscriptionsAllowPrivateUrls]: z.enum(["true", "false"]).optional() };
 
 /** Each cloud function's environment schema: it requires exactly what its construct in `infra/` sets. */
 export const FUNCTION_ENV = {
@@ -84,13 +87,14 @@ export const FUNCTION_ENV = {
     [ENV.schedulerRoleArn]: required,
     [ENV.scheduleTargetArn]: required,
     [ENV.scheduleGroupName]: required,
+    ...UrlPolicyEnv,
   }),
   advanceRun: StatusEnv.extend(SecretsEnv),
   awaitHuman: BaseEnv,
   recordFailure: StatusEnv,
   reconcileExecution: StatusEnv,
   scheduleTrigger: StatusEnv,
-  deliverEvents: BaseEnv.extend({ ...SecretsEnv, [ENV.deliveryQueueUrl]: required }),
+  deliverEvents: BaseEnv.extend({ ...SecretsEnv, ...UrlPolicyEnv, [ENV.deliveryQueueUrl]: required }),
   runNext: StatusEnv,
   recordJobFailure: StatusEnv,
   reconcileJob: StatusEnv,

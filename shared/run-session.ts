@@ -76,17 +76,20 @@ export class RunSession {
     detail: Record<string, unknown> = {},
   ) {
     const change = await this.apply((s) => {
-      if (s.run.status === to || isTerminalRun(s.run.status)) return null;
-      assertRunTransition(s.run.status, to);
+      // An accepted cancel (one audited write, the lock) wins over any other end the engine reaches after it.
+      const cancelWins = isTerminalRun(to) && to !== "cancelled" && !!s.run.cancelRequest;
+      const status: RunStatus = cancelWins ? "cancelled" : to;
+      if (s.run.status === status || isTerminalRun(s.run.status)) return null;
+      assertRunTransition(s.run.status, status);
       const at = nowIso(this.deps.clock);
-      const next: RunRecord = { ...s.run, ...patch, status: to, updatedAt: at };
-      if (to === "running" && !next.startedAt) next.startedAt = at;
-      if (isTerminalRun(to)) next.completedAt = at;
+      const next: RunRecord = { ...s.run, ...(cancelWins ? {} : patch), status, updatedAt: at };
+      if (status === "running" && !next.startedAt) next.startedAt = at;
+      if (isTerminalRun(status)) next.completedAt = at;
       // Sealed in the terminal write itself, so an ended run is never seen without its root.
-      if (isTerminalRun(to) && this.deps.files?.rootOf) next.root = this.deps.files.rootOf(s, next);
+      if (isTerminalRun(status) && this.deps.files?.rootOf) next.root = this.deps.files.rootOf(s, next);
       return {
         target: { kind: "run" },
-        event: { type: "run.transition", from: s.run.status, to, actor, detail },
+        event: { type: "run.transition", from: s.run.status, to: status, actor, detail: cancelWins ? {} : detail },
         next,
       };
     });

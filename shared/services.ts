@@ -28,6 +28,7 @@ import type { RunStore } from "./ports/run-store.ts";
 import type { SecretBox } from "./ports/secret-box.ts";
 import type { TaskExecutors } from "./ports/task-executor.ts";
 import type { DeliveryQueue, EventPublisher, Scheduler, TriggerOptions } from "./ports/triggers.ts";
+import { concurrencyListener } from "./runs/concurrency.ts";
 import { processDelivery } from "./triggers/delivery.ts";
 import { sweepUnsentDeliveries } from "./triggers/delivery-sweep.ts";
 import { makeJobRunListener, makeRunListener } from "./triggers/publish.ts";
@@ -97,7 +98,7 @@ export function createServices(adapters: Adapters) {
       inputsOf: (...a) => fileHooks().inputsOf(...a),
       rootOf: rootAtEnd,
     },
-    // In this order: a run's secrets go first, then job runs move along, then the world is told.
+    // In this order: a run's secrets go first, then its concurrency slot is handed on, then job runs move along, then the world is told.
     events: new RunEvents(
       [
         {
@@ -106,6 +107,8 @@ export function createServices(adapters: Adapters) {
             if (isTerminalRun(run.status)) await deleteRunSecrets(deps, run.orgId, run.runId);
           },
         },
+        // A terminal run frees its concurrency slot (whoever recorded the end: engine, cancel, reconcile).
+        { name: "concurrency", onRunChange: (run, from) => concurrencyListener(deps)(run, from) },
         { name: "jobs", onRunChange: (run, from) => onWorkflowRunChange(deps, run, from) },
         {
           name: "notifications",

@@ -1,5 +1,5 @@
-// `npm start` without STEPWISE_API_KEY: a key is generated, printed once, and saved where the CLI finds it.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+// `npm start`: a generated key is printed once and saved where the CLI finds it; examples never overwrite a user's edit.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -41,5 +41,43 @@ it("prints a generated key on the first start only, and keeps accepting it after
     expect(await me.json()).toMatchObject({ orgId: "default", role: "admin" });
   } finally {
     await second.stop();
+  }
+});
+
+it("applies an example only while no workflow of its name exists: a user's edit survives the next start", async () => {
+  const ownData = await mkdtemp(join(tmpdir(), "stepwise-local-examples-"));
+  const ownExamples = await mkdtemp(join(tmpdir(), "stepwise-local-examples-src-"));
+  const key = "local-start-examples-key-0123456789";
+  const example = {
+    name: "hello",
+    description: "the example",
+    nodes: [{ id: "hi", type: "command", command: "echo hi" }],
+  };
+  await writeFile(join(ownExamples, "hello.json"), JSON.stringify(example));
+  const api = (url: string, path: string, method = "GET", body?: unknown) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  try {
+    const first = await startServerProcess({ dataDir: ownData, examplesDir: ownExamples, apiKey: key });
+    expect((await api(first.url, "/api/workflows/hello")).body.version).toBe(1);
+    const edited = { ...example, description: "my edit", nodes: [{ id: "hi", type: "command", command: "echo mine" }] };
+    expect((await api(first.url, "/api/workflows/hello", "PUT", edited)).body.version).toBe(2);
+    await first.stop();
+
+    const second = await startServerProcess({ dataDir: ownData, examplesDir: ownExamples, apiKey: key });
+    try {
+      const wf = (await api(second.url, "/api/workflows/hello")).body;
+      expect(wf).toMatchObject({ version: 2, definition: { description: "my edit" } });
+      const list = (await api(second.url, "/api/workflows")).body;
+      expect(list.items).toEqual([expect.objectContaining({ name: "hello", version: 2, description: "my edit" })]);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await rm(ownData, { recursive: true, force: true });
+    await rm(ownExamples, { recursive: true, force: true });
   }
 });

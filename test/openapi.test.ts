@@ -256,7 +256,7 @@ describe("the document against the running server", () => {
     await call("POST /hooks/{webhookId}", hook.body.url, {
       key: null,
       raw,
-      headers: { "x-stepwise-signature": signature },
+      headers: { "x-hub-signature-256": signature, "x-github-delivery": "doc-delivery-1" },
     });
     await fails("POST /hooks/{webhookId}", hook.body.url, 401, { key: null, raw, headers: {} });
     await call(

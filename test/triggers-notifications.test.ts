@@ -1,9 +1,9 @@
 // Outbound notifications on the embedded stack, received by a real local HTTP server.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLocalTriggerOptions } from "../local/local-triggers.ts";
-import { verifyStepwiseSignature } from "../receiver.ts";
 import { commandWorkflow, type Json, startStack, type TestStack } from "./support/stack.ts";
 
 interface Received {
@@ -23,7 +23,8 @@ let receiver: Server;
 let receiverUrl: string;
 let s: TestStack;
 
-const SECRET = "subscription-secret-0123456789";
+// A Standard Webhooks secret: whsec_ + base64 of the key bytes.
+const SECRET = `whsec_${Buffer.from("subscription-secret-0123456789").toString("base64")}`;
 
 function startReceiver(): Promise<void> {
   receiver = createServer((req, res) => {
@@ -70,9 +71,12 @@ async function settled(name: string, count: number): Promise<Json[]> {
 }
 
 function expectSigned(r: Received): void {
-  const check = verifyStepwiseSignature({ secret: SECRET, header: r.headers["stepwise-signature"], body: r.body });
-  expect(check.valid, JSON.stringify(check)).toBe(true);
-  expect(r.headers["stepwise-event-id"]).toBe(r.event.id);
+  // The receiver is the standardwebhooks package itself, not our code; it throws unless the signature holds.
+  const verified = new Webhook(SECRET).verify(r.body, r.headers as Record<string, string>);
+  expect(verified).toEqual(r.event);
+  expect(r.headers["webhook-id"]).toBe(r.event.id);
+  expect(r.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+  expect(Math.abs(Number(r.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(60);
   expect(r.headers["content-type"]).toBe("application/json");
   expect(Object.keys(r.event).sort()).toEqual(["data", "id", "occurredAt", "type"]);
   expect(r.event.id).toMatch(/^evt_[0-9A-Z]{26}$/);
@@ -106,6 +110,16 @@ describe("subscriptions", () => {
     const badUrl = await s.api("/api/subscriptions/x", { method: "PUT", body: { url: "ftp://x", events: ["*"] } });
     expect(badUrl.status).toBe(400);
     expect(badUrl.body.error.details[0].path).toBe("url");
+    // Secrets are Standard Webhooks secrets: whsec_<base64>.
+    for (const secret of ["plain-secret-0123456789", "whsec_not*base64!", "whsec_"]) {
+      const badSecret = await s.api("/api/subscriptions/x", {
+        method: "PUT",
+        body: { url: `${receiverUrl}/ok/x`, events: ["*"], secret },
+      });
+      expect(badSecret.status, secret).toBe(400);
+      expect(badSecret.body.error.details[0].path).toBe("secret");
+      expect(badSecret.body.error.message).toContain("whsec_");
+    }
     const operator = await s.createKey("operator", "otto");
     const forbidden = await s.api("/api/subscriptions/x", {
       method: "PUT",
@@ -232,7 +246,7 @@ describe("subscriptions", () => {
     expect(delivery.attemptLog.map((a: Json) => a.attempt)).toEqual([1, 2, 3]);
     const calls = at("flaky");
     expect(calls).toHaveLength(3);
-    expect(new Set(calls.map((c) => c.headers["stepwise-event-id"]))).toEqual(new Set([delivery.eventId]));
+    expect(new Set(calls.map((c) => c.headers["webhook-id"]))).toEqual(new Set([delivery.eventId]));
     for (const c of calls) expectSigned(c);
 
     const again = await s.json(`/api/subscriptions/flaky/deliveries/${delivery.deliveryId}/redeliver`, {
@@ -246,7 +260,7 @@ describe("subscriptions", () => {
     expect(both[0]).toMatchObject({ deliveryId: again.deliveryId, status: "succeeded", attempts: 1 });
     await s.waitFor("the redelivered request", async () => at("flaky").length === 4);
     const last = at("flaky")[3] as Received;
-    expect(last.headers["stepwise-event-id"]).toBe(delivery.eventId);
+    expect(last.headers["webhook-id"]).toBe(delivery.eventId);
     expect(last.body).toBe(calls[0]?.body);
     expectSigned(last);
     const missing = await s.api("/api/subscriptions/flaky/deliveries/dlv_01JAAAAAAAAAAAAAAAAAAAAAAA/redeliver", {

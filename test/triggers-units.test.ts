@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { verifyStepwiseSignature as fromReceiver } from "../receiver.ts";
+import { verifyDelivery } from "../receiver.ts";
 import { EVENT_SOURCE, EventBridgePublisher } from "../shared/adapters/eventbridge-publisher.ts";
 import { EventBridgeScheduler, eventBridgeScheduleName } from "../shared/adapters/eventbridge-scheduler.ts";
 import { SnsEventPublisher } from "../shared/adapters/sns-publisher.ts";
@@ -17,7 +18,13 @@ import { DEFAULT_TRIGGER_OPTIONS } from "../shared/triggers/area.ts";
 import { instantsBetween, nextInstant, parseCron, toEventBridgeCron } from "../shared/triggers/cron.ts";
 import { retryDelayMs } from "../shared/triggers/delivery.ts";
 import { EVENT_TYPES, isEventPattern, matchesEvent } from "../shared/triggers/events.ts";
-import { signStepwisePayload, verifyStepwiseSignature } from "../shared/triggers/verify-signature.ts";
+import {
+  checkGithubSignature,
+  checkStandardSignature,
+  isStandardSecret,
+  newSigningSecret,
+  signedHeaders,
+} from "../shared/triggers/standard-webhooks.ts";
 import type { Json } from "./support/stack.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -306,43 +313,61 @@ describe("delivery retries", () => {
   });
 });
 
-describe("the receiver's signature check", () => {
-  const secret = "whsec_test_secret_0123456789";
+describe("Standard Webhooks signatures", () => {
+  const secret = newSigningSecret();
   const body = JSON.stringify({ id: "evt_1", type: "run.failed", occurredAt: "x", data: { runId: "run_1" } });
-  const now = 1_800_000_000_000;
 
-  it("accepts a fresh, matching signature (the same function is exported from receiver.ts)", () => {
-    const header = signStepwisePayload(secret, body, now / 1000);
-    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
-    expect(verifyStepwiseSignature({ secret, header, body, nowMs: now })).toEqual({
-      valid: true,
-      timestamp: 1_800_000_000,
-    });
-    expect(fromReceiver({ secret, header, body: Buffer.from(body), nowMs: now + 60_000 }).valid).toBe(true);
+  it("signs what the standardwebhooks package verifies, with webhook-id as given", () => {
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(isStandardSecret(secret)).toBe(true);
+    const headers = signedHeaders(secret, "evt_1", body, Date.now());
+    expect(headers["webhook-id"]).toBe("evt_1");
+    expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(verifyDelivery(secret, Buffer.from(body), headers)).toEqual(JSON.parse(body));
+    // Another secret, another body, a stale timestamp: the library refuses each.
+    expect(() => new Webhook(newSigningSecret()).verify(body, headers)).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(secret).verify(`${body} `, headers)).toThrow(WebhookVerificationError);
+    const stale = signedHeaders(secret, "evt_1", body, Date.now() - 301_000);
+    expect(() => new Webhook(secret).verify(body, stale)).toThrow(WebhookVerificationError);
   });
 
-  it("rejects stale or future timestamps (5 minutes), other bodies, other secrets and malformed headers", () => {
-    const header = signStepwisePayload(secret, body, now / 1000);
-    expect(verifyStepwiseSignature({ secret, header, body, nowMs: now + 301_000 })).toEqual({
-      valid: false,
-      reason: "stale_timestamp",
-    });
-    expect(verifyStepwiseSignature({ secret, header, body, nowMs: now - 301_000 }).valid).toBe(false);
-    expect(verifyStepwiseSignature({ secret, header, body: `${body} `, nowMs: now })).toEqual({
-      valid: false,
-      reason: "signature_mismatch",
-    });
-    expect(verifyStepwiseSignature({ secret: "another-secret-value", header, body, nowMs: now }).valid).toBe(false);
-    expect(verifyStepwiseSignature({ secret, header: undefined, body, nowMs: now })).toEqual({
-      valid: false,
-      reason: "missing_header",
-    });
-    expect(verifyStepwiseSignature({ secret, header: "v1=abc", body, nowMs: now })).toEqual({
-      valid: false,
-      reason: "malformed_header",
-    });
-    // A timestamp swapped into a valid signature breaks it.
-    const forged = header.replace("t=1800000000", "t=1800000100");
-    expect(verifyStepwiseSignature({ secret, header: forged, body, nowMs: now }).valid).toBe(false);
+  it("signs with a pre-1.1 secret of another shape using its bytes, as the library's raw format expects", () => {
+    for (const legacy of ["subscription-secret-0123456789", "whsec_abc-def_ghi0123456789abcdefghijklmnopqrstu"]) {
+      expect(isStandardSecret(legacy)).toBe(false);
+      const headers = signedHeaders(legacy, "evt_2", body, Date.now());
+      expect(new Webhook(legacy, { format: "raw" }).verify(body, headers)).toEqual(JSON.parse(body));
+      expect(new Webhook(`whsec_${Buffer.from(legacy).toString("base64")}`).verify(body, headers)).toBeTruthy();
+      expect(verifyDelivery(legacy, body, headers)).toEqual(JSON.parse(body));
+    }
+  });
+
+  it("checks inbound Standard Webhooks calls by the injected clock: 5 minutes either way", () => {
+    const now = 1_800_000_000_000;
+    const raw = Buffer.from(body);
+    // Signed by the library, as a sender would.
+    const signature = new Webhook(secret).sign("msg_1", new Date(now), raw);
+    const headers = { "webhook-id": "msg_1", "webhook-timestamp": String(now / 1000), "webhook-signature": signature };
+    expect(checkStandardSignature(secret, headers, raw, now + 299_000)).toEqual({ ok: true, deliveryId: "msg_1" });
+    expect(
+      checkStandardSignature(secret, { ...headers, "webhook-signature": `v1,bad ${signature}` }, raw, now),
+    ).toEqual({ ok: true, deliveryId: "msg_1" });
+    expect(checkStandardSignature(secret, headers, raw, now + 301_000).ok).toBe(false);
+    expect(checkStandardSignature(secret, headers, raw, now - 301_000).ok).toBe(false);
+    expect(checkStandardSignature(secret, { ...headers, "webhook-id": "msg_2" }, raw, now).ok).toBe(false);
+    expect(checkStandardSignature(newSigningSecret(), headers, raw, now).ok).toBe(false);
+    expect(checkStandardSignature(secret, { ...headers, "webhook-timestamp": "soon" }, raw, now).ok).toBe(false);
+    expect(checkStandardSignature(secret, { "webhook-signature": signature }, raw, now).ok).toBe(false);
+  });
+
+  it("checks GitHub's X-Hub-Signature-256 keyed with the secret as written, and needs X-GitHub-Delivery", () => {
+    const raw = Buffer.from(body);
+    const sig = `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
+    const headers = { "x-hub-signature-256": sig, "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958" };
+    expect(checkGithubSignature(secret, headers, raw)).toEqual({ ok: true, deliveryId: headers["x-github-delivery"] });
+    expect(checkGithubSignature(secret, { ...headers, "x-hub-signature-256": sig.toUpperCase() }, raw).ok).toBe(false);
+    expect(checkGithubSignature(secret, { "x-hub-signature-256": sig }, raw).ok).toBe(false);
+    expect(checkGithubSignature("whsec_other", headers, raw).ok).toBe(false);
+    expect(checkGithubSignature(secret, headers, Buffer.from(`${body} `)).ok).toBe(false);
   });
 });

@@ -19,6 +19,7 @@ import { coerceField, coerceFields, type InputFieldSpec, parseAssignments } from
 import { promptSecret } from "../prompt.ts";
 import { findRunDefinition, loadRunView, stepRows } from "../steps.ts";
 import { waitForRun } from "../watch.ts";
+import { followLogs } from "./operate.ts";
 import { type JsonOption, output, type PageOptions, pageFooter, withJson, withPaging } from "./options.ts";
 import { startedLine } from "./workflows.ts";
 
@@ -61,6 +62,8 @@ export function renderRunHeader(run: Run, color: boolean, nowMs: number): string
     ["current", live && run.currentStateName ? run.currentStateName : undefined],
     ["trigger", trigger],
     ["rerun of", run.rerunOf ?? undefined],
+    ["restart of", run.restartOf ?? undefined],
+    ["queued", run.status === "queued" && run.queuedReason ? run.queuedReason.replace(/_/g, " ") : undefined],
     ["job run", run.jobRunId ?? undefined],
     ["created", formatTime(run.createdAt)],
     ["started", run.startedAt ? formatTime(run.startedAt) : undefined],
@@ -70,7 +73,15 @@ export function renderRunHeader(run: Run, color: boolean, nowMs: number): string
     ["context", formatContext(run.context)],
     ["error", error],
     ["no action", run.noActionReason ?? undefined],
+    ["cancelled", cancelLine(run)],
   ]);
+}
+
+/** Who cancelled the run and why, as the header shows it. */
+function cancelLine(run: Run): string | undefined {
+  if (run.status !== "cancelled" && !run.cancelledBy) return undefined;
+  if (!run.cancelledBy) return undefined;
+  return `by ${run.cancelledBy}${run.cancelReason ? `: ${run.cancelReason}` : " (no reason given)"}`;
 }
 
 /** What a waiting human step asks for: the approval quorum so far, or the input's field names. */
@@ -141,9 +152,14 @@ export function registerRunsCommands(program: Command, ctx: Context): void {
     runs
       .command("logs <runId>")
       .description("print a run's logs, each line prefixed with its node id")
-      .option("--node <nodeId>", "only this node's lines"),
-  ).action(async (runId: string, opts: JsonOption & { node?: string }) => {
+      .option("--node <nodeId>", "only this node's lines")
+      .option("-f, --follow", "keep printing new lines until the run ends"),
+  ).action(async (runId: string, opts: JsonOption & { node?: string; follow?: boolean }) => {
     const client = await ctx.client();
+    if (opts.follow && !opts.json) {
+      await followLogs(ctx, client, runId, opts.node);
+      return;
+    }
     const text = await client.getLogs(runId, opts.node);
     if (opts.json) ctx.json({ runId, node: opts.node ?? null, text });
     else if (text !== "") ctx.io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);

@@ -104,7 +104,7 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
           ["secret", hook.secret],
         ]),
         paint("the secret is shown only this once: store it now", "yellow", ctx.color),
-        "sign each call with header X-Stepwise-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>",
+        "sign each call the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) or GitHub's (X-Hub-Signature-256 with X-GitHub-Delivery)",
       ]);
     },
   );
@@ -154,7 +154,7 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
         line,
         ...renderKeyValues([["secret", secret]]),
         paint("the secret is shown only this once: store it now", "yellow", ctx.color),
-        `verify each delivery's Stepwise-Signature header: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`,
+        "deliveries are signed to the Standard Webhooks spec: verify them with any Standard Webhooks library (e.g. new Webhook(secret).verify(body, headers))",
       ];
     });
   });

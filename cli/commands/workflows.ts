@@ -46,6 +46,7 @@ export function registerWorkflowCommands(program: Command, ctx: Context): void {
             { header: "version", value: (w) => formatValue(w.version), align: "right" },
             { header: "hash", value: (w) => shortHash(w.definitionHash) },
             { header: "created", value: (w) => formatTime(w.createdAt) },
+            { header: "description", value: (w) => truncate(w.description ?? "", 60) },
           ]),
     );
     if (!opts.json) pageFooter(ctx, page.nextCursor);

@@ -166,6 +166,9 @@ export function createApiClient(options: ApiClientOptions) {
     cancelRun: (runId: string, reason?: string) =>
       post<unknown>(`/api/runs/${enc(runId)}/cancel`, reason ? { reason } : {}),
     rerun: (runId: string) => post<TriggerResult>(`/api/runs/${enc(runId)}/rerun`),
+    restartRun: (runId: string, body: { from?: string[]; definition?: "same" | "latest" } = {}) =>
+      post<{ runId: string; rerun: string[]; reused: string[] }>(`/api/runs/${enc(runId)}/restart`, body),
+    archiveWorkflow: (name: string) => raw("DELETE", `/api/workflows/${enc(name)}`).then(() => undefined),
     decide: (runId: string, nodeId: string, decision: "approve" | "reject", comment?: string) =>
       post<unknown>(`/api/runs/${enc(runId)}/approvals/${enc(nodeId)}`, {
         decision,

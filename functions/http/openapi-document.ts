@@ -165,12 +165,41 @@ const PARAMETERS = {
     description: "the same key again (24 h) answers with the same run instead of starting another",
     schema: { type: "string" },
   },
-  Signature: {
-    name: "X-Stepwise-Signature",
+  WebhookIdHeader: {
+    name: "webhook-id",
     in: "header",
-    required: true,
-    description: "sha256=<hex HMAC-SHA256(webhook secret, raw body)>",
+    required: false,
+    description: "Standard Webhooks: the delivery id (the replay guard's key for 24 h)",
+    schema: { type: "string", maxLength: 160 },
+  },
+  WebhookTimestamp: {
+    name: "webhook-timestamp",
+    in: "header",
+    required: false,
+    description: "Standard Webhooks: unix seconds; more than 5 minutes from now is refused",
+    schema: { type: "string", pattern: "^[0-9]+$" },
+  },
+  WebhookSignature: {
+    name: "webhook-signature",
+    in: "header",
+    required: false,
+    description:
+      'Standard Webhooks: space-separated "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>", key = the base64-decoded part of the whsec_ secret',
+    schema: { type: "string" },
+  },
+  HubSignature256: {
+    name: "X-Hub-Signature-256",
+    in: "header",
+    required: false,
+    description: "GitHub: sha256=<hex HMAC-SHA256(secret as written, raw body)>",
     schema: { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" },
+  },
+  GithubDelivery: {
+    name: "X-GitHub-Delivery",
+    in: "header",
+    required: false,
+    description: "GitHub: the delivery id, required with X-Hub-Signature-256 (the replay guard's key for 24 h)",
+    schema: { type: "string", maxLength: 160 },
   },
 };
 

@@ -13,7 +13,13 @@ export type Access = "public" | "platform" | "signed" | Role;
 export type SuccessStatus = 200 | 201 | 202 | 204 | 302;
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415;
 /** Request headers the document describes (components/parameters). */
-export type DocumentedHeader = "IdempotencyKey" | "Signature";
+export type DocumentedHeader =
+  | "IdempotencyKey"
+  | "WebhookIdHeader"
+  | "WebhookTimestamp"
+  | "WebhookSignature"
+  | "HubSignature256"
+  | "GithubDelivery";
 
 /** The names of a path's parameters: "/a/{x}/b/{y+}" → "x" | "y". */
 export type PathParamNames<P extends string> = P extends `${string}{${infer N}}${infer Rest}`

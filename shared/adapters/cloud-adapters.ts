@@ -88,7 +88,11 @@ export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
       cancelPollMs: 1000,
       maxHumanWaitSeconds: 365 * 86400,
     },
-    // The cloud sends only to public https receivers.
-    triggerOptions: { ...cloneOptions(), allowInsecureUrls: false },
+    // The cloud sends only to https receivers, public ones unless the deployment allows private ranges.
+    triggerOptions: {
+      ...cloneOptions(),
+      allowInsecureUrls: false,
+      allowPrivateUrls: config.SUBSCRIPTIONS_ALLOW_PRIVATE_URLS === "true",
+    },
   };
 }

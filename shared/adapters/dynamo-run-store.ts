@@ -146,10 +146,12 @@ export class DynamoRunStore implements RunStore {
     definitionHash: string,
     at: string,
     by: string,
+    opts: { forceNew?: boolean } = {},
   ): Promise<{ version: WorkflowVersion; created: boolean }> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const latest = await this.getWorkflow(orgId, def.name);
-      if (latest && latest.definitionHash === definitionHash) return { version: latest, created: false };
+      if (latest && latest.definitionHash === definitionHash && !opts.forceNew)
+        return { version: latest, created: false };
       const version: WorkflowVersion = {
         orgId,
         name: def.name,
@@ -184,6 +186,8 @@ export class DynamoRunStore implements RunStore {
               name: def.name,
               version: version.version,
               definitionHash,
+              // Lists show it without reading each definition.
+              description: def.description ?? null,
               createdAt: at,
             },
             ConditionExpression: "attribute_not_exists(pk) OR version < :v",

@@ -132,7 +132,8 @@ export interface paths {
         /** Create or replace a job */
         put: operations["putApiJobsName"];
         post?: never;
-        delete?: never;
+        /** Archive a job */
+        delete: operations["deleteApiJobsName"];
         options?: never;
         head?: never;
         patch?: never;
@@ -449,6 +450,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{runId}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart an ended run from its failed step, carrying every other node over */
+        post: operations["postApiRunsRunIdRestart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{runId}/tasks": {
         parameters: {
             query?: never;
@@ -669,7 +687,8 @@ export interface paths {
         /** Store a workflow definition */
         put: operations["putApiWorkflowsName"];
         post?: never;
-        delete?: never;
+        /** Archive a workflow */
+        delete: operations["deleteApiWorkflowsName"];
         options?: never;
         head?: never;
         patch?: never;
@@ -789,7 +808,7 @@ export interface paths {
         put?: never;
         /**
          * Inbound webhook: start a run of the hook's workflow
-         * @description No bearer key: the X-Stepwise-Signature header authenticates the raw body. The JSON body becomes the run's parameters; runs have trigger.type webhook.
+         * @description No bearer key: signed the Standard Webhooks way (webhook-id, webhook-timestamp within 5 minutes, webhook-signature) or GitHub's way (X-Hub-Signature-256 with X-GitHub-Delivery); a bad or missing signature is 401 and starts nothing. The same delivery id again (24 h) answers 202 with the first runId and starts no second run. The JSON body becomes the run's parameters; runs have trigger.type webhook.
          */
         post: operations["postHooksWebhookId"];
         delete?: never;
@@ -802,6 +821,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ArchivedJob: {
+            /** @description whether the job is archived (DELETE archives it, PUT restores it) */
+            archived: boolean;
+            /** @description UTC ISO 8601 with microseconds */
+            createdAt: string;
+            createdBy: string;
+            description: string | null;
+            name: string;
+            parameters: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description UTC ISO 8601 with microseconds */
+            updatedAt: string;
+            updatedBy: string;
+            workflowExecutionOrder: string[];
+        };
         Attempt: {
             attempt: number;
             codeHash: string | null;
@@ -1054,7 +1091,7 @@ export interface components {
             workflowExecutionOrder: string[];
         };
         JobList: {
-            items: components["schemas"]["Job"][];
+            items: components["schemas"]["ArchivedJob"][];
             /** @description pass as ?cursor= for the next page; null on the last page */
             nextCursor: string | null;
         };
@@ -1160,6 +1197,33 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "operator" | "approver" | "viewer";
         };
+        ListedSchedule: {
+            catchupWindowSeconds: number;
+            /** @description UTC ISO 8601 with microseconds */
+            createdAt: string;
+            createdBy: string;
+            cron: string;
+            enabled: boolean;
+            name: string;
+            /** @description the next firing; null when disabled */
+            nextRunAt: string | null;
+            /** @enum {string} */
+            overlap: "skip" | "allow" | "buffer_one";
+            parameters: {
+                [key: string]: unknown;
+            };
+            target: {
+                workflow: string;
+            } | {
+                job: string;
+            };
+            /** @description the target workflow or job is archived: the schedule does not fire until it is PUT again */
+            targetArchived: boolean;
+            timezone: string;
+            /** @description UTC ISO 8601 with microseconds */
+            updatedAt: string;
+            updatedBy: string;
+        };
         OrgCreated: {
             /** @description an admin key of the new org, shown once */
             key: string;
@@ -1167,6 +1231,25 @@ export interface components {
         };
         OrgRequest: {
             orgId: string;
+        };
+        RestartAccepted: {
+            /** @description beyond the contract: the nodes that run again, in definition order */
+            rerun: string[];
+            restartOf: string;
+            /** @description beyond the contract: the nodes carried over without running */
+            reused: string[];
+            runId: string;
+            /** @constant */
+            status: "queued";
+        };
+        RestartRequest: {
+            /**
+             * @description `latest`: the workflow's latest version; a node is carried over only if its own definition is unchanged
+             * @enum {string}
+             */
+            definition?: "same" | "latest";
+            /** @description nodes to run again with everything downstream (default: every failed, cancelled or skipped node) */
+            from?: string[];
         };
         RetentionRequest: {
             /** @description 1 to 36500 */
@@ -1182,6 +1265,10 @@ export interface components {
             updatedBy: string | null;
         };
         Run: {
+            /** @description beyond the contract: who asked to cancel the run */
+            cancelledBy: string | null;
+            /** @description beyond the contract: the reason given with the cancel request (POST …/cancel), if any */
+            cancelReason: string | null;
             completedAt: string | null;
             /** @description beyond the contract: each entry also names the node that wrote it (`writtenBy`) */
             context: {
@@ -1209,7 +1296,11 @@ export interface components {
             parameters: {
                 [key: string]: unknown;
             };
+            /** @description why a queued run has not started: `concurrency_limit` while it waits for a slot */
+            queuedReason: string | null;
             rerunOf: string | null;
+            /** @description the run this one restarted (POST /api/runs/{runId}/restart) */
+            restartOf: string | null;
             /** @description the evidence root sealed when the run ended; null until then */
             root: string | null;
             runId: string;
@@ -1342,7 +1433,9 @@ export interface components {
             error: components["schemas"]["RunError"] | null;
             jobRunId: string | null;
             noActionReason: string | null;
+            queuedReason: string | null;
             rerunOf: string | null;
+            restartOf: string | null;
             runId: string;
             startedAt: string | null;
             /** @enum {string} */
@@ -1378,7 +1471,7 @@ export interface components {
             updatedBy: string;
         };
         ScheduleList: {
-            items: components["schemas"]["Schedule"][];
+            items: components["schemas"]["ListedSchedule"][];
             /** @description pass as ?cursor= for the next page; null on the last page */
             nextCursor: string | null;
         };
@@ -1432,6 +1525,8 @@ export interface components {
             } | {
                 job: string;
             };
+            /** @description the target workflow or job is archived: the schedule does not fire until it is PUT again */
+            targetArchived: boolean;
             timezone: string;
             /** @description UTC ISO 8601 with microseconds */
             updatedAt: string;
@@ -1501,6 +1596,11 @@ export interface components {
                     value: unknown;
                 };
             };
+            /** @description a task a restart carried over: the run and attempt whose evidence it shows, not run again */
+            reusedFrom?: {
+                attempt: number;
+                runId: string;
+            } | null;
             startedAt: string | null;
             /** @enum {string} */
             status: "pending" | "running" | "awaiting_approval" | "awaiting_input" | "succeeded" | "failed" | "skipped" | "cancelled";
@@ -1520,7 +1620,7 @@ export interface components {
         /** @description how the run started; schedule, webhook and job triggers name their source (e.g. webhookId) */
         Trigger: {
             /** @enum {string} */
-            type: "manual" | "schedule" | "webhook" | "job" | "rerun";
+            type: "manual" | "schedule" | "webhook" | "job" | "rerun" | "restart";
             userId?: string;
         } & {
             [key: string]: unknown;
@@ -1543,6 +1643,8 @@ export interface components {
             eventsAfterSeal: number;
             /** @description one sentence per problem, naming what broke; empty when valid */
             problems: string[];
+            /** @description a restarted run: the runs its carried-over evidence came from, verified with it back to the original */
+            restartedFrom?: string[];
             /** @description the root recomputed from the stored records (as of the seal once sealed) */
             root: string | null;
             runId: string | null;
@@ -1561,6 +1663,8 @@ export interface components {
             url: string;
             webhookId: string;
             workflow: string;
+            /** @description the workflow is archived: calls to the hook answer 404 and start nothing until it is PUT again */
+            workflowArchived: boolean;
         };
         WebhookAccepted: {
             runId: string;
@@ -1596,6 +1700,9 @@ export interface components {
             userId: string;
         };
         WorkflowDefinition: {
+            concurrency?: {
+                limit: number;
+            };
             description?: string;
             name: string;
             nodes: ({
@@ -1695,6 +1802,7 @@ export interface components {
                 };
                 id: string;
                 needs?: string[];
+                roles?: ("admin" | "operator" | "approver")[];
                 timeoutSeconds?: number;
                 /** @constant */
                 type: "input";
@@ -1718,10 +1826,14 @@ export interface components {
         };
         WorkflowList: {
             items: {
+                /** @description whether the listed workflow is archived (only with `?archived=true`) */
+                archived: boolean;
                 /** @description UTC ISO 8601 with microseconds */
                 createdAt: string;
                 /** @description sha256:<64 hex> */
                 definitionHash: string;
+                /** @description the definition's description */
+                description: string | null;
                 name: string;
                 version: number;
             }[];
@@ -1735,6 +1847,8 @@ export interface components {
             version: number;
         };
         WorkflowVersion: {
+            /** @description GET /api/workflows/{name}: whether the workflow is archived (DELETE archives it, PUT restores it) */
+            archived?: boolean;
             /** @description UTC ISO 8601 with microseconds */
             createdAt: string;
             createdBy: string;
@@ -1754,12 +1868,20 @@ export interface components {
     parameters: {
         /** @description the nextCursor of the previous page (opaque and bound to the org and the list; any other → 400) */
         cursor: string;
+        /** @description GitHub: the delivery id, required with X-Hub-Signature-256 (the replay guard's key for 24 h) */
+        GithubDelivery: string;
+        /** @description GitHub: sha256=<hex HMAC-SHA256(secret as written, raw body)> */
+        HubSignature256: string;
         /** @description the same key again (24 h) answers with the same run instead of starting another */
         IdempotencyKey: string;
         /** @description page size */
         limit: number;
-        /** @description sha256=<hex HMAC-SHA256(webhook secret, raw body)> */
-        Signature: string;
+        /** @description Standard Webhooks: the delivery id (the replay guard's key for 24 h) */
+        WebhookIdHeader: string;
+        /** @description Standard Webhooks: space-separated "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>", key = the base64-decoded part of the whsec_ secret */
+        WebhookSignature: string;
+        /** @description Standard Webhooks: unix seconds; more than 5 minutes from now is refused */
+        WebhookTimestamp: string;
     };
     requestBodies: never;
     headers: never;
@@ -2120,6 +2242,8 @@ export interface operations {
     getApiJobs: {
         parameters: {
             query?: {
+                /** @description `true` lists the archived ones instead */
+                archived?: "true" | "false";
                 /** @description the nextCursor of the previous page (opaque and bound to the org and the list; any other → 400) */
                 cursor?: components["parameters"]["cursor"];
                 /** @description page size */
@@ -2131,7 +2255,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The org's jobs */
+            /** @description The org's active jobs (with `?archived=true`: the archived ones) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2181,13 +2305,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The job */
+            /** @description The job, with whether it is archived */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Job"];
+                    "application/json": components["schemas"]["ArchivedJob"];
                 };
             };
             /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
@@ -2309,6 +2433,72 @@ export interface operations {
             };
             /** @description unsupported_media_type: a body that is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error in the contract's error JSON, e.g. internal (500; never leaks internals) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiJobsName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the resource's name (as given to its PUT) */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived: hidden from the default list, cannot be run; schedules targeting it stop firing */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: a missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such resource in the key's org (another org's is never revealed) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3779,6 +3969,105 @@ export interface operations {
             };
         };
     };
+    postApiRunsRunIdRestart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description run_… */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestartRequest"];
+            };
+        };
+        responses: {
+            /** @description The new run is queued (trigger.type restart, restartOf set); carried-over tasks show `reusedFrom` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestartAccepted"];
+                };
+            };
+            /** @description a node in `from` is not in the workflow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: a missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such resource in the key's org (another org's is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the run is still going or succeeded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: a body that is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error in the contract's error JSON, e.g. internal (500; never leaks internals) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiRunsRunIdTasks: {
         parameters: {
             query?: never;
@@ -4724,6 +5013,8 @@ export interface operations {
     getApiWorkflows: {
         parameters: {
             query?: {
+                /** @description `true` lists the archived ones instead */
+                archived?: "true" | "false";
                 /** @description the nextCursor of the previous page (opaque and bound to the org and the list; any other → 400) */
                 cursor?: components["parameters"]["cursor"];
                 /** @description page size */
@@ -4735,7 +5026,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The org's workflows */
+            /** @description The org's active workflows (with `?archived=true`: the archived ones) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4913,6 +5204,72 @@ export interface operations {
             };
             /** @description unsupported_media_type: a body that is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error in the contract's error JSON, e.g. internal (500; never leaks internals) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiWorkflowsName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the resource's name (as given to its PUT) */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived: hidden from the default list, not triggerable by name (by hash still works); schedules and webhooks targeting it stop firing; PUT restores it as a new version */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: a missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such resource in the key's org (another org's is never revealed) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5489,11 +5846,17 @@ export interface operations {
     postHooksWebhookId: {
         parameters: {
             query?: never;
-            header: {
-                /** @description the same key again (24 h) answers with the same run instead of starting another */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description sha256=<hex HMAC-SHA256(webhook secret, raw body)> */
-                "X-Stepwise-Signature": components["parameters"]["Signature"];
+            header?: {
+                /** @description Standard Webhooks: the delivery id (the replay guard's key for 24 h) */
+                "webhook-id"?: components["parameters"]["WebhookIdHeader"];
+                /** @description Standard Webhooks: space-separated "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>", key = the base64-decoded part of the whsec_ secret */
+                "webhook-signature"?: components["parameters"]["WebhookSignature"];
+                /** @description Standard Webhooks: unix seconds; more than 5 minutes from now is refused */
+                "webhook-timestamp"?: components["parameters"]["WebhookTimestamp"];
+                /** @description GitHub: the delivery id, required with X-Hub-Signature-256 (the replay guard's key for 24 h) */
+                "X-GitHub-Delivery"?: components["parameters"]["GithubDelivery"];
+                /** @description GitHub: sha256=<hex HMAC-SHA256(secret as written, raw body)> */
+                "X-Hub-Signature-256"?: components["parameters"]["HubSignature256"];
             };
             path: {
                 /** @description wh_… */

@@ -46,7 +46,7 @@ export interface WorkflowRef {
   definitionHash: string;
 }
 
-export type TriggerType = "manual" | "schedule" | "webhook" | "job" | "rerun";
+export type TriggerType = "manual" | "schedule" | "webhook" | "job" | "rerun" | "restart";
 export interface Trigger {
   type: TriggerType;
   userId?: string;
@@ -69,6 +69,10 @@ export interface RunRecord {
   createdBy: string;
   jobRunId: string | null;
   rerunOf: string | null;
+  /** The run this one restarted (its carried-over tasks point there); absent on older records. */
+  restartOf?: string | null;
+  /** Why a queued run has not started (`concurrency_limit`); absent or null otherwise. */
+  queuedReason?: string | null;
   parameters: Record<string, unknown>;
   createdAt: string;
   startedAt: string | null;
@@ -157,6 +161,8 @@ export interface TaskRecord extends AttemptRecord {
   waitingSince?: string | null;
   decisions?: Decision[];
   submittedBy?: string | null;
+  /** A task carried over by a restart: the run and attempt whose evidence (and stored files) it is. */
+  reusedFrom?: { runId: string; attempt: number } | null;
   /** While the task runs externally (a container): what its executor needs to complete or stop it. */
   external?: ExternalHandle | null;
   /** When a retry of an external attempt is due (no Advance call holds its backoff timer meanwhile). */

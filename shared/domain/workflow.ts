@@ -163,6 +163,11 @@ export const InputNodeSchema = z
     ...common,
     type: z.literal("input"),
     fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), InputFieldSchema),
+    // Who may answer: operator, approver and admin by default; this narrows it (a viewer never answers).
+    roles: z
+      .array(z.enum(["admin", "operator", "approver"]))
+      .min(1)
+      .optional(),
     timeoutSeconds: humanTimeout.optional(),
   })
   .strict();
@@ -182,6 +187,11 @@ export const WorkflowDefinitionSchema = z
     name,
     description: z.string().max(2000).optional(),
     parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), ParameterSchema).optional(),
+    // How many runs of this workflow may be past `queued` at once; the rest wait in trigger order.
+    concurrency: z
+      .object({ limit: z.number().int().min(1).max(1000) })
+      .strict()
+      .optional(),
     nodes: z.array(NodeSchema).min(1).max(200),
   })
   .strict();

@@ -6,6 +6,8 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import type { TaskRecord } from "../domain/records.ts";
 import type { BlobStore } from "../ports/blob-store.ts";
+import { bundleFilePath, bundleLogPath } from "./bundle-paths.ts";
+import { withBundleEntry } from "./bundle-problems.ts";
 import { type Digest, HashingStream } from "./hashing.ts";
 import { manifestRoot } from "./manifest.ts";
 import { readTar, TarWriter } from "./tar.ts";
@@ -35,9 +37,7 @@ logs/<node>/<attempt>.log      every attempt's full log
 Check it with no server:  stepwise verify <this file>
 `;
 
-/** Where a file version and a log sit inside a bundle. */
-export const bundleFilePath = (nodeId: string, attempt: number, path: string) => `files/${nodeId}/${attempt}/${path}`;
-export const bundleLogPath = (nodeId: string, attempt: number) => `logs/${nodeId}/${attempt}.log`;
+export { bundleFilePath, bundleLogPath };
 
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
 
@@ -139,8 +139,12 @@ export interface BundleReport extends VerifyReport {
 export async function verifyBundle(path: string): Promise<BundleReport> {
   const docs = new Map<string, unknown>();
   const digests = new Map<string, Digest>();
+  const bundleProblems: string[] = [];
   const source = createReadStream(path).pipe(createGunzip());
   for await (const entry of readTar(source)) {
+    // A second entry of the same name would be what an unpacker keeps, unseen by a check of the first.
+    if (docs.has(entry.name) || digests.has(entry.name))
+      bundleProblems.push(`${entry.name}: appears more than once in the bundle`);
     if (entry.name.startsWith("files/") || entry.name.startsWith("logs/")) {
       const hasher = new HashingStream();
       await pipeline(entry.body, hasher, async (chunks: AsyncIterable<Buffer>) => {
@@ -175,15 +179,19 @@ export async function verifyBundle(path: string): Promise<BundleReport> {
   const content: ContentSource = {
     file: async (nodeId, attempt, p) => digests.get(bundleFilePath(nodeId, attempt, p)) ?? null,
     log: async (nodeId, attempt) => digests.get(bundleLogPath(nodeId, attempt)) ?? null,
+    // A short log is also kept in the task record: the log file beside it is checked too, not trusted.
+    inlineLog: async (nodeId, attempt) => digests.get(bundleLogPath(nodeId, attempt)) ?? null,
   };
   const report = await verifyMaterial(material, content);
-  const problems = [...report.problems];
-  if (info.format !== BUNDLE_FORMAT) problems.unshift(`this is not a Stepwise evidence bundle (${BUNDLE_FORMAT})`);
+  const problems = [...bundleProblems, ...report.problems.map(withBundleEntry)];
+  if (info.format !== BUNDLE_FORMAT)
+    problems.unshift(`bundle.json: this is not a Stepwise evidence bundle (${BUNDLE_FORMAT})`);
   if (info.root && report.root && info.root !== report.root && info.root !== report.sealedRoot)
-    problems.push(`the bundle says its root is ${info.root}, but its records give ${report.root}`);
+    problems.push(`bundle.json: the bundle says its root is ${info.root}, but its records give ${report.root}`);
   const shipped = docs.get("manifest.json");
   if (shipped !== undefined && report.root && manifestRoot(shipped as never) !== report.root)
-    problems.push("manifest.json in the bundle is not the manifest its records give");
+    problems.push("manifest.json: it is not the manifest the bundle's records give");
+  problems.push(...unexpectedEntries(material, digests));
   return {
     ...report,
     valid: problems.length === 0,
@@ -195,4 +203,20 @@ export async function verifyBundle(path: string): Promise<BundleReport> {
       exportedAt: info.exportedAt ?? null,
     },
   };
+}
+
+/** files/ and logs/ entries no record accounts for: bytes smuggled into a bundle are reported, not ignored. */
+function unexpectedEntries(material: EvidenceMaterial, digests: Map<string, Digest>): string[] {
+  const expected = new Set<string>();
+  // Records may have been edited into any shape: verifyMaterial reports that; here only well-formed parts count.
+  for (const t of Array.isArray(material.tasks) ? (material.tasks as unknown as TaskRecord[]) : []) {
+    for (const a of Array.isArray(t?.attempts) ? t.attempts : []) {
+      for (const f of Array.isArray(a?.outputs) ? a.outputs : [])
+        expected.add(bundleFilePath(t.nodeId, a.attempt, f.path));
+      expected.add(bundleLogPath(t.nodeId, a.attempt));
+    }
+  }
+  return [...digests.keys()]
+    .filter((name) => !expected.has(name))
+    .map((name) => `${name}: no record of the run accounts for this file`);
 }

@@ -11,7 +11,8 @@ import { writeBundle } from "./bundle.ts";
 import { compareRuns, type RunComparison } from "./compare.ts";
 import { contentTypeOf, digestBlob } from "./hashing.ts";
 import { type LineageGraph, runLineage } from "./lineage.ts";
-import { currentFiles, normalizeRunPath, producedFiles, runFileKey } from "./run-files.ts";
+import { checkReusedEvidence, producerIn } from "./reused-evidence.ts";
+import { currentFiles, normalizeRunPath, producedFiles, storedFileKey } from "./run-files.ts";
 import type { EvidenceMaterial, VerifyReport } from "./verify.ts";
 import { verifyMaterial } from "./verify.ts";
 
@@ -69,9 +70,10 @@ export async function runFile(deps: Deps, p: Principal, runId: string, rawPath: 
         .pop()
     : currentFiles(state.tasks.values()).get(path);
   if (!file) throw new NotFoundError(`run file '${path}' not found in this run`);
+  const producer = state.tasks.get(file.producedBy);
   return answerBlob(
     deps,
-    runFileKey(state.run.orgId, state.run.runId, file.producedBy, file.attempt, file.path),
+    storedFileKey(state.run.orgId, state.run.runId, producer, file.producedBy, file.attempt, file.path),
     file.size,
     contentTypeOf(file.path),
     { "x-stepwise-sha256": file.sha256, "x-stepwise-produced-by": file.producedBy },
@@ -105,11 +107,29 @@ export async function loadMaterial(deps: Deps, orgId: string, runId: string): Pr
 export async function verifyRun(deps: Deps, p: Principal, runId: string): Promise<VerifyReport> {
   const state = await loadRunOr404(deps, p, runId);
   const { orgId } = state.run;
+  return verifyStored(deps, orgId, runId, new Set());
+}
+
+/** Verifies a run, and for a restarted run every run its carried-over evidence came from, back to the original. */
+async function verifyStored(deps: Deps, orgId: string, runId: string, seen: Set<string>): Promise<VerifyReport> {
+  seen.add(runId);
   const material = await loadMaterial(deps, orgId, runId);
-  return verifyMaterial(material, {
-    file: (nodeId, attempt, path) => digestBlob(deps.blobs, runFileKey(orgId, runId, nodeId, attempt, path)),
+  const report = await verifyMaterial(material, {
+    file: (nodeId, attempt, path) =>
+      digestBlob(deps.blobs, storedFileKey(orgId, runId, producerIn(material, nodeId), nodeId, attempt, path)),
     log: (_n, _a, key) => digestBlob(deps.blobs, key),
   });
+  const origins = await checkReusedEvidence(material, (id) => loadMaterial(deps, orgId, id));
+  for (const origin of origins.runs) {
+    if (seen.has(origin)) continue;
+    const sub = await verifyStored(deps, orgId, origin, seen);
+    for (const problem of sub.problems) origins.problems.push(`restarted from ${origin}: ${problem}`);
+  }
+  if (origins.problems.length) {
+    report.problems.push(...origins.problems);
+    report.valid = false;
+  }
+  return origins.runs.length ? { ...report, restartedFrom: origins.runs } : report;
 }
 
 /** Task-by-task comparison of two runs of the caller's org. */
@@ -134,7 +154,8 @@ export async function exportRun(deps: Deps, p: Principal, runId: string): Promis
       {
         material,
         blobs: deps.blobs,
-        fileKey: (nodeId, attempt, path) => runFileKey(orgId, runId, nodeId, attempt, path),
+        fileKey: (nodeId, attempt, path) =>
+          storedFileKey(orgId, runId, producerIn(material, nodeId), nodeId, attempt, path),
         exportedAt: nowIso(deps.clock),
       },
       file,

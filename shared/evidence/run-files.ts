@@ -30,6 +30,21 @@ export interface ProducedFile extends FileRef {
 export const runFileKey = (orgId: string, runId: string, nodeId: string, attempt: number, path: string): string =>
   fileKey(orgId, runId, `${nodeId}/${attempt}/${path}`);
 
+/**
+ * Where a file version's bytes are stored: under the run that produced it. A task a restart carried over names that
+ * run in `reusedFrom`, so the new run refers to the same stored content instead of a copy.
+ */
+export function storedFileKey(
+  orgId: string,
+  runId: string,
+  producer: { reusedFrom?: { runId: string } | null } | undefined,
+  nodeId: string,
+  attempt: number,
+  path: string,
+): string {
+  return runFileKey(orgId, producer?.reusedFrom?.runId ?? runId, nodeId, attempt, path);
+}
+
 /** Every file version any attempt of any task of the run produced, in the order they were written. */
 export function producedFiles(tasks: Iterable<TaskRecord>): ProducedFile[] {
   const out: ProducedFile[] = [];
@@ -158,7 +173,8 @@ export function makeFileHooks(deps: Deps): Required<Pick<FileHooks, "prepareInpu
       });
       const { orgId, runId } = state.run;
       await mapLimit(plan, TRANSFER_CONCURRENCY, async (file) => {
-        const key = runFileKey(orgId, runId, file.producedBy, file.attempt, file.path);
+        const producer = state.tasks.get(file.producedBy);
+        const key = storedFileKey(orgId, runId, producer, file.producedBy, file.attempt, file.path);
         await downloadVerified(deps.blobs, key, join(inDir, file.path), file);
         refs.push({ path: file.path, sha256: file.sha256, size: file.size });
       });

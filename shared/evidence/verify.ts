@@ -19,6 +19,11 @@ export interface EvidenceMaterial {
 export interface ContentSource {
   file(nodeId: string, attempt: number, path: string): Promise<Digest | null>;
   log(nodeId: string, attempt: number, logKey: string): Promise<Digest | null>;
+  /**
+   * The stored bytes of a log the record keeps inline, where they exist apart from the record (a bundle's log
+   * file): each copy is checked, so neither can be edited unseen. Storage has no such copy and leaves this out.
+   */
+  inlineLog?(nodeId: string, attempt: number): Promise<Digest | null>;
 }
 
 export interface VerifyReport {
@@ -33,6 +38,8 @@ export interface VerifyReport {
   checked: { auditEvents: number; tasks: number; files: number; logs: number };
   /** Audit events after the seal (late evidence of a cancelled task); covered by the chain, not by the root. */
   eventsAfterSeal: number;
+  /** A restarted run: the runs whose evidence it carried over, verified with it (their problems are prefixed). */
+  restartedFrom?: string[];
 }
 
 type StoredEvent = AuditEventBody & { hash: string; target?: unknown; snapshot?: unknown };
@@ -161,6 +168,13 @@ export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource
           problems.push(
             `the log of task '${task.nodeId}' attempt ${a.attempt} kept in its record hashes to ${got} but the record says ${a.logSha256}`,
           );
+        if (content.inlineLog) {
+          const file = await content.inlineLog(task.nodeId, a.attempt);
+          const who = `the log of task '${task.nodeId}' attempt ${a.attempt}`;
+          if (!file) problems.push(`${who} is missing from storage`);
+          else if (file.sha256 !== a.logSha256)
+            problems.push(`${who}: the stored bytes hash to ${file.sha256} but the record says ${a.logSha256}`);
+        }
       } else if (a.logKey && a.logSha256) {
         logs++;
         const got = await content.log(task.nodeId, a.attempt, a.logKey);

@@ -1,7 +1,14 @@
 import type { Deps } from "../deps.ts";
 import { isoMicro, parseIsoMicro } from "../domain/clock.ts";
 import { hashJson } from "../domain/hash.ts";
-import type { Decision, Principal, Role, TaskRecord, TypedValue } from "../domain/records.ts";
+import {
+  type Decision,
+  isTerminalRun,
+  type Principal,
+  type Role,
+  type TaskRecord,
+  type TypedValue,
+} from "../domain/records.ts";
 import { durationBetween, humanDeadline, stripAttempt } from "../domain/task-records.ts";
 import type { ApprovalNode, HumanNode, InputNode } from "../domain/workflow.ts";
 import { deriveContext } from "../engine/run-context.ts";
@@ -10,10 +17,20 @@ import type { RunState } from "../ports/run-store.ts";
 import { RunSession } from "../run-session.ts";
 import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
 import { rejectWait, wakeRun } from "../use-cases/state-machine-tasks.ts";
-import { storeSecrets } from "./secrets.ts";
+import { deleteRunSecrets, storeSecrets } from "./secrets.ts";
 
 const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];
 const INPUT_ROLES: Role[] = ["operator", "approver", "admin"];
+/** Who may answer an input step: the node's `roles` narrows the default (operator, approver, admin). */
+const inputRoles = (node: InputNode): Role[] => node.roles ?? INPUT_ROLES;
+
+/**
+ * Refuses a decision or input once a cancel was accepted. The cancel request is one audited write (the audit
+ * write is the lock): a decision built on a state that already holds it loses; one committed first wins.
+ */
+function refuseAfterCancel(s: RunState): void {
+  if (s.run.cancelRequest) throw new ConflictError(`run ${s.run.runId} was cancelled by ${s.run.cancelRequest.by}`);
+}
 
 /** "an approval", "an input", "a script": the type with its article, for messages. */
 const articled = (word: string) => `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
@@ -87,6 +104,7 @@ export async function decide(
   // context as of this very commit (a retry after another writer recomputes it), the same one kept on the decision.
   const detail: Record<string, unknown> = { decision: body.decision, comment: body.comment ?? null, required };
   const build = (cur: TaskRecord, s: RunState): TaskRecord => {
+    refuseAfterCancel(s);
     if (cur.status !== "awaiting_approval")
       throw new ConflictError(`'${nodeId}' is not awaiting approval (it is ${cur.status})`);
     const decisions = cur.decisions ?? [];
@@ -198,6 +216,10 @@ export function validateInput(node: InputNode, values: unknown): Record<string, 
 export async function submitInput(deps: Deps, p: Principal, runId: string, nodeId: string, values: unknown) {
   if (!INPUT_ROLES.includes(p.role)) throw new ForbiddenError(`the ${p.role} role may not answer input steps`);
   const { state, node } = await humanNode(deps, p, runId, nodeId, "input");
+  const roles = inputRoles(node);
+  if (!roles.includes(p.role))
+    throw new ForbiddenError(`the ${p.role} role may not answer '${nodeId}' (allowed: ${roles.join(", ")})`);
+  refuseAfterCancel(state);
   const current = state.tasks.get(nodeId);
   if (current?.status !== "awaiting_input")
     throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${current?.status ?? "pending"})`);
@@ -222,6 +244,7 @@ export async function submitInput(deps: Deps, p: Principal, runId: string, nodeI
     fields: Object.keys(valid).map((f) => (node.fields[f]?.secret ? `${f} (secret)` : f)),
   };
   const build = (cur: TaskRecord, s: RunState): TaskRecord => {
+    refuseAfterCancel(s);
     if (cur.status !== "awaiting_input")
       throw new ConflictError(`'${nodeId}' is not awaiting input (it is ${cur.status})`);
     const nowMs = deps.clock.nowMs();
@@ -239,7 +262,14 @@ export async function submitInput(deps: Deps, p: Principal, runId: string, nodeI
     };
     return { ...next, attempts: [stripAttempt(next)] };
   };
-  await beforeDeadline(deps, p.orgId, runId, () => session.setTask(node, "input.submitted", build, p.userId, detail));
+  try {
+    await beforeDeadline(deps, p.orgId, runId, () => session.setTask(node, "input.submitted", build, p.userId, detail));
+  } catch (err) {
+    // A cancel that won meanwhile may have ended the run (and cleared its secrets) before these were sealed.
+    if (Object.keys(secrets).length && isTerminalRun((await deps.store.getRunStatus(p.orgId, runId)) ?? "failed"))
+      await deleteRunSecrets(deps, p.orgId, runId);
+    throw err;
+  }
   await wakeRun(deps, p.orgId, runId);
   return { runId, nodeId, status: "succeeded" as const, context: Object.keys(outputs) };
 }
@@ -304,7 +334,7 @@ export async function listApprovals(
         },
       });
     } else {
-      items.push({ ...base, whoMayAnswer: INPUT_ROLES, fields: node.fields });
+      items.push({ ...base, whoMayAnswer: inputRoles(node), fields: node.fields });
     }
   }
   return { items, nextCursor: res.nextCursor };

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { archivedNames, archiveMarker, filterPages, markArchived, unarchive } from "../archive/archive.ts";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import { canonicalJson } from "../domain/hash.ts";
@@ -138,6 +139,8 @@ export async function putJob(deps: Deps, p: Principal, name: string, body: unkno
   assertSize(b, "the job");
   const workflows = await resolveWorkflows(deps, p.orgId, b.workflowExecutionOrder);
   checkParameters(b.workflowExecutionOrder, b.parameters ?? {}, workflows, false);
+  // PUT of an archived job makes it active again.
+  await unarchive(deps.store, p.orgId, "job", name);
   const at = nowIso(deps.clock);
   for (let i = 0; i < 5; i++) {
     const existing = await getJobItem(deps.store, p.orgId, name);
@@ -170,10 +173,28 @@ export async function getJob(deps: Deps, p: Principal, name: string): Promise<Jo
   return job;
 }
 
-/** The org's jobs by name. */
-export async function listJobs(deps: Deps, p: Principal, page: PageRequest) {
-  const res = await listJobItems(deps.store, p.orgId, page);
-  return { items: res.items.map(jobView), nextCursor: res.nextCursor };
+/** The org's jobs by name; archived ones only with `archived`. */
+export async function listJobs(deps: Deps, p: Principal, page: PageRequest, archived = false) {
+  const hidden = await archivedNames(deps.store, p.orgId, "job");
+  const res = await filterPages(
+    (cursor, limit) => listJobItems(deps.store, p.orgId, { limit, cursor }),
+    (j) => hidden.has(j.name) === archived,
+    page.limit,
+    page.cursor ?? null,
+  );
+  return { items: res.items.map((j) => ({ ...jobView(j), archived })), nextCursor: res.nextCursor };
+}
+
+/** A job with whether it is archived, for GET /api/jobs/{name}. */
+export async function showJob(deps: Deps, p: Principal, name: string) {
+  const job = await getJob(deps, p, name);
+  return { ...jobView(job), archived: (await archiveMarker(deps.store, p.orgId, "job", name)) !== null };
+}
+
+/** Archives a job (204): it leaves the default list and cannot be run; its job runs stay readable. */
+export async function archiveJob(deps: Deps, p: Principal, name: string): Promise<void> {
+  await getJob(deps, p, name);
+  await markArchived(deps, p, "job", name);
 }
 
 export interface JobRunRequest {
@@ -189,6 +210,7 @@ export interface JobRunRequest {
  */
 export async function createJobRun(deps: Deps, p: Principal, name: string, req: JobRunRequest) {
   const job = await getJob(deps, p, name);
+  if (await archiveMarker(deps.store, p.orgId, "job", name)) throw new NotFoundError(`job '${name}' not found`);
   const order = job.workflowExecutionOrder;
   const given = req.parameters ?? {};
   const workflows = await resolveWorkflows(deps, p.orgId, order);

@@ -73,6 +73,8 @@ export interface RunStore {
     definitionHash: string,
     at: string,
     by: string,
+    /** forceNew: store a new version even when the definition equals the latest (un-archiving). */
+    opts?: { forceNew?: boolean },
   ): Promise<{ version: WorkflowVersion; created: boolean }>;
   getWorkflow(orgId: string, name: string, version?: number): Promise<WorkflowVersion | null>;
   getWorkflowByHash(orgId: string, definitionHash: string): Promise<WorkflowVersion | null>;

@@ -1,4 +1,5 @@
 import type { JobRunRecord } from "../jobs/job-records.ts";
+import type { Resolver } from "../triggers/url-policy.ts";
 
 // The triggers' ports: a scheduler that fires schedules, publishers of events, the delivery queue, and their options.
 /** What a scheduler needs to know of a schedule to fire it: its instants, never its target or parameters. */
@@ -89,8 +90,15 @@ export interface TriggerOptions {
    * retried invocation). Instants missed while the service was down fire only within the schedule's catch-up window.
    */
   scheduleGraceSeconds: number;
-  /** Subscriptions may target http:// and private addresses (embedded mode); the cloud requires https. */
+  /** Subscriptions may target http:// (embedded mode); the cloud requires https. */
   allowInsecureUrls: boolean;
+  /**
+   * Subscriptions may target loopback and private ranges (embedded mode; in the cloud only when the deployment sets
+   * SUBSCRIPTIONS_ALLOW_PRIVATE_URLS). Link-local and metadata addresses are refused whatever this says.
+   */
+  allowPrivateUrls: boolean;
+  /** How a receiver's host name is resolved before each delivery; the system resolver unless a test sets one. */
+  resolveHost?: Resolver;
   /** Largest inbound webhook body. */
   maxWebhookBodyBytes: number;
 }
@@ -100,6 +108,7 @@ export const DEFAULT_TRIGGER_OPTIONS: TriggerOptions = {
   delivery: { maxAttempts: 6, baseDelayMs: 120_000, maxDelayMs: 3_600_000, jitter: 0.2, timeoutMs: 10_000 },
   scheduleGraceSeconds: 60,
   allowInsecureUrls: false,
+  allowPrivateUrls: false,
   maxWebhookBodyBytes: 256 * 1024,
 };
 

@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.ts";
-import type { TriggerAdapters } from "../ports/triggers.ts";
+import type { TriggerAdapters, TriggerOptions } from "../ports/triggers.ts";
+import type { UrlPolicy } from "./url-policy.ts";
 
 export * from "../ports/triggers.ts";
 
@@ -7,3 +8,9 @@ export * from "../ports/triggers.ts";
 export function triggersOf(deps: Deps): TriggerAdapters {
   return deps.triggers;
 }
+
+/** The subscription URL policy the area's options give. */
+export const urlPolicyOf = (o: TriggerOptions): UrlPolicy => ({
+  allowHttp: o.allowInsecureUrls,
+  allowPrivate: o.allowPrivateUrls,
+});

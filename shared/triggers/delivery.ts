@@ -3,9 +3,10 @@ import { isoMicro, nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
 import { ConflictError } from "../errors.ts";
 import type { DeliveryMessage, DeliverySeed, StepwiseEvent, TriggerOptions } from "./area.ts";
-import { triggersOf } from "./area.ts";
+import { triggersOf, urlPolicyOf } from "./area.ts";
 import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, UNSENT_DELIVERIES_PK, unsentDeliverySk } from "./keys.ts";
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, signStepwisePayload } from "./verify-signature.ts";
+import { signedHeaders } from "./standard-webhooks.ts";
+import { refusedResolved, refusedUrl, systemResolver } from "./url-policy.ts";
 import { secretBoxOf } from "./webhooks.ts";
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
@@ -228,8 +229,16 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
   const startedAt = performance.now();
   let statusCode: number | null = null;
   let error: string | null = null;
+  // Checked before every attempt: a name may point at a link-local, metadata or (in the cloud) private address now.
+  const policy = urlPolicyOf(area.options);
+  const refused = sub
+    ? (refusedUrl(sub.url, policy) ??
+      (await refusedResolved(sub.url, policy, area.options.resolveHost ?? systemResolver)))
+    : null;
   if (!sub) {
     error = "the subscription was deleted";
+  } else if (refused) {
+    error = `not sent: ${refused}`;
   } else {
     const secret = await secretBoxOf(deps).decrypt(sub.secretSealed, subscriptionSealContext(sub.orgId, sub.name));
     const timeout = AbortSignal.timeout(o.timeoutMs);
@@ -242,9 +251,9 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
         headers: {
           "content-type": "application/json",
           "user-agent": "Stepwise-Webhooks/1",
-          [EVENT_ID_HEADER]: rec.eventId,
           "Stepwise-Delivery-Id": rec.deliveryId,
-          [SIGNATURE_HEADER]: signStepwisePayload(secret, rec.body, Math.floor(deps.clock.nowMs() / 1000)),
+          // Standard Webhooks: webhook-id is the event id, the same on every retry and redelivery (receivers dedupe).
+          ...signedHeaders(secret, rec.eventId, rec.body, deps.clock.nowMs()),
         },
       });
       statusCode = res.status;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { archiveMarker } from "../archive/archive.ts";
 import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso, parseIsoMicro } from "../domain/clock.ts";
 import { isTerminalRun, type Principal, type RunRecord, type RunStatus } from "../domain/records.ts";
@@ -84,6 +85,7 @@ export type FireOutcome =
   | "missed"
   | "disabled"
   | "missing"
+  | "archived"
   | "failed";
 
 function checkName(name: string): void {
@@ -216,14 +218,17 @@ export async function putSchedule(deps: Deps, p: Principal, name: string, body: 
 export async function readSchedule(deps: Deps, p: Principal, name: string) {
   const s = await getSchedule(deps, p.orgId, name);
   if (!s) throw new NotFoundError(`schedule '${name}' not found`);
-  return scheduleView(s, deps.clock.nowMs(), await getState(deps, p.orgId, name));
+  const view = scheduleView(s, deps.clock.nowMs(), await getState(deps, p.orgId, name));
+  return { ...view, targetArchived: await targetArchived(deps, s) };
 }
 
 /** The org's schedules, newest first (by creation; an update keeps a schedule's place). */
 export async function listSchedules(deps: Deps, p: Principal, page: PageRequest) {
   const res = await deps.store.queryIndex<ScheduleRecord>("gsi1", schedulesIndexPk(p.orgId), page, true);
   const now = deps.clock.nowMs();
-  return { items: res.items.map((s) => scheduleView(s, now)), nextCursor: res.nextCursor };
+  const items = [];
+  for (const s of res.items) items.push({ ...scheduleView(s, now), targetArchived: await targetArchived(deps, s) });
+  return { items, nextCursor: res.nextCursor };
 }
 
 /** Deletes a schedule: unregisters it, then removes its definition, state and fire claims. */
@@ -320,6 +325,14 @@ export async function fireSchedule(deps: Deps, firing: ScheduleFiring): Promise<
   const s = await getSchedule(deps, firing.orgId, firing.name);
   if (!s) return "missing";
   if (!s.enabled) return "disabled";
+  if (await targetArchived(deps, s)) {
+    // The target was archived: the schedule stops firing, and says why on its record.
+    await updateState(deps, s.orgId, s.name, () => ({
+      lastSkippedFor: firing.scheduledFor,
+      lastError: { at: nowIso(deps.clock), scheduledFor: firing.scheduledFor, message: archivedMessage(s) },
+    }));
+    return "archived";
+  }
   const atMs = parseIsoMicro(firing.scheduledFor);
   if (!Number.isFinite(atMs)) throw new ValidationError(`scheduledFor '${firing.scheduledFor}' is not a timestamp`);
   const scheduledFor = isoMicro(Math.round(atMs / 1000) * 1000);
@@ -360,6 +373,16 @@ export async function fireSchedule(deps: Deps, firing: ScheduleFiring): Promise<
   await drainBuffered(deps, s.orgId, s.name);
   return "buffered";
 }
+
+/** Whether the schedule's target workflow or job is archived (then it does not fire). */
+async function targetArchived(deps: Deps, s: ScheduleRecord): Promise<boolean> {
+  const [kind, name] =
+    "workflow" in s.target ? (["workflow", s.target.workflow] as const) : (["job", s.target.job] as const);
+  return (await archiveMarker(deps.store, s.orgId, kind, name)) !== null;
+}
+
+const archivedMessage = (s: ScheduleRecord) =>
+  `the target ${"workflow" in s.target ? `workflow '${s.target.workflow}'` : `job '${s.target.job}'`} is archived; the schedule does not fire until it is PUT again`;
 
 /** Starts a buffered firing once the schedule's last run has ended; no-op otherwise. */
 export async function drainBuffered(deps: Deps, orgId: string, name: string): Promise<boolean> {

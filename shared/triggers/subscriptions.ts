@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
@@ -6,7 +5,7 @@ import type { Principal } from "../domain/records.ts";
 import { listSortKey } from "../domain/sort-keys.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest } from "../ports/run-store.ts";
-import { triggersOf } from "./area.ts";
+import { triggersOf, urlPolicyOf } from "./area.ts";
 import {
   type DeliveryRecord,
   deliveryView,
@@ -16,7 +15,9 @@ import {
 } from "./delivery.ts";
 import { isEventPattern } from "./events.ts";
 import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
-import { newSigningSecret, secretBoxOf } from "./webhooks.ts";
+import { isStandardSecret, newSigningSecret } from "./standard-webhooks.ts";
+import { refusedResolved, refusedUrl, systemResolver } from "./url-policy.ts";
+import { secretBoxOf } from "./webhooks.ts";
 
 export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -25,47 +26,26 @@ export const SubscriptionBodySchema = z
   .object({
     url: z.string().min(1).max(2048),
     events: z.array(z.string()).min(1, "name at least one event type (or '*')").max(50),
-    secret: z.string().min(16, "a secret has at least 16 characters").max(256).optional(),
+    secret: z
+      .string()
+      .max(256)
+      .refine(
+        isStandardSecret,
+        "a secret is whsec_<base64> (Standard Webhooks), e.g. whsec_ + 32 random bytes in base64",
+      )
+      .optional(),
   })
   .strict();
 export type SubscriptionBody = z.infer<typeof SubscriptionBodySchema>;
 
 const bad = (path: string, message: string) => new ValidationError(message, [{ path, message }]);
 
-/** Loopback, private, link-local (cloud metadata) and unspecified addresses, by literal. */
-function isPrivateHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (h === "localhost" || h.endsWith(".localhost") || h.endsWith(".internal")) return true;
-  if (isIP(h) === 4) {
-    const [a, b] = h.split(".").map(Number) as [number, number];
-    return (
-      a === 10 ||
-      a === 127 ||
-      a === 0 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168)
-    );
-  }
-  if (isIP(h) === 6)
-    return h === "::1" || h === "::" || h.startsWith("fc") || h.startsWith("fd") || h.startsWith("fe80");
-  return false;
-}
-
-function checkUrl(url: string, allowInsecure: boolean): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw bad("url", `url '${url}' is not an absolute URL`);
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw bad("url", "url must be http(s)");
-  if (parsed.username || parsed.password) throw bad("url", "url must not carry credentials");
-  if (!allowInsecure) {
-    if (parsed.protocol !== "https:") throw bad("url", "url must be https");
-    // Literal private addresses only; a name that resolves to one is the network's job (egress rules).
-    if (isPrivateHost(parsed.hostname)) throw bad("url", "url must not point at a private or loopback address");
-  }
+/** Refuses a receiver URL by its form, its literal host and what its name resolves to now; 400 naming `url`. */
+async function checkUrl(deps: Deps, url: string): Promise<void> {
+  const options = triggersOf(deps).options;
+  const policy = urlPolicyOf(options);
+  const why = refusedUrl(url, policy) ?? (await refusedResolved(url, policy, options.resolveHost ?? systemResolver));
+  if (why) throw bad("url", why);
 }
 
 const view = (s: SubscriptionRecord) => ({
@@ -94,7 +74,7 @@ async function subscriptionOr404(deps: Deps, orgId: string, name: string): Promi
 export async function putSubscription(deps: Deps, p: Principal, name: string, body: SubscriptionBody) {
   if (!SUBSCRIPTION_NAME_PATTERN.test(name))
     throw bad("name", "a subscription name is 1-100 letters, digits, '.', '_' or '-'");
-  checkUrl(body.url, triggersOf(deps).options.allowInsecureUrls);
+  await checkUrl(deps, body.url);
   const unknown = body.events.filter((e) => !isEventPattern(e));
   if (unknown.length)
     throw new ValidationError(

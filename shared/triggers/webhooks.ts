@@ -1,5 +1,5 @@
-import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { archiveMarker } from "../archive/archive.ts";
 import type { Deps, SecretBox } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
@@ -9,7 +9,7 @@ import type { PageRequest } from "../ports/run-store.ts";
 import { triggerRun } from "../use-cases/runs.ts";
 import { triggersOf } from "./area.ts";
 import { WEBHOOK_SK, webhookPk, webhooksIndexPk } from "./keys.ts";
-import { safeEqualHex } from "./verify-signature.ts";
+import { checkGithubSignature, checkStandardSignature, newSigningSecret } from "./standard-webhooks.ts";
 
 /** The body of `POST /api/workflows/{name}/webhooks` (optional). */
 export const WebhookBodySchema = z.object({ description: z.string().max(500).optional() }).strict();
@@ -32,9 +32,6 @@ export function secretBoxOf(deps: Deps): SecretBox {
   if (!deps.secrets) throw new Error("no secret box is configured (SECRETS_KMS_KEY_ID in the cloud)");
   return deps.secrets;
 }
-
-/** A new random signing secret (shown once). */
-export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString("base64url")}`;
 
 const sealContext = (orgId: string, webhookId: string) => ({ orgId, webhookId, purpose: "webhook" });
 
@@ -80,7 +77,9 @@ export async function listWebhooks(deps: Deps, p: Principal, workflow: string, p
   const wf = await deps.store.getWorkflow(p.orgId, workflow);
   if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
   const res = await deps.store.queryIndex<WebhookRecord>("gsi1", webhooksIndexPk(p.orgId, workflow), page, true);
-  return { items: res.items.map(view), nextCursor: res.nextCursor };
+  // A hook of an archived workflow answers 404 and starts nothing until the workflow is PUT again.
+  const workflowArchived = (await archiveMarker(deps.store, p.orgId, "workflow", workflow)) !== null;
+  return { items: res.items.map((w) => ({ ...view(w), workflowArchived })), nextCursor: res.nextCursor };
 }
 
 async function loadOwned(deps: Deps, orgId: string, workflow: string, webhookId: string) {
@@ -104,14 +103,36 @@ export interface InboundCall {
   rawBody: Buffer;
   /** The parsed JSON body (undefined when empty). */
   body: unknown;
-  /** The X-Stepwise-Signature header. */
-  signature: string | undefined;
-  idempotencyKey: string | undefined;
+  /** The request's headers, names in lower case. */
+  headers: Record<string, string | undefined>;
+}
+
+/** Longest delivery id kept for the replay guard (Standard Webhooks ids and GitHub's UUIDs are far shorter). */
+const MAX_DELIVERY_ID = 160;
+
+/**
+ * Checks the signature, Standard Webhooks (`webhook-signature`) or GitHub (`X-Hub-Signature-256`); returns the
+ * delivery id it vouches for. Nothing else is tried when a scheme's header is there but wrong.
+ */
+function signedDeliveryId(secret: string, call: InboundCall, nowMs: number): string {
+  const h = call.headers;
+  const check = h["webhook-signature"]
+    ? checkStandardSignature(secret, h, call.rawBody, nowMs)
+    : h["x-hub-signature-256"]
+      ? checkGithubSignature(secret, h, call.rawBody)
+      : {
+          ok: false as const,
+          reason:
+            "sign the call: webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks) or X-Hub-Signature-256 with X-GitHub-Delivery",
+        };
+  if (!check.ok) throw new UnauthorizedError(check.reason);
+  return check.deliveryId;
 }
 
 /**
- * `POST /hooks/{webhookId}`: checks size, hook and HMAC signature (over the raw body, in constant time), then triggers
- * the workflow with the JSON body as its parameters. Nothing starts unless every check passes.
+ * `POST /hooks/{webhookId}`: checks size, hook and signature (over the raw body, in constant time), then triggers
+ * the workflow with the JSON body as its parameters. Nothing starts unless every check passes. The signed delivery
+ * id is the idempotency key: the same delivery again within 24 h answers with the first run, never a second one.
  */
 export async function receiveWebhook(deps: Deps, call: InboundCall): Promise<{ runId: string }> {
   const limit = triggersOf(deps).options.maxWebhookBodyBytes;
@@ -120,19 +141,15 @@ export async function receiveWebhook(deps: Deps, call: InboundCall): Promise<{ r
     ? await deps.store.getItem<WebhookRecord>(webhookPk(call.webhookId), WEBHOOK_SK)
     : null;
   if (!hook) throw new NotFoundError(`webhook '${call.webhookId}' not found`);
-  const m = /^sha256=([0-9a-fA-F]{64})$/.exec((call.signature ?? "").trim());
-  if (!m) throw new UnauthorizedError("missing or malformed X-Stepwise-Signature (sha256=<hex HMAC>)");
   const secret = await secretBoxOf(deps).decrypt(hook.secretSealed, sealContext(hook.orgId, hook.webhookId));
-  const expected = createHmac("sha256", secret).update(call.rawBody).digest("hex");
-  if (!safeEqualHex((m[1] as string).toLowerCase(), expected))
-    throw new UnauthorizedError("the X-Stepwise-Signature does not match the body");
+  const deliveryId = signedDeliveryId(secret, call, deps.clock.nowMs());
+  if (deliveryId.length > MAX_DELIVERY_ID)
+    throw new ValidationError(`the delivery id is longer than ${MAX_DELIVERY_ID} characters`);
   const body = call.body ?? {};
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new ValidationError("the webhook body must be a JSON object of parameters", [
       { path: "body", message: "must be an object" },
     ]);
-  if (call.idempotencyKey !== undefined && call.idempotencyKey.length > 160)
-    throw new ValidationError("Idempotency-Key is longer than 160 characters");
   const principal: Principal = {
     orgId: hook.orgId,
     keyId: hook.webhookId,
@@ -143,8 +160,8 @@ export async function receiveWebhook(deps: Deps, call: InboundCall): Promise<{ r
   const res = await triggerRun(deps, principal, {
     workflow: hook.workflow,
     parameters: body,
-    // Scoped to the hook, so two senders' keys never collide with each other or with manual triggers.
-    idempotencyKey: call.idempotencyKey ? `${hook.webhookId}:${call.idempotencyKey}` : undefined,
+    // Scoped to the hook, so two senders' ids never collide with each other or with manual triggers.
+    idempotencyKey: `${hook.webhookId}:${deliveryId}`,
     trigger: { type: "webhook", webhookId: hook.webhookId },
   });
   return { runId: res.runId };

@@ -1,3 +1,4 @@
+import { archiveMarker } from "../archive/archive.ts";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import { HASH_PATTERN } from "../domain/hash.ts";
@@ -19,6 +20,7 @@ import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
 import { finishRun, notifyRunChange, RunSession } from "../run-session.ts";
+import { startOrQueue } from "../runs/concurrency.ts";
 import { createOnce } from "./idempotency.ts";
 import { isPurged } from "./retention.ts";
 
@@ -46,7 +48,9 @@ async function resolveVersion(
   }
   if (!req.workflow) throw new ValidationError("workflow is required", [{ path: "workflow", message: "required" }]);
   const wf = await deps.store.getWorkflow(orgId, req.workflow);
-  if (!wf) throw new NotFoundError(`workflow '${req.workflow}' not found`);
+  // An archived workflow runs only pinned by its definition hash.
+  if (!wf || (await archiveMarker(deps.store, orgId, "workflow", req.workflow)))
+    throw new NotFoundError(`workflow '${req.workflow}' not found`);
   return wf;
 }
 
@@ -101,7 +105,7 @@ async function createRun(
   const state = await deps.store.createRun(run, p.userId);
   await notifyRunChange(deps, run, null);
   try {
-    await deps.orchestrator.startRun(p.orgId, runId, run.lane ?? "standard");
+    await startOrQueue(deps, state, wf.definition);
   } catch (err) {
     const session = new RunSession(deps, state);
     await session.setRunStatus("failed", {
@@ -143,6 +147,9 @@ export function runView(state: RunState) {
     createdBy: run.createdBy,
     jobRunId: run.jobRunId,
     rerunOf: run.rerunOf,
+    restartOf: run.restartOf ?? null,
+    // Only a queued run waits for a reason; the record keeps the last one after the run starts.
+    queuedReason: run.status === "queued" ? (run.queuedReason ?? null) : null,
     parameters: run.parameters,
     context: deriveContext(state.tasks.values()),
     createdAt: run.createdAt,
@@ -151,10 +158,16 @@ export function runView(state: RunState) {
     completedAt: run.completedAt,
     error: run.error,
     noActionReason: run.noActionReason,
+    cancelReason: cancelReasonOf(state.run),
+    cancelledBy: state.run.cancelRequest?.by ?? null,
     root: run.root ?? null,
     lane: run.lane ?? "standard",
   };
 }
+
+/** The reason given with the cancel request that ended the run (null when none was given or it was not cancelled). */
+const cancelReasonOf = (run: RunRecord): string | null =>
+  run.status === "cancelled" || run.cancelRequest ? (run.cancelRequest?.reason ?? null) : null;
 
 /** A run in lists. */
 export const runSummary = (run: RunRecord) => ({
@@ -165,6 +178,8 @@ export const runSummary = (run: RunRecord) => ({
   createdBy: run.createdBy,
   jobRunId: run.jobRunId,
   rerunOf: run.rerunOf,
+  restartOf: run.restartOf ?? null,
+  queuedReason: run.status === "queued" ? (run.queuedReason ?? null) : null,
   createdAt: run.createdAt,
   startedAt: run.startedAt,
   updatedAt: run.updatedAt,

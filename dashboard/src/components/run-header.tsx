@@ -9,6 +9,7 @@ import { saveBlob } from "../save-blob.ts";
 import type { Run } from "../types.ts";
 import { isTerminalRun } from "../types.ts";
 import { Field } from "./field.tsx";
+import { RestartButton, RunOperationFacts } from "./run-operations.tsx";
 import { ActionError, ConfirmDialog, Fact, Hash, StatusBadge } from "./ui.tsx";
 
 /** The run's title, status, facts and actions. */
@@ -91,6 +92,7 @@ export function RunHeader({ run, now, reload }: { run: Run; now: number; reload:
           <a class="btn btn-ghost" href={formatRoute({ page: "run", runId: run.runId, tab: "compare" })}>
             Compare
           </a>
+          <RestartButton run={run} />
           {can(who.role, "rerun") ? (
             <button type="button" class="btn btn-secondary" onClick={() => setConfirm("rerun")}>
               Rerun
@@ -148,6 +150,7 @@ export function RunHeader({ run, now, reload }: { run: Run; now: number; reload:
             </a>
           </Fact>
         ) : null}
+        <RunOperationFacts run={run} />
       </dl>
       <ConfirmDialog
         open={confirm === "cancel"}

@@ -6,6 +6,7 @@ import { TriggerForm } from "../components/trigger-form.tsx";
 import { Card, Empty, Fact, Hash, NotLoaded, Pager, Tabs, Time, usePager } from "../components/ui.tsx";
 import { WebhooksPanel } from "../components/webhooks-panel.tsx";
 import { DefinitionView } from "../components/workflow-definition.tsx";
+import { ArchiveWorkflowButton, WorkflowQueue } from "../components/workflow-operations.tsx";
 import { useSession } from "../context.ts";
 import { formatTimestamp, formatValue } from "../format.ts";
 import { useNow, usePageTitle, usePolled } from "../hooks.ts";
@@ -53,6 +54,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
             Trigger run
           </a>
         ) : null}
+        <ArchiveWorkflowButton name={w.name} />
       </div>
       <dl class="facts">
         <Fact label="Definition hash">
@@ -61,6 +63,7 @@ export function WorkflowPage({ route }: { route: WorkflowRoute }) {
         <Fact label="Nodes">{w.definition.nodes.length}</Fact>
         <Fact label="Created">{formatTimestamp(w.createdAt)}</Fact>
       </dl>
+      <WorkflowQueue name={w.name} limit={w.definition.concurrency?.limit} />
       <Tabs items={tabs} current={tab} label="Workflow sections" />
       <div class="tab-panel">
         {tab === "overview" ? <Overview w={w} /> : null}

@@ -1,12 +1,12 @@
 import {
+  archiveJob,
   cancelJobRun,
   createJobRun,
-  getJob,
   getJobRun,
-  jobView,
   listJobRuns,
   listJobs,
   putJob,
+  showJob,
 } from "../../../shared/jobs/jobs.ts";
 import { defineRoute, json, ok } from "../route.ts";
 import {
@@ -19,7 +19,9 @@ import {
   JobRunQuery,
   JobRunRef,
   JobRunView,
+  JobShown,
 } from "../schemas/job-schemas.ts";
+import { ArchivedQuery } from "../schemas/run-schemas.ts";
 
 /** Jobs and job runs. */
 export const jobRoutes = [
@@ -47,16 +49,30 @@ export const jobRoutes = [
     access: "viewer",
     summary: "List jobs",
     paged: true,
-    responses: { 200: json(JobList, "The org's jobs") },
-    handler: async (r) => ok(await listJobs(r.deps, r.principal, r.page)),
+    query: ArchivedQuery,
+    responses: { 200: json(JobList, "The org's active jobs (with `?archived=true`: the archived ones)") },
+    handler: async (r) => ok(await listJobs(r.deps, r.principal, r.page, r.query.archived === "true")),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/jobs/{name}",
+    access: "operator",
+    summary: "Archive a job",
+    responses: {
+      204: { description: "Archived: hidden from the default list, cannot be run; schedules targeting it stop firing" },
+    },
+    handler: async (r) => {
+      await archiveJob(r.deps, r.principal, r.params.name);
+      return { status: 204 };
+    },
   }),
   defineRoute({
     method: "GET",
     path: "/api/jobs/{name}",
     access: "viewer",
     summary: "A job",
-    responses: { 200: json(JobPut, "The job") },
-    handler: async (r) => ok(jobView(await getJob(r.deps, r.principal, r.params.name))),
+    responses: { 200: json(JobShown, "The job, with whether it is archived") },
+    handler: async (r) => ok(await showJob(r.deps, r.principal, r.params.name)),
   }),
   defineRoute({
     method: "POST",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NotFoundError } from "../../../shared/errors.ts";
+import { restartRun } from "../../../shared/runs/restart.ts";
 import { textAnswer } from "../../../shared/use-cases/large-answers.ts";
 import {
   auditTrail,
@@ -17,6 +18,8 @@ import {
   AuditTrail,
   CancelAccepted,
   CancelBody,
+  RestartAccepted,
+  RestartBody,
   RunAccepted,
   RunBody,
   RunList,
@@ -148,6 +151,21 @@ export const runRoutes = [
     responses: { 202: json(CancelAccepted, "The cancel is recorded and the run's execution stopped") },
     errors: { 409: "the run is already terminal" },
     handler: async (r) => ok(await cancelRun(r.deps, r.principal, r.params.runId, r.body.reason), 202),
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/api/runs/{runId}/restart",
+    access: "operator",
+    summary: "Restart an ended run from its failed step, carrying every other node over",
+    body: RestartBody,
+    responses: {
+      202: json(
+        RestartAccepted,
+        "The new run is queued (trigger.type restart, restartOf set); carried-over tasks show `reusedFrom`",
+      ),
+    },
+    errors: { 400: "a node in `from` is not in the workflow", 409: "the run is still going or succeeded" },
+    handler: async (r) => ok(await restartRun(r.deps, r.principal, r.params.runId, r.body), 202),
   }),
   defineRoute({
     method: "POST",

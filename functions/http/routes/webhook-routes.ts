@@ -39,10 +39,10 @@ export const webhookRoutes = [
     access: "signed",
     summary: "Inbound webhook: start a run of the hook's workflow",
     description:
-      "No bearer key: the X-Stepwise-Signature header authenticates the raw body. The JSON body becomes the run's parameters; runs have trigger.type webhook.",
+      "No bearer key: signed the Standard Webhooks way (webhook-id, webhook-timestamp within 5 minutes, webhook-signature) or GitHub's way (X-Hub-Signature-256 with X-GitHub-Delivery); a bad or missing signature is 401 and starts nothing. The same delivery id again (24 h) answers 202 with the first runId and starts no second run. The JSON body becomes the run's parameters; runs have trigger.type webhook.",
     // receiveWebhook checks the signature over the raw bytes before it reads the JSON.
     bodyDoc: HookBody,
-    headers: ["Signature", "IdempotencyKey"],
+    headers: ["WebhookIdHeader", "WebhookTimestamp", "WebhookSignature", "HubSignature256", "GithubDelivery"],
     responses: { 202: json(WebhookAccepted, "The run is queued") },
     errors: {
       400: "a body that is not a JSON object, or missing or mistyped parameters (no run is created)",
@@ -56,8 +56,7 @@ export const webhookRoutes = [
           webhookId: r.params.webhookId,
           rawBody: r.rawBody,
           body: r.json,
-          signature: r.headers["x-stepwise-signature"],
-          idempotencyKey: r.headers["idempotency-key"],
+          headers: r.headers,
         }),
         202,
       ),

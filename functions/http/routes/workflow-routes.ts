@@ -1,13 +1,15 @@
 import { listRuns, triggerRun } from "../../../shared/use-cases/runs.ts";
 import {
+  archiveWorkflow,
   getWorkflow,
   listVersions,
   listWorkflows,
   putWorkflow,
-  workflowView,
+  showWorkflow,
 } from "../../../shared/use-cases/workflows.ts";
 import { defineRoute, json, ok, type RouteRequest } from "../route.ts";
 import {
+  ArchivedQuery,
   RunAccepted,
   RunList,
   RunQuery,
@@ -35,8 +37,25 @@ export const workflowRoutes = [
     access: "viewer",
     summary: "List workflows (latest version of each)",
     paged: true,
-    responses: { 200: json(WorkflowList, "The org's workflows") },
-    handler: async (r) => ok(await listWorkflows(r.deps, r.principal, r.page)),
+    query: ArchivedQuery,
+    responses: { 200: json(WorkflowList, "The org's active workflows (with `?archived=true`: the archived ones)") },
+    handler: async (r) => ok(await listWorkflows(r.deps, r.principal, r.page, r.query.archived === "true")),
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/api/workflows/{name}",
+    access: "operator",
+    summary: "Archive a workflow",
+    responses: {
+      204: {
+        description:
+          "Archived: hidden from the default list, not triggerable by name (by hash still works); schedules and webhooks targeting it stop firing; PUT restores it as a new version",
+      },
+    },
+    handler: async (r) => {
+      await archiveWorkflow(r.deps, r.principal, r.params.name);
+      return { status: 204 };
+    },
   }),
   defineRoute({
     method: "PUT",
@@ -64,7 +83,7 @@ export const workflowRoutes = [
     access: "viewer",
     summary: "The latest version of a workflow",
     responses: { 200: json(WorkflowVersion, "The latest version, with its definition") },
-    handler: async (r) => ok(workflowView(await getWorkflow(r.deps, r.principal, r.params.name))),
+    handler: async (r) => ok(await showWorkflow(r.deps, r.principal, r.params.name)),
   }),
   defineRoute({
     method: "GET",

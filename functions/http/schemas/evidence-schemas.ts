@@ -60,6 +60,10 @@ export const Verify = answers<Out<typeof verifyRun>>()(
     eventsAfterSeal: z
       .number()
       .describe("beyond the contract: audit events after the seal (covered by the chain, not by the root)"),
+    restartedFrom: z
+      .array(z.string())
+      .optional()
+      .describe("a restarted run: the runs its carried-over evidence came from, verified with it back to the original"),
   }),
 );
 const hashDiff = z.object({ name: z.string(), run: z.string().nullable(), other: z.string().nullable() });

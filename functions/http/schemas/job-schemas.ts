@@ -9,7 +9,15 @@ import {
   JobRunCancelBodySchema,
   JobRunQuerySchema,
 } from "../../../shared/jobs/job-records.ts";
-import type { createJobRun, getJobRun, jobView, listJobRuns, listJobs, putJob } from "../../../shared/jobs/jobs.ts";
+import type {
+  createJobRun,
+  getJobRun,
+  jobView,
+  listJobRuns,
+  listJobs,
+  putJob,
+  showJob,
+} from "../../../shared/jobs/jobs.ts";
 import { Trigger, WorkflowRef } from "./run-schemas.ts";
 import { answers, iso, named, type Out, page } from "./schema-kit.ts";
 
@@ -35,7 +43,12 @@ export const Job = answers<ReturnType<typeof jobView>>()(
   }),
 );
 export const JobPut = answers<Out<typeof putJob>["body"]>()("Job", Job);
-export const JobList = answers<Out<typeof listJobs>>()("JobList", page(Job));
+const ArchivedJob = named(
+  "ArchivedJob",
+  Job.extend({ archived: z.boolean().describe("whether the job is archived (DELETE archives it, PUT restores it)") }),
+);
+export const JobShown = answers<Out<typeof showJob>>()("ArchivedJob", ArchivedJob);
+export const JobList = answers<Out<typeof listJobs>>()("JobList", page(ArchivedJob));
 const jobRunStatus = z.enum(JOB_RUN_STATUSES);
 export const JobRunRef = answers<Out<typeof createJobRun>>()(
   "JobRunStatusRef",

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { RUN_STATUSES, TASK_STATUSES } from "../../../shared/domain/records.ts";
 import { VALUE_TYPES, WorkflowDefinitionSchema } from "../../../shared/domain/workflow.ts";
+import type { restartRun } from "../../../shared/runs/restart.ts";
 import type {
   auditTrail,
   cancelRun,
@@ -26,6 +27,27 @@ export const RunBody = named(
     })
     .strict(),
 );
+export const RestartBody = named(
+  "RestartRequest",
+  z
+    .object({
+      from: z
+        .array(z.string().min(1).max(64))
+        .max(200)
+        .optional()
+        .describe("nodes to run again with everything downstream (default: every failed, cancelled or skipped node)"),
+      definition: z
+        .enum(["same", "latest"])
+        .optional()
+        .describe(
+          "`latest`: the workflow's latest version; a node is carried over only if its own definition is unchanged",
+        ),
+    })
+    .strict(),
+);
+export const ArchivedQuery = z.object({
+  archived: z.enum(["true", "false"]).optional().describe("`true` lists the archived ones instead"),
+});
 export const CancelBody = named("CancelRequest", z.object({ reason: z.string().max(1000).optional() }).strict());
 /** The filters of a run list (?limit= and ?cursor= are the paging middleware's). */
 export const RunQuery = z
@@ -44,7 +66,16 @@ export const WorkflowRef = named(
 export const WorkflowPut = answers<Out<typeof putWorkflow>["body"]>()("WorkflowRef", WorkflowRef);
 export const WorkflowList = answers<Out<typeof listWorkflows>>()(
   "WorkflowList",
-  page(z.object({ name: z.string(), version: z.number(), definitionHash: hash(), createdAt: iso() })),
+  page(
+    z.object({
+      name: z.string(),
+      version: z.number(),
+      definitionHash: hash(),
+      description: z.string().nullable().describe("the definition's description"),
+      createdAt: iso(),
+      archived: z.boolean().describe("whether the listed workflow is archived (only with `?archived=true`)"),
+    }),
+  ),
 );
 export const WorkflowVersion = answers<ReturnType<typeof workflowView>>()(
   "WorkflowVersion",
@@ -55,10 +86,24 @@ export const WorkflowVersion = answers<ReturnType<typeof workflowView>>()(
     definition: WorkflowDefinitionSchema,
     createdAt: iso(),
     createdBy: z.string(),
+    archived: z
+      .boolean()
+      .optional()
+      .describe("GET /api/workflows/{name}: whether the workflow is archived (DELETE archives it, PUT restores it)"),
   }),
 );
 export const WorkflowVersionList = answers<Out<typeof listVersions>>()("WorkflowVersionList", page(WorkflowVersion));
 
+export const RestartAccepted = answers<Out<typeof restartRun>>()(
+  "RestartAccepted",
+  z.object({
+    runId: z.string(),
+    restartOf: z.string(),
+    status: z.literal("queued"),
+    rerun: z.array(z.string()).describe("beyond the contract: the nodes that run again, in definition order"),
+    reused: z.array(z.string()).describe("beyond the contract: the nodes carried over without running"),
+  }),
+);
 export const RunAccepted = answers<Out<typeof triggerRun>>()(
   "RunAccepted",
   z.object({ runId: z.string(), status: z.literal("queued"), workflow: WorkflowRef }),
@@ -67,7 +112,7 @@ export const Trigger = named(
   "Trigger",
   z
     .looseObject({
-      type: z.enum(["manual", "schedule", "webhook", "job", "rerun"]),
+      type: z.enum(["manual", "schedule", "webhook", "job", "rerun", "restart"]),
       userId: z.string().optional(),
     })
     .describe("how the run started; schedule, webhook and job triggers name their source (e.g. webhookId)"),
@@ -90,6 +135,11 @@ export const RunView = answers<ReturnType<typeof runView>>()(
     createdBy: z.string(),
     jobRunId: z.string().nullable(),
     rerunOf: z.string().nullable(),
+    restartOf: z.string().nullable().describe("the run this one restarted (POST /api/runs/{runId}/restart)"),
+    queuedReason: z
+      .string()
+      .nullable()
+      .describe("why a queued run has not started: `concurrency_limit` while it waits for a slot"),
     parameters: z.record(z.string(), z.unknown()),
     context: z
       .record(z.string(), z.object({ type: valueType, value: z.unknown(), writtenBy: z.string() }))
@@ -100,6 +150,11 @@ export const RunView = answers<ReturnType<typeof runView>>()(
     completedAt: iso().nullable(),
     error: RunError.nullable(),
     noActionReason: z.string().nullable(),
+    cancelReason: z
+      .string()
+      .nullable()
+      .describe("beyond the contract: the reason given with the cancel request (POST …/cancel), if any"),
+    cancelledBy: z.string().nullable().describe("beyond the contract: who asked to cancel the run"),
     root: hash().nullable().describe("the evidence root sealed when the run ended; null until then"),
     lane: z
       .enum(["standard", "express"])
@@ -119,6 +174,8 @@ const RunSummary = named(
     createdBy: z.string(),
     jobRunId: z.string().nullable(),
     rerunOf: z.string().nullable(),
+    restartOf: z.string().nullable(),
+    queuedReason: z.string().nullable(),
     createdAt: iso(),
     startedAt: iso().nullable(),
     updatedAt: iso(),
@@ -180,6 +237,11 @@ const Task = named(
       waitingSince: iso().nullable().optional().describe("human steps: since when the step waits"),
       decisions: z.array(Decision).optional().describe("approval steps: the decisions so far"),
       submittedBy: z.string().nullable().optional().describe("input steps: who answered"),
+      reusedFrom: z
+        .object({ runId: z.string(), attempt: z.number() })
+        .nullable()
+        .optional()
+        .describe("a task a restart carried over: the run and attempt whose evidence it shows, not run again"),
     })
     .describe(
       "beyond the contract: error, logSha256, noActionReason and, for human steps, waitingSince, decisions, submittedBy",

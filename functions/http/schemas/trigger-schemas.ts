@@ -40,7 +40,11 @@ const scheduleFields = {
   updatedAt: iso(),
   updatedBy: z.string(),
 };
+const targetArchived = z
+  .boolean()
+  .describe("the target workflow or job is archived: the schedule does not fire until it is PUT again");
 export const Schedule = named("Schedule", z.object(scheduleFields));
+const ListedSchedule = named("ListedSchedule", z.object({ ...scheduleFields, targetArchived }));
 export const ScheduleState = named(
   "ScheduleWithState",
   z
@@ -52,10 +56,11 @@ export const ScheduleState = named(
       buffered: iso().nullable().describe("overlap buffer_one: the firing waiting for the current run to end"),
       lastSkippedFor: iso().nullable(),
       lastError: z.unknown().nullable(),
+      targetArchived,
     })
     .describe("a schedule with what it last did"),
 );
-export const ScheduleList = named("ScheduleList", page(Schedule));
+export const ScheduleList = named("ScheduleList", page(ListedSchedule));
 
 const subscriptionFields = {
   name: z.string(),
@@ -125,7 +130,17 @@ export const WebhookCreated = answers<Out<typeof createWebhook>>()(
 );
 export const WebhookList = answers<Out<typeof listWebhooks>>()(
   "WebhookList",
-  page(named("Webhook", z.object(webhookFields))),
+  page(
+    named(
+      "Webhook",
+      z.object({
+        ...webhookFields,
+        workflowArchived: z
+          .boolean()
+          .describe("the workflow is archived: calls to the hook answer 404 and start nothing until it is PUT again"),
+      }),
+    ),
+  ),
 );
 export const WebhookAccepted = answers<Out<typeof receiveWebhook>>()(
   "WebhookAccepted",

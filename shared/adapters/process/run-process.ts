@@ -11,6 +11,7 @@ import { secretMasker } from "../../engine/secret-mask.ts";
 import type { TaskOutcome } from "../../ports/task-executor.ts";
 import { LogSink, readHead } from "./log-sink.ts";
 import { runtimeImage } from "./runtime-image.ts";
+import { meaningfulStderrLine, THROWN_KEY, thrownBy } from "./task-failure.ts";
 import { parseOutputFile, typedResult } from "./task-output.ts";
 
 /** Exit code a command uses to say "nothing to do" (EX_CONFIG in sysexits). */
@@ -39,16 +40,27 @@ export const LIVE_LOG_EVERY_MS = 5000;
 /** Past this size the live copy stops (the whole log is still uploaded when the attempt ends). */
 const LIVE_LOG_MAX_BYTES = 8 * 1024 * 1024;
 
+/** The script runner's handler for a thrown error: result file first (the task's error), then the stack to stderr. */
+const SCRIPT_THROWN_HANDLER = `(err) => {
+  const thrown = err instanceof Error ? { name: err.name, message: err.message } : { name: "Error", message: String(err) };
+  try { writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify({ ${JSON.stringify(THROWN_KEY)}: thrown })); } catch {}
+  console.error(err);
+  process.exit(1);
+}`;
+
 const SCRIPT_RUNNER = `import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-const input = JSON.parse(readFileSync(process.env.STEPWISE_INPUT, "utf8"));
-const mod = await import(pathToFileURL(process.env.STEPWISE_SCRIPT).href);
-if (typeof mod.default !== "function") {
-  console.error("stepwise: the script has no default export function");
-  process.exit(70);
+const thrown = ${SCRIPT_THROWN_HANDLER};
+process.on("uncaughtException", thrown);
+try {
+  const input = JSON.parse(readFileSync(process.env.STEPWISE_INPUT, "utf8"));
+  const mod = await import(pathToFileURL(process.env.STEPWISE_SCRIPT).href);
+  if (typeof mod.default !== "function") throw new TypeError("the script has no default export function");
+  const result = await mod.default({ params: input.params, context: input.context, run: input.run, secrets: input.secrets });
+  writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify(result === undefined ? null : result));
+} catch (err) {
+  thrown(err);
 }
-const result = await mod.default({ params: input.params, context: input.context, run: input.run, secrets: input.secrets });
-writeFileSync(process.env.STEPWISE_RESULT, JSON.stringify(result === undefined ? null : result));
 `;
 
 /** Runs one command or script attempt in a fresh directory with a clean environment. */
@@ -206,7 +218,7 @@ export async function runTask(
   if (stopReason === "timeout") return fail("timeout", `timed out after ${spec.timeoutMs / 1000}s`);
   if (exit.spawnError) return fail("spawn_failed", `could not start the task: ${exit.spawnError.message}`);
 
-  const lastErrLine = logs.stderrHead.trim().split("\n").pop() ?? "";
+  const lastErrLine = meaningfulStderrLine(logs.stderrHead);
   if (spec.kind === "command" && exit.code === NO_ACTION_EXIT_CODE) {
     return {
       ...base,
@@ -218,7 +230,9 @@ export async function runTask(
   }
   if (exit.code !== 0) {
     const how = exit.code === null ? "was killed by a signal" : `exited with code ${exit.code}`;
-    return fail("task_failed", `the ${spec.kind} ${how}${lastErrLine ? `: ${lastErrLine.slice(0, 300)}` : ""}`);
+    // A script's own thrown error beats stderr; it is masked like the log, since a message may quote a secret.
+    const why = (spec.kind === "script" ? await thrownBy(resultFile) : null) ?? lastErrLine;
+    return fail("task_failed", `the ${spec.kind} ${how}${why ? `: ${mask(why).slice(0, 300)}` : ""}`);
   }
   try {
     let vars: Record<string, TypedValue> = {};
