@@ -72,7 +72,10 @@ describe("archive", () => {
       method: "POST",
       raw: body,
       key: null,
-      headers: { "x-stepwise-signature": `sha256=${createHmac("sha256", hook.secret).update(body).digest("hex")}` },
+      headers: {
+        "x-hub-signature-256": `sha256=${createHmac("sha256", hook.secret).update(body).digest("hex")}`,
+        "x-github-delivery": "archived-delivery-1",
+      },
     });
     expect(call.status).toBe(404);
     const hooks = await stack.json("/api/workflows/old-report/webhooks");

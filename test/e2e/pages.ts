@@ -203,8 +203,7 @@ export function pageTests(): void {
     const webhookId = url.split("/hooks/")[1] ?? "";
     await page.locator(`tr[data-webhook="${webhookId}"]`).waitFor();
     // The secret the page showed is the one the service checks: a request signed with it starts a run. Signed
-    // GitHub's way (hex HMAC-SHA256 of the body), which the service accepts beside Standard Webhooks; the same
-    // value goes in the service's own older header, so the test holds before and after contract v1.1.
+    // GitHub's way (hex HMAC-SHA256 of the body), which the service accepts beside Standard Webhooks.
     const send = async () => {
       const body = "{}";
       const hmac = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
@@ -213,7 +212,6 @@ export function pageTests(): void {
         headers: {
           "content-type": "application/json",
           "x-hub-signature-256": hmac,
-          "x-stepwise-signature": hmac,
           "x-github-delivery": `e2e-${Date.now()}-${Math.random()}`,
         },
         body,
