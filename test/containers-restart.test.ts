@@ -89,5 +89,6 @@ describe.skipIf(skipWithoutPodman)("a container when the server is SIGKILLed", (
     expect(task.stdout).toBe("attempt 2 done\n");
     expect(containersLabelled(`${LABELS.run}=${runId}`)).toEqual([]);
     expect(server.output()).toMatch(/stopped 1 container\(s\) left by the previous server/);
-  });
+    // Two real server starts, a container start and a stop: well past the default test timeout on a loaded runner.
+  }, 180_000);
 });
