@@ -192,20 +192,3 @@ export function loadLocalExecutorSettings(env: NodeJS.ProcessEnv = process.env):
   }
   return { containerRuntime: env.STEPWISE_CONTAINER_RUNTIME || undefined, path: env.PATH ?? "", cliEnv };
 }
-
-// --- environment variable names, shared by the stack's constructs and the cloud config schema ------------------------
-/** Names of the environment variables the stack's constructs set on the Lambda functions (read by loadConfig). */
-export const CLOUD_ENV = {
-  tableName: "TABLE_NAME",
-  bucketName: "BUCKET_NAME",
-  runStateMachineArn: "RUN_STATE_MACHINE_ARN",
-  jobStateMachineArn: "JOB_STATE_MACHINE_ARN",
-  platformKeyHash: "PLATFORM_KEY_HASH",
-  secretsKmsKeyId: "SECRETS_KMS_KEY_ID",
-  eventsTopicArn: "EVENTS_TOPIC_ARN",
-  eventBusName: "EVENT_BUS_NAME",
-  deliveryQueueUrl: "DELIVERY_QUEUE_URL",
-  schedulerRoleArn: "SCHEDULER_ROLE_ARN",
-  scheduleTargetArn: "SCHEDULE_TARGET_ARN",
-  scheduleGroupName: "SCHEDULE_GROUP_NAME",
-} as const satisfies Record<string, keyof CloudConfig>;

@@ -6,7 +6,7 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { CLOUD_ENV } from "../../shared/config.ts";
+import { ENV } from "../../shared/config.ts";
 import { StepwiseFunction, type StepwiseFunctionProps } from "../lambda-function.ts";
 import { acknowledge, nagString } from "../nag.ts";
 import type { RunEvents } from "./run-events.ts";
@@ -85,7 +85,7 @@ export const SMALL = { memorySize: 256, timeout: Duration.seconds(60) };
 
 /** The variables every function gets. */
 export function baseEnvironment(ctx: EngineContext): Record<string, string> {
-  return { ...ctx.storage.environment, [CLOUD_ENV.runStateMachineArn]: ctx.machines.run.arn };
+  return { ...ctx.storage.environment, [ENV.runStateMachineArn]: ctx.machines.run.arn };
 }
 
 /**
@@ -95,7 +95,7 @@ export function baseEnvironment(ctx: EngineContext): Record<string, string> {
 export function statusEnvironment(ctx: EngineContext): Record<string, string> {
   return {
     ...baseEnvironment(ctx),
-    [CLOUD_ENV.jobStateMachineArn]: ctx.machines.job.arn,
+    [ENV.jobStateMachineArn]: ctx.machines.job.arn,
     ...ctx.events.environment,
   };
 }

@@ -12,7 +12,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ROUTE_SPECS } from "../../functions/http/route-specs.ts";
-import { CLOUD_ENV } from "../../shared/config.ts";
+import { ENV } from "../../shared/config.ts";
 import type { StepwiseFunction } from "../lambda-function.ts";
 import { acknowledge } from "../nag.ts";
 import {
@@ -55,8 +55,8 @@ export class StepwiseHttpApi extends Construct {
       timeout: Duration.seconds(29),
       environment: {
         ...statusEnvironment(ctx),
-        [CLOUD_ENV.platformKeyHash]: props.platformKeyHash,
-        [CLOUD_ENV.secretsKmsKeyId]: storage.secretsKey.keyArn,
+        [ENV.platformKeyHash]: props.platformKeyHash,
+        [ENV.secretsKmsKeyId]: storage.secretsKey.keyArn,
         ...props.triggers.schedulingEnvironment,
       },
     });

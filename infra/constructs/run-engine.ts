@@ -3,7 +3,7 @@ import type { IRole } from "aws-cdk-lib/aws-iam";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { CLOUD_ENV } from "../../shared/config.ts";
+import { ENV } from "../../shared/config.ts";
 import { ADVANCE_TIMEOUT_SECONDS, buildRunStateMachine } from "../../shared/state-machine/run-state-machine.ts";
 import type { StepwiseFunction } from "../lambda-function.ts";
 import {
@@ -46,7 +46,7 @@ export class RunEngine extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(ADVANCE_TIMEOUT_SECONDS),
       ephemeralStorageSize: Size.gibibytes(2),
-      environment: { ...statusEnvironment(ctx), [CLOUD_ENV.secretsKmsKeyId]: storage.secretsKey.keyArn },
+      environment: { ...statusEnvironment(ctx), [ENV.secretsKmsKeyId]: storage.secretsKey.keyArn },
     });
     // It stores the human wait's task token (and may resume the execution at once); it never changes a status.
     this.awaitHuman = serviceFunction(this, "AwaitHuman", ctx, {

@@ -5,7 +5,7 @@ import { Key } from "aws-cdk-lib/aws-kms";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { CLOUD_ENV } from "../../shared/config.ts";
+import { ENV } from "../../shared/config.ts";
 import { allow } from "./storage.ts";
 
 export interface RunEventsProps {
@@ -60,9 +60,9 @@ export class RunEvents extends Construct {
   /** The variables of a function that publishes status changes. */
   get environment(): Record<string, string> {
     return {
-      [CLOUD_ENV.eventsTopicArn]: this.topic.topicArn,
-      [CLOUD_ENV.eventBusName]: this.bus.eventBusName,
-      [CLOUD_ENV.deliveryQueueUrl]: this.deliveryQueue.queueUrl,
+      [ENV.eventsTopicArn]: this.topic.topicArn,
+      [ENV.eventBusName]: this.bus.eventBusName,
+      [ENV.deliveryQueueUrl]: this.deliveryQueue.queueUrl,
     };
   }
 

@@ -5,7 +5,7 @@ import { Key } from "aws-cdk-lib/aws-kms";
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../../shared/adapters/dynamo-table.ts";
-import { CLOUD_ENV } from "../../shared/config.ts";
+import { ENV } from "../../shared/config.ts";
 import type { StepwiseFunction } from "../lambda-function.ts";
 import { acknowledge, nagString } from "../nag.ts";
 
@@ -71,7 +71,7 @@ export class Storage extends Construct {
 
   /** The variables every function needs to find the records and objects. */
   get environment(): Record<string, string> {
-    return { [CLOUD_ENV.tableName]: this.table.tableName, [CLOUD_ENV.bucketName]: this.bucket.bucketName };
+    return { [ENV.tableName]: this.table.tableName, [ENV.bucketName]: this.bucket.bucketName };
   }
 
   /** Reading and writing records (the grant names the indexes as `<table>/index/*`). */

@@ -5,7 +5,7 @@ import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { ScheduleGroup } from "aws-cdk-lib/aws-scheduler";
 import { Construct } from "constructs";
-import { CLOUD_ENV } from "../../shared/config.ts";
+import { ENV } from "../../shared/config.ts";
 import type { StepwiseFunction } from "../lambda-function.ts";
 import { acknowledge, nagString } from "../nag.ts";
 import { type EngineContext, grantStatusChanges, SMALL, serviceFunction, statusEnvironment } from "./engine-context.ts";
@@ -56,8 +56,8 @@ export class Triggers extends Construct {
       memorySize: 256,
       timeout: props.deliveryTimeout,
       environment: {
-        [CLOUD_ENV.secretsKmsKeyId]: ctx.storage.secretsKey.keyArn,
-        [CLOUD_ENV.deliveryQueueUrl]: queue.queueUrl,
+        [ENV.secretsKmsKeyId]: ctx.storage.secretsKey.keyArn,
+        [ENV.deliveryQueueUrl]: queue.queueUrl,
       },
     });
     ctx.storage.grantUnseal(this.deliverEvents.role);
@@ -89,9 +89,9 @@ export class Triggers extends Construct {
   /** The variables of the function that creates schedules (the API). */
   get schedulingEnvironment(): Record<string, string> {
     return {
-      [CLOUD_ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
-      [CLOUD_ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
-      [CLOUD_ENV.scheduleTargetArn]: this.scheduleTrigger.fn.functionArn,
+      [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [ENV.scheduleGroupName]: this.scheduleGroup.scheduleGroupName,
+      [ENV.scheduleTargetArn]: this.scheduleTrigger.fn.functionArn,
     };
   }
 

@@ -14,7 +14,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-s
 import { vi } from "vitest";
 import { PROJECT_ROOT } from "../../../infra/lambda-function.ts";
 import type { FunctionName, StepwiseStack } from "../../../infra/stepwise-stack.ts";
-import { CLOUD_ENV } from "../../../shared/config.ts";
+import { ENV } from "../../../shared/config.ts";
 import type { Json } from "./synth.ts";
 
 export const REGION = "us-east-1";
@@ -218,7 +218,7 @@ export type LambdaHandler = (event: unknown, context: unknown) => Promise<unknow
  */
 export async function loadHandler(stack: StepwiseStack, cloud: CloudStack, key: FunctionName): Promise<LambdaHandler> {
   const saved = { ...process.env };
-  for (const name of Object.values(CLOUD_ENV)) delete process.env[name];
+  for (const name of Object.values(ENV)) delete process.env[name];
   Object.assign(process.env, cloud.environments[key]);
   try {
     vi.resetModules();
