@@ -3,7 +3,13 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABELS } from "../shared/adapters/container/container-cli.ts";
-import { buildBusyboxImage, containersConf, containersLabelled, skipWithoutPodman } from "./support/containers.ts";
+import {
+  buildBusyboxImage,
+  containersConf,
+  containersLabelled,
+  containersRunning,
+  skipWithoutPodman,
+} from "./support/containers.ts";
 import { pollUntil } from "./support/poll.ts";
 import { makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
 import type { Json } from "./support/stack.ts";
@@ -64,7 +70,8 @@ describe.skipIf(skipWithoutPodman)("a container when the server is SIGKILLed", (
     const { runId } = await api("/api/workflows/long-container/trigger", { method: "POST", body: {} });
     await pollUntil(
       "the container to run",
-      async () => containersLabelled(`${LABELS.run}=${runId}`).length > 0,
+      // Running, not just created: a container killed with its podman client before it started is cleaned up with it.
+      async () => containersRunning(`${LABELS.run}=${runId}`).length > 0,
       40_000,
     );
     await server.stop("SIGKILL");

@@ -45,6 +45,16 @@ export async function buildBusyboxImage(tag: string): Promise<string> {
 export const testCli = (): ContainerCli => new ContainerCli("podman", containerEnv());
 
 /** Names of the containers carrying a label, running or not. */
+/** Names of the containers carrying `label` that are running now (started, not just created). */
+export function containersRunning(label: string): string[] {
+  const out = execFileSync(
+    "podman",
+    ["ps", "--format", "{{.Names}}", "--filter", `label=${label}`, "--filter", "status=running"],
+    { env: containerEnv() as NodeJS.ProcessEnv, encoding: "utf8" },
+  );
+  return out.split("\n").filter(Boolean);
+}
+
 export function containersLabelled(label: string): string[] {
   const out = execFileSync("podman", ["ps", "--all", "--format", "{{.Names}}", "--filter", `label=${label}`], {
     env: containerEnv() as NodeJS.ProcessEnv,

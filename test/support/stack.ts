@@ -182,7 +182,8 @@ export async function startStack(opts: { settings?: Partial<Deps["settings"]> } 
     },
     async stop() {
       await embedded.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      // A task directory or log may still be closing as the stack stops: retry instead of failing on ENOTEMPTY.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
   return self;
