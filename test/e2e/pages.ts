@@ -245,6 +245,14 @@ export function pageTests(): void {
 
       const runId = await trigger("e2e-hello");
       await waitForApiRun(runId, ["succeeded"]);
+      // The delivery is queued after the run ends: open the page once an attempt has succeeded on record.
+      const deliveries = () =>
+        api<{ items: Array<{ status: string }> }>("GET", "/api/subscriptions/e2e-sub/deliveries");
+      await expect
+        .poll(async () => (await deliveries()).items.some((d) => d.status === "succeeded"), {
+          timeout: STATUS_TIMEOUT,
+        })
+        .toBe(true);
       await go(page, "#/subscriptions/e2e-sub");
       const rows = page.locator("tr[data-delivery]");
       await expect.poll(() => rows.count(), { timeout: STATUS_TIMEOUT }).toBeGreaterThan(0);
