@@ -1,6 +1,5 @@
 // Crash-restart with a container running: the real server is SIGKILLed, its container runs on (podman's conmon
 // keeps it), and the next server start stops it and records the attempt as interrupted; the retry then runs.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABELS } from "../shared/adapters/container/container-cli.ts";
 import {
@@ -11,7 +10,7 @@ import {
   skipWithoutPodman,
 } from "./support/containers.ts";
 import { pollUntil } from "./support/poll.ts";
-import { makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
+import { freePort, makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
 import type { Json } from "./support/stack.ts";
 
 const KEY = "containers-restart-key-0123456789abc";
@@ -19,17 +18,6 @@ const TAG = "localhost/stepwise-test-restart:1";
 let dirs: ServerDirs;
 let port: number;
 let server: ServerProcess | null = null;
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => res(p));
-    });
-  });
-}
 
 const startServer = () => dirs.start({ apiKey: KEY, port, env: { CONTAINERS_CONF: containersConf() } });
 const api = (path: string, init: { method?: string; body?: unknown } = {}): Promise<Json> =>

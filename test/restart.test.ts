@@ -2,12 +2,11 @@
 // Crash-restart: the real server is SIGKILLed while a task runs, started again on the same data dir, and the
 // run carries on where its record says it is.
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectIntactChain } from "./support/audit-chain.ts";
 import { pollUntil } from "./support/poll.ts";
-import { makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
+import { freePort, makeServerDirs, type ServerDirs, type ServerProcess, serverApi } from "./support/server-process.ts";
 import type { Json } from "./support/stack.ts";
 
 const KEY = "restart-test-platform-key-0123456789";
@@ -15,17 +14,6 @@ const KEY = "restart-test-platform-key-0123456789";
 let dirs: ServerDirs;
 let port: number;
 let server: ServerProcess | null = null;
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => res(p));
-    });
-  });
-}
 
 /** The real server on the test's data dir and port; task directories go under the test's temp dir. */
 const startServer = () => dirs.start({ apiKey: KEY, port });

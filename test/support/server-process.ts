@@ -2,6 +2,7 @@
 // data directory: for tests that must see the product from outside (crash-restart, the browser suite).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Json } from "./stack.ts";
@@ -136,4 +137,16 @@ export async function serverApi(
 function withoutKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { STEPWISE_API_KEY: _k, ...rest } = env;
   return rest;
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a server process the test starts and restarts on the same port. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => res(p));
+    });
+  });
 }
