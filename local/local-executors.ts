@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import { LocalContainerExecutor } from "../shared/adapters/container/container-executor.ts";
 import { LambdaExecutor } from "../shared/adapters/lambda/lambda-executor.ts";
 import { LocalLambdaInvoker } from "../shared/adapters/lambda/local-lambda-invoker.ts";
@@ -22,6 +24,7 @@ export function localExecutors(opts: {
     opts.containers ?? loadLocalExecutorSettings(),
     opts.workRoot,
     opts.clock,
+    instanceOf(opts.dataDir),
     recordedDigest(opts.store),
   );
   const lambda = new LambdaExecutor(
@@ -31,4 +34,9 @@ export function localExecutors(opts: {
     opts.meter,
   );
   return { executors: { ...processExecutors(opts.workRoot, opts.clock), container, lambda }, container };
+}
+
+/** One embedded server's identity on this machine: its data dir, resolved, hashed (short, label-safe). */
+function instanceOf(dataDir: string): string {
+  return createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 16);
 }

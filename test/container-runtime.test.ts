@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findContainerRuntime, LABELS, TaskFailure } from "../shared/adapters/container/container-cli.ts";
+import { LocalContainerExecutor } from "../shared/adapters/container/container-executor.ts";
 import { runContainerTask, stopOrphanContainers } from "../shared/adapters/container/container-task.ts";
 import { systemClock } from "../shared/domain/clock.ts";
 import {
@@ -178,5 +179,35 @@ describe.skipIf(skipWithoutPodman)("container attempts with podman", () => {
     expect(containersLabelled(`${LABELS.run}=${orphanRun}`)).toHaveLength(1);
     expect(await stopOrphanContainers(cli, orphanRun, "n")).toBe(1);
     expect(containersLabelled(`${LABELS.run}=${orphanRun}`)).toEqual([]);
+  });
+
+  it("recovers at start only the containers of its own server, never those of another server on the machine", async () => {
+    const orphanRun = `${runId}-mine`;
+    const othersRun = `${runId}-theirs`;
+    const detached = (run: string, instance: string) =>
+      execFileSync(
+        "podman",
+        [
+          ...["run", "-d", "--label", `${LABELS.org}=org_1`, "--label", `${LABELS.node}=n`],
+          ...["--label", `${LABELS.run}=${run}`, "--label", `${LABELS.instance}=${instance}`, TAG, "sleep", "60"],
+        ],
+        { env: containerEnv() as NodeJS.ProcessEnv, stdio: "ignore" },
+      );
+    detached(orphanRun, "server-a");
+    detached(othersRun, "server-b");
+    const settings = { path: process.env.PATH ?? "", cliEnv: containerEnv(), containerRuntime: "podman" };
+    const woken: string[] = [];
+    const executor = new LocalContainerExecutor(settings, workRoot, systemClock, "server-a");
+    executor.onFinished = async (ids) => {
+      woken.push(ids.runId);
+    };
+    try {
+      expect(await executor.recoverOrphans()).toBe(1);
+      expect(containersLabelled(`${LABELS.run}=${orphanRun}`)).toEqual([]);
+      expect(containersLabelled(`${LABELS.run}=${othersRun}`)).toHaveLength(1);
+      expect(woken).toEqual([orphanRun]); // its run is woken to record the attempt as interrupted
+    } finally {
+      await cli.remove(containersLabelled(`${LABELS.run}=${othersRun}`)[0] ?? "none");
+    }
   });
 });

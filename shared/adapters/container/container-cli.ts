@@ -30,6 +30,8 @@ export const LABELS = {
   run: "stepwise.run",
   node: "stepwise.node",
   attempt: "stepwise.attempt",
+  /** The server that started it (a hash of its data dir): a restart recovers its own containers, never another's. */
+  instance: "stepwise.instance",
 } as const;
 
 export interface ContainerRuntimeChoice {

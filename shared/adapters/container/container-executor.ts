@@ -34,6 +34,8 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
     private readonly settings: LocalExecutorSettings,
     private readonly workRoot: string,
     private readonly clock: Clock,
+    /** This server's identity (a hash of its data dir): its containers carry it, and only those are its orphans. */
+    private readonly instance: string,
     /** The digest this node's earlier attempts (or the run it reruns) recorded, to run exactly that again. */
     private readonly pinnedDigest: (req: TaskRequest<ContainerNode>) => Promise<string | undefined> = async () =>
       undefined,
@@ -68,6 +70,7 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
         secrets: req.secrets,
         run: req.run,
         orgId: req.orgId,
+        instance: this.instance,
         timeoutMs: req.timeoutMs,
         prepareInputs: req.prepareInputs,
         onLogProgress: req.onLogProgress,
@@ -121,13 +124,14 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
   }
 
   /**
-   * At start-up: stops and removes every Stepwise container a killed server left behind and wakes its run, which
-   * records the attempt as interrupted (its retry, or the task's end).
+   * At start-up: stops and removes every container this server (same data dir) left behind when it was killed and
+   * wakes its run, which records the attempt as interrupted (its retry, or the task's end). Containers of another
+   * server on the same machine carry another instance label and are left alone.
    */
   async recoverOrphans(): Promise<number> {
     const cli = await this.cli().catch(() => null);
     if (!cli) return 0;
-    const found = await cli.listWithLabel(LABELS.run);
+    const found = await cli.listWithLabel(`${LABELS.instance}=${this.instance}`);
     for (const c of found) {
       if (this.running.has(c.name)) continue;
       await cli.remove(c.name);

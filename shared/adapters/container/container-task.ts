@@ -35,6 +35,8 @@ export interface ContainerTaskSpec {
   run: { id: string; nodeId: string; attempt: number; workflow: string };
   /** The run's org: a label, so a restarted server can wake the run of an orphan it stops. */
   orgId?: string;
+  /** The server that starts it: a label, so only that server's next start treats it as an orphan. */
+  instance?: string;
   timeoutMs: number;
   prepareInputs?: (inDir: string) => Promise<void>;
   onLogProgress?: (log: Buffer) => Promise<void>;
@@ -128,6 +130,7 @@ export async function startContainerTask(
     ],
     labels: {
       ...(spec.orgId ? { [LABELS.org]: spec.orgId } : {}),
+      ...(spec.instance ? { [LABELS.instance]: spec.instance } : {}),
       [LABELS.run]: spec.run.id,
       [LABELS.node]: spec.run.nodeId,
       [LABELS.attempt]: String(spec.run.attempt),
