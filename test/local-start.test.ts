@@ -42,7 +42,7 @@ it("prints a generated key on the first start only, and keeps accepting it after
   } finally {
     await second.stop();
   }
-});
+}, 200_000); // two real server starts, each allowed 90 s on a loaded runner
 
 it("applies an example only while no workflow of its name exists: a user's edit survives the next start", async () => {
   const ownData = await mkdtemp(join(tmpdir(), "stepwise-local-examples-"));

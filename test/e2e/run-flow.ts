@@ -159,6 +159,8 @@ export function runFlowTests(): void {
       const evidence = page.locator('[data-task="render"]');
       await evidence.waitFor();
       expect(await evidence.textContent()).toContain("echo rows=$ROWS");
+      // A command node's identity is the shell that ran it and that binary's hash.
+      expect(await evidence.textContent()).toMatch(/Runtime\s*sh \(\/.+\).*Runtime hash\s*sha256:[0-9a-f]{12}/s);
 
       await go(page, `#/runs/${runId}/logs?node=extract`);
       await expect.poll(() => page.getByTestId("logs").textContent()).toContain("extracting 2026-11-20 7");

@@ -57,7 +57,7 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(
       () => rej(new Error(`the server did not start:\n${output}`)),
-      opts.startTimeoutMs ?? 30_000,
+      opts.startTimeoutMs ?? 90_000, // a cold start on a runner busy with other suites
     );
     child.stdout?.on("data", (d: Buffer) => {
       output += d.toString();

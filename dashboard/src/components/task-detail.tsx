@@ -1,5 +1,6 @@
 // The evidence of one node of a run: its facts, command, files, context writes and every attempt.
 import type { ComponentChildren } from "preact";
+import { consoleLink, identityLabels } from "../evidence-links.ts";
 import { durationBetween, formatBytes, formatDuration, formatTimestamp, formatValue } from "../format.ts";
 import { formatRoute } from "../router.ts";
 import type { Run, TaskRecord, WorkflowNode } from "../types.ts";
@@ -25,6 +26,8 @@ export function TaskDetail({
   const live = !isTerminalRun(run.status) && !["succeeded", "failed", "skipped", "cancelled"].includes(task.status);
   const attempts = task.attempts ?? [];
   const human = task.type === "approval" || task.type === "input";
+  const labels = identityLabels(task.type);
+  const link = consoleLink(task);
   return (
     <section class="card" aria-labelledby="task-title" data-task={task.nodeId}>
       <div class="card-head">
@@ -70,12 +73,25 @@ export function TaskDetail({
             <Hash value={task.codeHash} />
           </Fact>
         ) : null}
-        {task.image ? (
-          <Fact label="Image">
-            {task.image} {task.imageHash ? <Hash value={task.imageHash} /> : null}
+        {task.image ? <Fact label={labels.what}>{<span class="mono small">{task.image}</span>}</Fact> : null}
+        {task.imageHash ? (
+          <Fact label={labels.hash}>
+            <Hash value={task.imageHash} />
           </Fact>
         ) : null}
-        {task.host ? <Fact label="Host">{task.host}</Fact> : null}
+        {task.host ? (
+          <Fact label="Host">
+            {task.host}
+            {link ? (
+              <>
+                {" "}
+                <a href={link.href} target="_blank" rel="noreferrer">
+                  {link.label} ↗
+                </a>
+              </>
+            ) : null}
+          </Fact>
+        ) : null}
       </dl>
       {attempts.length > 1 || (task.attempt ?? 1) > 1 ? <AttemptHistory attempts={attempts} /> : null}
       {task.error ? (
