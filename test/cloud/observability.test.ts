@@ -128,6 +128,11 @@ describe.skipIf(!motoServer)("what the functions log and measure, on moto", () =
     expect(refused.result.status).toBe(404);
     expect(refused.lines.find((l) => l.message === "invocation ended")).toMatchObject({ statusCode: 404 });
     expect(refused.lines.filter((l) => l.level === "ERROR")).toEqual([]);
+    // Keys belong to one invocation: the next request, naming no run, carries none.
+    const next = await captured(() => s.api("GET", "/api/workflows", { key: PLATFORM_KEY }));
+    const line = next.lines.find((l) => l.message === "invocation ended");
+    expect(line).toMatchObject({ orgId: "default", statusCode: 200 });
+    expect(line).not.toHaveProperty("runId");
   });
 
   it("the delivery worker returns the failed record only, and logs why with the delivery's keys", async () => {
