@@ -24,7 +24,10 @@ export function makeApiHandler(deps: Deps, log: ErrorLog = logTo(deps), telemetr
     });
 }
 
-/** Once the caller is known: the logs and metrics of the request carry its org (and the run its path names). */
+/**
+ * Once the caller is known, the request's logs and metrics carry its org and the run its path names; a trigger's
+ * answer (202 with the new run's id) tags its run too, so the run's cost in the metrics includes its trigger.
+ */
 function tagRequest(
   telemetry: HandlerTelemetry,
 ): middy.MiddlewareObj<APIGatewayProxyEventV2, ApiResult, Error, ApiContext> {
@@ -34,6 +37,16 @@ function tagRequest(
       if (!req) return;
       const params = req.params as Record<string, string | undefined>;
       telemetry.tag({ orgId: req.principal.orgId || undefined, runId: params.runId });
+    },
+    after: ({ context, response }) => {
+      if (context.request?.params && "runId" in context.request.params) return;
+      if (response?.statusCode !== 202 || typeof response.body !== "string" || response.isBase64Encoded) return;
+      try {
+        const { runId } = JSON.parse(response.body) as { runId?: unknown };
+        if (typeof runId === "string") telemetry.tag({ runId });
+      } catch {
+        // Not JSON: nothing to tag.
+      }
     },
   };
 }

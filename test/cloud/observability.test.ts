@@ -111,8 +111,15 @@ describe.skipIf(!motoServer)("what the functions log and measure, on moto", () =
   });
 
   it("an API request's lines carry the caller's org and the run its path names, and its status", async () => {
-    const trigger = await s.api("POST", `/api/workflows/${hello.name}/trigger`, { key: PLATFORM_KEY, body: {} });
-    const runId = trigger.body.runId as string;
+    const triggered = await captured(() =>
+      s.api("POST", `/api/workflows/${hello.name}/trigger`, { key: PLATFORM_KEY, body: {} }),
+    );
+    const runId = triggered.result.body.runId as string;
+    // The trigger's lines and metrics name the run it started: the run's cost includes its trigger's writes.
+    expect(triggered.lines.find((l) => l.message === "invocation ended")).toMatchObject({ runId, statusCode: 202 });
+    const triggerCost = emfBlobs(triggered.lines).find((b) => b.metrics.includes("DynamoDBWrites"))?.blob;
+    expect(triggerCost).toMatchObject({ runId, orgId: "default" });
+    expect(triggerCost?.DynamoDBWrites).toBeGreaterThan(0);
     const { result, lines } = await captured(() => s.api("GET", `/api/runs/${runId}`, { key: PLATFORM_KEY }));
     expect(result.status).toBe(200);
     expect(
