@@ -84,7 +84,7 @@ export function cloudAdapters(
         : new Unconfigured("EventBridge Scheduler (SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULE_TARGET_ARN)"),
     publishers,
     deliveryQueue: config.DELIVERY_QUEUE_URL
-      ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL))
+      ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL, {}, capture))
       : new Unconfigured("the delivery queue (DELIVERY_QUEUE_URL)"),
     secretBox: config.SECRETS_KMS_KEY_ID
       ? new KmsSecretBox(capture(new KMSClient({})), config.SECRETS_KMS_KEY_ID)
