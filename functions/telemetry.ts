@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import type { RunKeys } from "../shared/adapters/powertools.ts";
+import type { RunKeys } from "../shared/ports/logger.ts";
 
 export type { RunKeys };
 

@@ -6,7 +6,7 @@ import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { type CloudConfig, ENV } from "../config.ts";
-import type { Logger } from "../ports/logger.ts";
+import type { Logger, RunKeys } from "../ports/logger.ts";
 import type { CostCounts, CostMeter } from "../ports/metrics.ts";
 import type { ClientCapture } from "./aws-clients.ts";
 
@@ -15,13 +15,6 @@ export interface Powertools {
   logger: PowertoolsLogger;
   metrics: Metrics;
   tracer: Tracer;
-}
-
-/** The keys that tie a log line or a metrics blob to a run (and its org, or job run). */
-export interface RunKeys {
-  runId?: string;
-  orgId?: string;
-  jobRunId?: string;
 }
 
 /** A function's Powertools, named from its configuration (service, metrics namespace, log level). */
