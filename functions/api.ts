@@ -2,4 +2,5 @@ import { cloudServices } from "./cloud-services.ts";
 import { makeApiHandler } from "./http/api-handler.ts";
 
 /** Lambda entry: every HTTP API route (API Gateway HTTP API v2). */
-export const handler = makeApiHandler(cloudServices("api").deps);
+const services = cloudServices("api");
+export const handler = makeApiHandler(services.deps, undefined, services.telemetry);

@@ -3,8 +3,8 @@ import { cloudServices } from "./cloud-services.ts";
 import { type DeliverySweepEvent, makeDeliverySweepHandler, makeDeliveryWorkerHandler } from "./trigger-handlers.ts";
 
 const services = cloudServices("deliverEvents");
-const worker = makeDeliveryWorkerHandler(services);
-const sweep = makeDeliverySweepHandler(services);
+const worker = makeDeliveryWorkerHandler(services, { telemetry: services.telemetry });
+const sweep = makeDeliverySweepHandler(services, services.telemetry);
 
 /**
  * Lambda entry: the delivery queue's consumer (SQS event source with ReportBatchItemFailures) and, from a schedule

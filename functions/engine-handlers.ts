@@ -1,8 +1,8 @@
-import middy from "@middy/core";
 import { z } from "zod";
 import { ValidationError } from "../shared/errors.ts";
 import type { Services } from "../shared/services.ts";
 import type { AdvanceOutput } from "../shared/state-machine/run-state-machine.ts";
+import { type HandlerTelemetry, keysOf, noTelemetry } from "./telemetry.ts";
 
 const Ids = z.object({ runId: z.string().regex(/^run_/), orgId: z.string().min(1) });
 const AwaitPayload = Ids.extend({ token: z.string().min(1), seq: z.number().int().min(0) });
@@ -20,34 +20,46 @@ export function parsePayload<T extends z.ZodTypeAny>(schema: T, payload: unknown
   return res.data;
 }
 
+/**
+ * The run machine's transitions an Advance result leads to: Advance itself, Route, and the state Route picks (Wait,
+ * AwaitHuman, RunFailed or Done), except a next Advance, which counts itself.
+ */
+export const transitionsAfter = (out: AdvanceOutput): number => (out.next === "advance" ? 2 : 3);
+
 /** Advance: runs the DAG as far as it can and tells the state machine what comes next. */
-export const makeAdvanceHandler = (services: Services) =>
-  middy<unknown, AdvanceOutput>().handler(async (payload) => {
+export const makeAdvanceHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
+  telemetry.chain<unknown, AdvanceOutput>().handler(async (payload) => {
     services.deps.meter.handlerCalls++;
-    return services.runs.advance(parsePayload(Ids, payload));
+    const out = await services.runs.advance(parsePayload(Ids, payload));
+    telemetry.transitions(transitionsAfter(out));
+    return out;
   });
 
 /** AwaitHuman: the waitForTaskToken task of a human wait. */
-export const makeAwaitHumanHandler = (services: Services) =>
-  middy<unknown, { stored: true }>().handler(async (payload) => {
+export const makeAwaitHumanHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
+  telemetry.chain<unknown, { stored: true }>().handler(async (payload) => {
     services.deps.meter.handlerCalls++;
     await services.runs.awaitHuman(parsePayload(AwaitPayload, payload));
     return { stored: true };
   });
 
 /** RecordFailure: the Catch of every task state. */
-export const makeRecordFailureHandler = (services: Services) =>
-  middy<unknown, { runId: string; orgId: string }>().handler(async (payload) => {
+export const makeRecordFailureHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
+  telemetry.chain<unknown, { runId: string; orgId: string }>().handler(async (payload) => {
     services.deps.meter.handlerCalls++;
-    return services.runs.recordFailure(parsePayload(FailurePayload, payload));
+    const out = await services.runs.recordFailure(parsePayload(FailurePayload, payload));
+    // RecordFailure, then RunFailed.
+    telemetry.transitions(2);
+    return out;
   });
 
 /** Reconcile: EventBridge "Step Functions Execution Status Change" for executions that ended abnormally. */
-export const makeReconcileHandler = (services: Services) =>
-  middy<unknown, { changed: boolean }>().handler(async (event) => {
+export const makeReconcileHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
+  telemetry.chain<unknown, { changed: boolean }>().handler(async (event) => {
     services.deps.meter.handlerCalls++;
     const e = parsePayload(ExecutionEvent, event);
     const input = Ids.safeParse(JSON.parse(e.detail.input ?? "{}"));
     if (!input.success) return { changed: false };
+    telemetry.tag(keysOf(input.data));
     return services.runs.reconcile({ ...input.data, executionStatus: e.detail.status });
   });

@@ -1,11 +1,10 @@
-import middy from "@middy/core";
 import { sweepDeadExpressRuns } from "../shared/use-cases/express-sweep.ts";
 import { cloudServices } from "./cloud-services.ts";
 
 const services = cloudServices("reconcileExecution");
 
 /** Lambda entry: every 5 minutes, reconciles Express runs whose execution died (Express sends no status events). */
-export const handler = middy().handler(async () => {
+export const handler = services.telemetry.chain().handler(async () => {
   services.deps.meter.handlerCalls++;
   return sweepDeadExpressRuns(services.deps);
 });

@@ -1,10 +1,11 @@
-import middy from "@middy/core";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { ValidationError } from "../shared/errors.ts";
 import type { Services } from "../shared/services.ts";
 import type { DeliverySweepResult } from "../shared/triggers/delivery-sweep.ts";
 import type { FireOutcome } from "../shared/triggers/schedules.ts";
+import { type HandlerTelemetry, noTelemetry } from "./telemetry.ts";
 
 /** What EventBridge Scheduler (or the embedded scheduler) sends at each instant. */
 const Firing = z.object({
@@ -35,12 +36,9 @@ const DeliveryMessageSchema = z.object({
 const DeliverySweepEventSchema = z.object({ task: z.literal("sweep-deliveries") });
 export type DeliverySweepEvent = z.infer<typeof DeliverySweepEventSchema>;
 
-const log = (msg: string, extra: Record<string, unknown>) =>
-  console.error(JSON.stringify({ level: "error", msg, ...extra }));
-
 /** Trigger: fires a schedule for one instant (at most once per instant, as its overlap policy says). */
-export const makeScheduleTriggerHandler = (services: Services) =>
-  middy<unknown, { outcome: FireOutcome }>().handler(async (payload) => {
+export const makeScheduleTriggerHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
+  telemetry.chain<unknown, { outcome: FireOutcome }>().handler(async (payload) => {
     services.deps.meter.handlerCalls++;
     const parsed = Firing.safeParse(payload);
     if (!parsed.success) throw new ValidationError(`invalid schedule payload: ${parsed.error.issues[0]?.message}`);
@@ -49,41 +47,55 @@ export const makeScheduleTriggerHandler = (services: Services) =>
 
 /**
  * Delivery worker: the delivery queue's consumer (SQS with ReportBatchItemFailures in the cloud, the in-process queue
- * embedded). A receiver's failure is not an error here (the worker re-queues with backoff); only infrastructure
- * errors return the message to the queue. `stop` aborts attempts in flight when the embedded stack stops.
+ * embedded), on Powertools' batch processor: the records go in parallel, and the answer lists the messages whose
+ * handling threw, so only those return to the queue. A receiver's failure is not an error here (the worker
+ * re-queues with backoff); only infrastructure errors return the message. `stop` aborts attempts in flight when the
+ * embedded stack stops.
  */
-export const makeDeliveryWorkerHandler = (services: Services, opts: { stop?: AbortSignal } = {}) =>
-  middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    services.deps.meter.handlerCalls++;
-    const failures: SQSBatchResponse["batchItemFailures"] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        let message: z.infer<typeof DeliveryMessageSchema>;
-        try {
-          message = DeliveryMessageSchema.parse(JSON.parse(record.body));
-        } catch {
-          // A malformed message never becomes valid: drop it rather than retry it into the dead-letter queue.
-          log("malformed delivery message dropped", { messageId: record.messageId });
-          return;
-        }
-        try {
-          await services.triggers.processDelivery(message, opts.stop);
-        } catch (err) {
-          log("delivery attempt failed", { deliveryId: message.deliveryId, error: (err as Error).message });
-          failures.push({ itemIdentifier: record.messageId });
-        }
-      }),
-    );
-    return { batchItemFailures: failures };
-  });
+export const makeDeliveryWorkerHandler = (
+  services: Services,
+  opts: { stop?: AbortSignal; telemetry?: HandlerTelemetry } = {},
+) => {
+  const { logger } = services.deps;
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    let message: z.infer<typeof DeliveryMessageSchema>;
+    try {
+      message = DeliveryMessageSchema.parse(JSON.parse(record.body));
+    } catch {
+      // A malformed message never becomes valid: drop it rather than retry it into the dead-letter queue.
+      logger.error("malformed delivery message dropped", { messageId: record.messageId });
+      return;
+    }
+    try {
+      await services.triggers.processDelivery(message, opts.stop);
+    } catch (err) {
+      logger.error("delivery attempt failed", {
+        orgId: message.orgId,
+        deliveryId: message.deliveryId,
+        messageId: record.messageId,
+        error: (err as Error).message,
+      });
+      throw err;
+    }
+  };
+  return (opts.telemetry ?? noTelemetry)
+    .chain<SQSEvent, SQSBatchResponse>(() => ({}))
+    .handler(async (event, context) => {
+      services.deps.meter.handlerCalls++;
+      // A processor per batch: it holds the batch's records and failures, and the embedded queue runs batches at once.
+      const processor = new BatchProcessor(EventType.SQS);
+      // A batch whose every record failed is answered, not thrown: each message goes back, as with a partial failure.
+      return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    });
+};
 
 /** Sweep: queues the deliveries left without a queue message (see `sweepUnsentDeliveries`). */
-export const makeDeliverySweepHandler = (services: Services) =>
-  middy<unknown, DeliverySweepResult>().handler(async (payload) => {
+export const makeDeliverySweepHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
+  telemetry.chain<unknown, DeliverySweepResult>().handler(async (payload) => {
     // Not metered: a fixed cost per interval (one index query when idle), not a cost of any run.
     const parsed = DeliverySweepEventSchema.safeParse(payload);
     if (!parsed.success) throw new ValidationError(`invalid sweep payload: ${parsed.error.issues[0]?.message}`);
     const result = await services.triggers.sweepUnsentDeliveries();
-    if (result.found) console.log(JSON.stringify({ level: "info", msg: "unsent deliveries swept", ...result }));
+    if (result.found) services.deps.logger.info("unsent deliveries swept", { ...result });
     return result;
   });

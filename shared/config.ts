@@ -27,6 +27,16 @@ export const ENV = {
   ecsAssignPublicIp: "STEPWISE_ECS_ASSIGN_PUBLIC_IP",
   awsRegion: "AWS_REGION",
   subscriptionsAllowPrivateUrls: "SUBSCRIPTIONS_ALLOW_PRIVATE_URLS",
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+} as const;
+
+/** What the stack sets on every function for Powertools (service and namespace name the logs, traces and metrics). */
+export const OBSERVABILITY_ENV = {
+  serviceName: ENV.serviceName,
+  metricsNamespace: ENV.metricsNamespace,
+  logLevel: ENV.logLevel,
 } as const;
 
 /** Environment names the containers construct sets on the engine's functions (read into EcsSettings below). */
@@ -63,6 +73,11 @@ const BaseEnv = z.object({
   [ENV.awsRegion]: z.string().min(1).default("us-east-1"),
   /** The Express twin of the run state machine (shared/engine/lane.ts); without it every run is Standard. */
   [ENV.runExpressStateMachineArn]: required.optional(),
+  /** The `service` of every log line, trace and metric (Powertools); one name for the whole deployment. */
+  [ENV.serviceName]: required.default("stepwise"),
+  /** The CloudWatch namespace of the cost metrics. */
+  [ENV.metricsNamespace]: required.default("Stepwise"),
+  [ENV.logLevel]: z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]).default("INFO"),
 });
 /** Functions that change run or job-run statuses: each change is published and may start a buffered firing. */
 const StatusEnv = BaseEnv.extend({

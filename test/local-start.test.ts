@@ -81,3 +81,31 @@ it("applies an example only while no workflow of its name exists: a user's edit 
     await rm(ownExamples, { recursive: true, force: true });
   }
 });
+
+it("prints one readable line per request and per run status change", async () => {
+  const ownData = await mkdtemp(join(tmpdir(), "stepwise-local-lines-"));
+  const key = "local-start-lines-key-0123456789";
+  const api = (url: string, path: string, method = "GET", body?: unknown) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const server = await startServerProcess({ dataDir: ownData, examplesDir, apiKey: key });
+  try {
+    const wf = { name: "lines", nodes: [{ id: "hi", type: "command", command: "echo hi" }] };
+    expect((await api(server.url, "/api/workflows/lines", "PUT", wf)).status).toBe(201);
+    const { runId } = (await api(server.url, "/api/workflows/lines/trigger?token=secret", "POST", {})).body;
+    const out = await pollUntil("the run's last status line", async () =>
+      server.output().includes(`run ${runId} lines running → succeeded`) ? server.output() : null,
+    );
+    expect(out).toMatch(/^PUT \/api\/workflows\/lines 201 \d+ ms$/m);
+    // The path only: a query may carry a token.
+    expect(out).toMatch(/^POST \/api\/workflows\/lines\/trigger 202 \d+ ms$/m);
+    expect(out).not.toContain("secret");
+    expect(out).toMatch(new RegExp(`^run ${runId} lines new → (queued|running) \\(org default\\)$`, "m"));
+  } finally {
+    await server.stop();
+    await rm(ownData, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,12 @@ import type { CostMeter } from "../ports/metrics.ts";
 export interface AwsEndpoint {
   endpoint?: string;
   region?: string;
+  /** Wraps the client for tracing (Powertools Tracer's captureAWSv3Client in the cloud). */
+  capture?: ClientCapture;
 }
+
+/** Instruments an SDK client in place and returns it (X-Ray subsegments per call in the cloud). */
+export type ClientCapture = <T>(client: T) => T;
 
 const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
 // s3rver accepts only its own fixed key pair.
@@ -30,12 +35,24 @@ export function makeDocumentClient(opts: AwsEndpoint, meter?: CostMeter): Dynamo
   if (meter) {
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (WRITE_COMMANDS.has(String(context.commandName))) meter.dynamoWrites++;
-        return next(args);
+        if (!WRITE_COMMANDS.has(String(context.commandName))) return next(args);
+        meter.dynamoWrites++;
+        // DynamoDB reports the units it bills for each write when asked (no extra cost, a few bytes per answer).
+        const input = { ReturnConsumedCapacity: "TOTAL", ...(args.input as object) };
+        try {
+          const result = await next({ ...args, input });
+          meter.dynamoWriteUnits += writeUnitsOf((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+          return result;
+        } catch (err) {
+          // A write refused by its condition is billed too (at least one unit), and reports nothing.
+          if (/ConditionalCheckFailed|TransactionCanceled/.test((err as Error).name)) meter.dynamoWriteUnits++;
+          throw err;
+        }
       },
       { step: "initialize", name: "stepwiseCostMeter" },
     );
   }
+  opts.capture?.(client);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
@@ -68,5 +85,13 @@ export function makeS3Client(opts: AwsEndpoint, meter?: CostMeter): S3Client {
       { step: "initialize", name: "stepwiseCostMeter" },
     );
   }
-  return client;
+  return opts.capture ? opts.capture(client) : client;
+}
+
+/** The write units in a ConsumedCapacity answer: one object (single writes) or one per table (batches). */
+function writeUnitsOf(consumed: unknown): number {
+  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  return list.reduce((n: number, c: { CapacityUnits?: number; WriteCapacityUnits?: number }) => {
+    return n + (c.WriteCapacityUnits ?? c.CapacityUnits ?? 0);
+  }, 0);
 }

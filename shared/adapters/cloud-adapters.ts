@@ -1,5 +1,7 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { type CloudConfig, ENGINE_VERSION } from "../config.ts";
 import { systemClock } from "../domain/clock.ts";
@@ -10,7 +12,7 @@ import type { DeliveryQueue, EventPublisher, Scheduler } from "../ports/triggers
 import { cloneOptions } from "../ports/triggers.ts";
 import type { Adapters } from "../services.ts";
 import { ADVANCE_BUDGET_SECONDS } from "../state-machine/run-state-machine.ts";
-import { makeDocumentClient, makeS3Client } from "./aws-clients.ts";
+import { type ClientCapture, makeDocumentClient, makeS3Client } from "./aws-clients.ts";
 import { cloudExecutors } from "./cloud-executors.ts";
 import { DynamoRunStore } from "./dynamo-run-store.ts";
 import { EventBridgePublisher } from "./eventbridge-publisher.ts";
@@ -36,27 +38,37 @@ class Unconfigured implements Scheduler, DeliveryQueue {
   enqueue = async () => this.fail();
 }
 
-/** The cloud's adapters for one function, from its validated configuration. */
-export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
+/** The cloud's adapters for one function, from its validated configuration; `capture` traces the SDK clients. */
+export function cloudAdapters(
+  config: CloudConfig,
+  { logger, capture = (client) => client }: { logger: Logger; capture?: ClientCapture },
+): Adapters {
   const meter = new CostMeter();
   const jobArn = config.JOB_STATE_MACHINE_ARN;
   const publishers: EventPublisher[] = [];
-  if (config.EVENTS_TOPIC_ARN) publishers.push(new SnsEventPublisher(new SNSClient({}), config.EVENTS_TOPIC_ARN));
+  if (config.EVENTS_TOPIC_ARN)
+    publishers.push(new SnsEventPublisher(capture(new SNSClient({})), config.EVENTS_TOPIC_ARN));
   if (config.EVENT_BUS_NAME)
-    publishers.push(new EventBridgePublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME));
+    publishers.push(new EventBridgePublisher(capture(new EventBridgeClient({})), config.EVENT_BUS_NAME));
+  // One Step Functions client for both machines' adapters.
+  const sfn = capture(new SFNClient({}));
   const store = new DynamoRunStore(
-    makeDocumentClient({}, meter),
+    makeDocumentClient({ capture }, meter),
     config.TABLE_NAME,
     // Without a platform key the table name still binds cursors to this deployment (and the MAC to org and list).
     cursorSigningKey(config.CURSOR_SECRET ?? config.PLATFORM_KEY_HASH ?? config.TABLE_NAME),
   );
-  const blobs = new S3BlobStore(makeS3Client({}, meter), config.BUCKET_NAME);
+  const blobs = new S3BlobStore(makeS3Client({ capture }, meter), config.BUCKET_NAME);
   return {
     store,
     blobs,
-    runOrchestrator: SfnOrchestrator.create(config.RUN_STATE_MACHINE_ARN, config.RUN_EXPRESS_STATE_MACHINE_ARN ?? null),
+    runOrchestrator: new SfnOrchestrator(
+      sfn,
+      config.RUN_STATE_MACHINE_ARN,
+      config.RUN_EXPRESS_STATE_MACHINE_ARN ?? null,
+    ),
     jobOrchestrator: jobArn
-      ? SfnJobRunOrchestrator.create(jobArn)
+      ? new SfnJobRunOrchestrator(sfn, jobArn)
       : {
           startJobRun: async () => {
             throw new Error("JOB_STATE_MACHINE_ARN is not set in this function's environment");
@@ -64,7 +76,7 @@ export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
         },
     scheduler:
       config.SCHEDULE_GROUP_NAME && config.SCHEDULER_ROLE_ARN && config.SCHEDULE_TARGET_ARN
-        ? new EventBridgeScheduler(new SchedulerClient({}), {
+        ? new EventBridgeScheduler(capture(new SchedulerClient({})), {
             groupName: config.SCHEDULE_GROUP_NAME,
             roleArn: config.SCHEDULER_ROLE_ARN,
             targetArn: config.SCHEDULE_TARGET_ARN,
@@ -72,9 +84,11 @@ export function cloudAdapters(config: CloudConfig, logger: Logger): Adapters {
         : new Unconfigured("EventBridge Scheduler (SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULE_TARGET_ARN)"),
     publishers,
     deliveryQueue: config.DELIVERY_QUEUE_URL
-      ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL))
+      ? new SqsDeliveryQueue(config.DELIVERY_QUEUE_URL, sqsSender(config.DELIVERY_QUEUE_URL, {}, capture))
       : new Unconfigured("the delivery queue (DELIVERY_QUEUE_URL)"),
-    secretBox: config.SECRETS_KMS_KEY_ID ? KmsSecretBox.create(config.SECRETS_KMS_KEY_ID) : null,
+    secretBox: config.SECRETS_KMS_KEY_ID
+      ? new KmsSecretBox(capture(new KMSClient({})), config.SECRETS_KMS_KEY_ID)
+      : null,
     executors: cloudExecutors(config, { meter, store, blobs }),
     clock: systemClock,
     meter,

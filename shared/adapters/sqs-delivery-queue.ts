@@ -1,5 +1,6 @@
 import { SendMessageCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import type { DeliveryMessage, DeliveryQueue } from "../ports/triggers.ts";
+import type { ClientCapture } from "./aws-clients.ts";
 
 /** SQS holds a message back at most 15 minutes; longer backoffs are re-queued by the worker (`notBefore`). */
 export const SQS_MAX_DELAY_SECONDS = 900;
@@ -30,13 +31,14 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 }
 
-/** SendMessage through the SDK's SQS client (the function's credentials, or the config given). */
+/** SendMessage through the SDK's SQS client (the function's credentials, or the config given; traced by `capture`). */
 export function sqsSender(
   queueUrl: string,
   config: SQSClientConfig = {},
+  capture: ClientCapture = (client) => client,
 ): (input: SqsSendMessageInput) => Promise<void> {
   const region = /^sqs\.([a-z0-9-]+)\./.exec(new URL(queueUrl).hostname)?.[1];
-  const client = new SQSClient({ ...(region ? { region } : {}), ...config });
+  const client = capture(new SQSClient({ ...(region ? { region } : {}), ...config }));
   return async (input) => {
     await client.send(new SendMessageCommand(input));
   };

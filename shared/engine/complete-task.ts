@@ -21,9 +21,12 @@ export async function stopExternalAttempts(deps: Deps, state: RunState): Promise
     await executorFor(deps.executors, node)
       .stop?.(task.external)
       .catch((err: Error) =>
-        console.error(
-          JSON.stringify({ level: "error", msg: "stopping an external attempt failed", error: err.message }),
-        ),
+        deps.logger.error("stopping an external attempt failed", {
+          orgId: state.run.orgId,
+          runId: state.run.runId,
+          nodeId: task.nodeId,
+          error: err.message,
+        }),
       );
   }
 }

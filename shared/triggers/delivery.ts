@@ -92,9 +92,6 @@ export function retryDelayMs(failedAttempts: number, o: TriggerOptions["delivery
  */
 export const MAX_SEED_BYTES = 60_000;
 
-const logLine = (level: string, msg: string, extra: Record<string, unknown>) =>
-  console.error(JSON.stringify({ level, msg, ...extra }));
-
 /** A new pending delivery, as created by the publisher (or by the worker, from the seed of its first message). */
 function pendingDelivery(orgId: string, subscription: string, deliveryId: string, seed: DeliverySeed): DeliveryRecord {
   return {
@@ -164,21 +161,21 @@ export async function queueDelivery(
     await queue
       .enqueue(message, 0)
       .catch((err) =>
-        logLine("warn", "delivery not queued; the sweep will queue it", { ...ids, error: (err as Error).message }),
+        deps.logger.warn("delivery not queued; the sweep will queue it", { ...ids, error: (err as Error).message }),
       );
     return record;
   }
   try {
     await queue.enqueue({ ...message, seed }, 0);
   } catch (err) {
-    logLine("warn", "delivery not queued; the sweep will queue it", { ...ids, error: (err as Error).message });
+    deps.logger.warn("delivery not queued; the sweep will queue it", { ...ids, error: (err as Error).message });
     // A timed-out send may still have been delivered: the worker may have written the record from its seed already.
     await putIfAbsent(deps, record, true);
     return record;
   }
   // The message is queued and carries the seed: a failure here only means the worker writes the record instead.
   await putIfAbsent(deps, record, false).catch((err) =>
-    logLine("warn", "delivery record left to the worker", { ...ids, error: (err as Error).message }),
+    deps.logger.warn("delivery record left to the worker", { ...ids, error: (err as Error).message }),
   );
   return record;
 }
@@ -307,7 +304,7 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
     } catch (err) {
       // This message is for the attempt just recorded: queued again, it would be dropped, and the delivery would wait
       // forever. The sweep's index takes it instead (unless it moved on meanwhile); the sweep keeps the backoff.
-      logLine("warn", "delivery retry not queued; the sweep will queue it", {
+      deps.logger.warn("delivery retry not queued; the sweep will queue it", {
         deliveryId: rec.deliveryId,
         subscription: msg.subscription,
         error: (err as Error).message,

@@ -7,8 +7,8 @@ import { jobRunEvent, matchesEvent, runEvent } from "./events.ts";
 import { onScheduledJobRunChange, onScheduledRunChange } from "./schedules.ts";
 import { allSubscriptions } from "./subscriptions.ts";
 
-const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}) =>
-  console.error(JSON.stringify({ level: "error", msg, ...extra, error: (err as Error)?.message ?? String(err) }));
+const logError = (deps: Deps, msg: string, err: unknown, extra: Record<string, unknown> = {}) =>
+  deps.logger.error(msg, { ...extra, error: (err as Error)?.message ?? String(err) });
 
 /**
  * Publishes one event: to the cloud channels (SNS, EventBridge) when configured, and as one queued delivery per
@@ -20,7 +20,9 @@ const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}
 export async function publishEvent(deps: Deps, event: StepwiseEvent): Promise<void> {
   const area = triggersOf(deps);
   const channels = area.publishers.map((p) =>
-    p.publish(event).catch((err) => logError("event publish failed", err, { publisher: p.name, eventId: event.id })),
+    p
+      .publish(event)
+      .catch((err) => logError(deps, "event publish failed", err, { publisher: p.name, eventId: event.id })),
   );
   await Promise.all([...channels, queueDeliveries(deps, event)]);
 }
@@ -28,7 +30,7 @@ export async function publishEvent(deps: Deps, event: StepwiseEvent): Promise<vo
 /** One queued delivery of the event per matching subscription of its org. */
 async function queueDeliveries(deps: Deps, event: StepwiseEvent): Promise<void> {
   const subs = await allSubscriptions(deps, event.data.orgId).catch((err) => {
-    logError("delivery lost: subscriptions not read", err, { eventId: event.id });
+    logError(deps, "delivery lost: subscriptions not read", err, { eventId: event.id });
     return [];
   });
   const matching = subs.filter((s) => matchesEvent(s.events, event.type));
@@ -37,7 +39,7 @@ async function queueDeliveries(deps: Deps, event: StepwiseEvent): Promise<void> 
   await Promise.all(
     matching.map((s) =>
       queueDelivery(deps, s.orgId, s.name, { eventId: event.id, type: event.type, body }).catch((err) =>
-        logError("delivery lost: neither queued nor recorded", err, { subscription: s.name, eventId: event.id }),
+        logError(deps, "delivery lost: neither queued nor recorded", err, { subscription: s.name, eventId: event.id }),
       ),
     ),
   );

@@ -6,6 +6,7 @@ import type { Clock } from "../../domain/clock.ts";
 import { isoMicro } from "../../domain/clock.ts";
 import { hashJson, sha256 } from "../../domain/hash.ts";
 import type { ContainerNode } from "../../domain/workflow.ts";
+import { consoleLogger, type Logger } from "../../ports/logger.ts";
 import type { ExternalHandle, StartResult, TaskExecutor, TaskOutcome, TaskRequest } from "../../ports/task-executor.ts";
 import { type ContainerCli, findContainerRuntime, LABELS } from "./container-cli.ts";
 import { type RunningContainer, startContainerTask } from "./container-task.ts";
@@ -29,6 +30,8 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
   private cliFound: Promise<ContainerCli> | null = null;
   /** Set by the composition root once the engine exists. */
   onFinished: ContainerFinished | null = null;
+  /** Where a failed wake-up is reported; the composition root sets the runtime's logger. */
+  logger: Logger = consoleLogger;
 
   constructor(
     private readonly settings: LocalExecutorSettings,
@@ -86,9 +89,7 @@ export class LocalContainerExecutor implements TaskExecutor<ContainerNode> {
         entry.outcome = outcome;
         if (!entry.stopped) await this.onFinished?.(ids, { ref: container.name });
       })
-      .catch((err: Error) =>
-        console.error(JSON.stringify({ level: "error", msg: "container wake-up failed", ...ids, error: err.message })),
-      );
+      .catch((err: Error) => this.logger.error("container wake-up failed", { ...ids, error: err.message }));
     const handle: ExternalHandle = {
       ref: container.name,
       startedAt: container.startedAt,
