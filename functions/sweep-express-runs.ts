@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import { sweepDeadExpressRuns } from "../shared/use-cases/express-sweep.ts";
 import { cloudServices } from "./cloud-services.ts";
 
-const services = cloudServices("reconcileExecution");
+const services = cloudServices("sweepExpressRuns");
 
 /** Lambda entry: every 5 minutes, reconciles Express runs whose execution died (Express sends no status events). */
 export const handler = middy().handler(async () => {
