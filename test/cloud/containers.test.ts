@@ -292,4 +292,27 @@ describe.skipIf(!motoServer)("container and lambda nodes in the cloud functions,
     const sent = JSON.stringify({ day: "2026-12-04" });
     expect(task.codeHash).toBe(`sha256:${createHash("sha256").update(sent).digest("hex")}`);
   });
+
+  it("sweeps Express runs on EventBridge's schedule, leaving one whose execution may still be alive", async () => {
+    const runId = await trigger({
+      name: "cloud-express-young",
+      nodes: [{ id: "enrich", type: "lambda", function: "team-enrich", payload: {} }],
+    });
+    // What the rule's schedule sends: a Scheduled Event with nothing of Stepwise in it.
+    const swept = await s.invoke("sweepExpressRuns", {
+      version: "0",
+      id: randomUUID(),
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+      account: ACCOUNT,
+      time: new Date().toISOString(),
+      region: REGION,
+      resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/SweepExpressRunsSchedule`],
+      detail: {},
+    });
+    expect(swept).toEqual({ reconciled: [] });
+    const untouched = (await api("GET", `/api/runs/${runId}`)).body as Json;
+    expect(untouched.lane).toBe("express");
+    expect(["queued", "running"]).toContain(untouched.status);
+  });
 });
