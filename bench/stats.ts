@@ -102,6 +102,63 @@ export const PRICES = {
   expressPerGbSecond: 0.00001667,
 } as const;
 
+/**
+ * Fargate list prices, us-east-1, Linux/x86 (Stepwise's task definitions name no CPU architecture): billed per
+ * second with a one-minute minimum (https://aws.amazon.com/fargate/pricing/). RunTask and DescribeTasks themselves
+ * are free API calls; they are counted because each started task is billed and DescribeTasks is throttled.
+ */
+export const FARGATE_PRICES = { perVcpuHour: 0.04048, perGbHour: 0.004445, minimumSeconds: 60 } as const;
+
+/**
+ * What one container node adds to a Standard run besides its task (a model of the run machine, not a measurement):
+ * Advance starts the task and hands the run to AwaitHuman's task-token wait (Route → AwaitHuman), the STOPPED event
+ * calls ContainerStopped, which resumes the execution into Advance and Route again: 3 transitions and 3 Lambda
+ * requests (AwaitHuman, ContainerStopped, Advance). DescribeTasks is called only when the event never came (a
+ * timeout or a lost event), so none in the common case. Container nodes that run side by side share the wait.
+ */
+export const CONTAINER_NODE_EXTRAS = { transitions: 3, handlerCalls: 3, ecsRunTasks: 1, ecsDescribeTasks: 0 } as const;
+
+/** Fargate dollars of one task of `seconds` at a size (billed at least the minimum). */
+export function fargateTaskDollars(seconds: number, size: { vcpu: number; memoryGb: number }): number {
+  const billed = Math.max(FARGATE_PRICES.minimumSeconds, Math.ceil(seconds));
+  return (billed / 3600) * (size.vcpu * FARGATE_PRICES.perVcpuHour + size.memoryGb * FARGATE_PRICES.perGbHour);
+}
+
+/**
+ * What `nodes` container nodes (one after another) add per run, per million runs: the extra transitions and Lambda
+ * requests of the wait, the RunTask and DescribeTasks calls, and the Fargate task itself (default the smallest size
+ * Stepwise registers: 0.25 vCPU and 1 GB, the user's 512 MiB plus the two stage containers).
+ */
+export function containerNodeCost(opts: {
+  nodes: number;
+  taskSeconds: number;
+  size?: { vcpu: number; memoryGb: number };
+}): CostLine[] {
+  const { nodes, taskSeconds } = opts;
+  const size = opts.size ?? { vcpu: 0.25, memoryGb: 1 };
+  const million = 1_000_000;
+  const x = CONTAINER_NODE_EXTRAS;
+  return [
+    {
+      item: "container: extra Step Functions state transitions",
+      perRun: nodes * x.transitions,
+      dollarsPerMillionRuns: nodes * x.transitions * PRICES.stepFunctionsPerTransition * million,
+    },
+    {
+      item: "container: extra Lambda requests",
+      perRun: nodes * x.handlerCalls,
+      dollarsPerMillionRuns: nodes * x.handlerCalls * PRICES.lambdaPerRequest * million,
+    },
+    { item: "container: ECS RunTask requests", perRun: nodes * x.ecsRunTasks, dollarsPerMillionRuns: 0 },
+    { item: "container: ECS DescribeTasks requests", perRun: nodes * x.ecsDescribeTasks, dollarsPerMillionRuns: 0 },
+    {
+      item: `container: Fargate task (${size.vcpu} vCPU, ${size.memoryGb} GB, ≥ ${FARGATE_PRICES.minimumSeconds} s)`,
+      perRun: nodes,
+      dollarsPerMillionRuns: nodes * fargateTaskDollars(taskSeconds, size) * million,
+    },
+  ];
+}
+
 /** Memory an Express execution of the run machine is billed at: the smallest step, as it carries ids only. */
 export const EXPRESS_MEMORY_MB = 64;
 
@@ -183,6 +240,12 @@ export interface RunCounts {
   s3Puts: number;
 }
 
+/** ECS tasks started (container attempts in the cloud) and DescribeTasks calls, when the meter counted them. */
+export interface EcsCounts {
+  ecsRunTasks?: number;
+  ecsDescribeTasks?: number;
+}
+
 export interface CostLine {
   item: string;
   /** Quantity per run, in the unit the item names. */
@@ -199,7 +262,11 @@ export interface CostEstimate {
 }
 
 /** Per-run counts of the engine. */
-export function countsPerRun(before: RunCounts, after: RunCounts, runs: number): RunCounts {
+export function countsPerRun(
+  before: RunCounts & EcsCounts,
+  after: RunCounts & EcsCounts,
+  runs: number,
+): RunCounts & EcsCounts {
   if (runs <= 0) throw new Error("countsPerRun needs at least one run");
   return {
     transitions: (after.transitions - before.transitions) / runs,
@@ -207,6 +274,12 @@ export function countsPerRun(before: RunCounts, after: RunCounts, runs: number):
     dynamoWrites: (after.dynamoWrites - before.dynamoWrites) / runs,
     writeUnits: (after.writeUnits - before.writeUnits) / runs,
     s3Puts: (after.s3Puts - before.s3Puts) / runs,
+    ...(after.ecsRunTasks === undefined
+      ? {}
+      : {
+          ecsRunTasks: (after.ecsRunTasks - (before.ecsRunTasks ?? 0)) / runs,
+          ecsDescribeTasks: ((after.ecsDescribeTasks ?? 0) - (before.ecsDescribeTasks ?? 0)) / runs,
+        }),
   };
 }
 
@@ -221,13 +294,15 @@ export interface CostInputs {
   lane?: "standard" | "express";
   /** Billed seconds of the Express execution per run (see expressBilledSeconds); ignored on Standard. */
   expressSeconds?: number;
+  /** Seconds each ECS task runs, for its Fargate price (default the one-minute minimum). */
+  fargateTaskSeconds?: number;
 }
 
 /**
  * Dollars per million runs at PRICES. DynamoDB writes are priced by write units by item size when known, else as
  * 1 WRU per write (exact for items ≤ 1 KB; a larger item costs one WRU per started KB). Reads are not counted.
  */
-export function estimateCost(counts: RunCounts, inputs: CostInputs): CostEstimate {
+export function estimateCost(counts: RunCounts & EcsCounts, inputs: CostInputs): CostEstimate {
   const { advanceSeconds, triggerSeconds } = inputs;
   const wru = inputs.writeUnitsBySize ? counts.writeUnits : counts.dynamoWrites;
   const million = 1_000_000;
@@ -273,6 +348,19 @@ export function estimateCost(counts: RunCounts, inputs: CostInputs): CostEstimat
       dollarsPerMillionRuns: counts.s3Puts * PRICES.s3PerPut * million,
     },
   ];
+  // Counted ECS tasks (a cloud measurement): the API calls are free, each task is billed by Fargate.
+  if (counts.ecsRunTasks !== undefined) {
+    const taskDollars = fargateTaskDollars(inputs.fargateTaskSeconds ?? 0, { vcpu: 0.25, memoryGb: 1 });
+    engine.push(
+      { item: "ECS RunTask requests", perRun: counts.ecsRunTasks, dollarsPerMillionRuns: 0 },
+      { item: "ECS DescribeTasks requests", perRun: counts.ecsDescribeTasks ?? 0, dollarsPerMillionRuns: 0 },
+      {
+        item: "Fargate tasks (0.25 vCPU, 1 GB, est.)",
+        perRun: counts.ecsRunTasks,
+        dollarsPerMillionRuns: counts.ecsRunTasks * taskDollars * million,
+      },
+    );
+  }
   const engineTotal = engine.reduce((sum, l) => sum + l.dollarsPerMillionRuns, 0);
   const trigger: CostLine = {
     item: `trigger: HTTP API + API Lambda (${LAMBDA_MEMORY_MB.api} MB)`,

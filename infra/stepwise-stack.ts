@@ -9,6 +9,7 @@ import type { Bucket } from "aws-cdk-lib/aws-s3";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { ENV } from "../shared/config.ts";
+import { Containers, type ContainersProps } from "./constructs/containers.ts";
 import { Dashboard } from "./constructs/dashboard.ts";
 import { type EngineContext, machineIdentity } from "./constructs/engine-context.ts";
 import { StepwiseHttpApi } from "./constructs/http-api.ts";
@@ -35,7 +36,21 @@ export interface StepwiseStackProps extends StackProps {
    * @default false
    */
   allowPrivateSubscriptionUrls?: boolean;
+  /**
+   * The account's Lambda functions that lambda nodes may invoke (InvokeFunction, GetFunctionConfiguration): a name
+   * prefix and/or exact names. Unset, the CDK context decides (`stepwise:lambdaFunctionPrefix`,
+   * `stepwise:lambdaFunctionNames`, comma-separated); with neither, nothing is granted.
+   */
+  userFunctions?: ContainersProps["userFunctions"];
+  /** ECR repositories (ARNs) container nodes may pull private images from; default none (public registries only). */
+  imageRepositoryArns?: string[];
 }
+
+/** The CDK context keys a deployer names the lambda nodes' functions with (`cdk deploy -c key=value`). */
+export const USER_FUNCTIONS_CONTEXT = {
+  prefix: "stepwise:lambdaFunctionPrefix",
+  names: "stepwise:lambdaFunctionNames",
+} as const;
 
 /** The service's functions, by the name the stack and its tests use. */
 export type FunctionName =
@@ -45,11 +60,23 @@ export type FunctionName =
   | "awaitHuman"
   | "recordFailure"
   | "reconcileExecution"
+  | "sweepExpressRuns"
+  | "containerStopped"
   | "scheduleTrigger"
   | "deliverEvents"
   | "runNext"
   | "recordJobFailure"
   | "reconcileJob";
+
+/** The lambda nodes' functions as the CDK context names them (`-c stepwise:lambdaFunctionPrefix=team-`). */
+function userFunctionsFromContext(scope: Construct): ContainersProps["userFunctions"] {
+  const prefix = scope.node.tryGetContext(USER_FUNCTIONS_CONTEXT.prefix);
+  const names = scope.node.tryGetContext(USER_FUNCTIONS_CONTEXT.names);
+  const list = (Array.isArray(names) ? names : String(names ?? "").split(","))
+    .map((n: unknown) => String(n).trim())
+    .filter(Boolean);
+  return { prefix: typeof prefix === "string" && prefix ? prefix : undefined, names: list };
+}
 
 /** The built dashboard (`npm run build:dashboard`), relative to the repository root. */
 export const DASHBOARD_DIST = "dashboard/dist";
@@ -78,6 +105,7 @@ export class StepwiseStack extends Stack {
   readonly triggers: Triggers;
   readonly http: StepwiseHttpApi;
   readonly dashboard: Dashboard;
+  readonly containers: Containers;
 
   constructor(scope: Construct, id: string, props: StepwiseStackProps = {}) {
     super(scope, id, props);
@@ -100,13 +128,29 @@ export class StepwiseStack extends Stack {
     });
     const ctx: EngineContext = {
       storage: this.storage,
-      machines: { run: machineIdentity(this, "run"), job: machineIdentity(this, "job") },
+      machines: {
+        run: machineIdentity(this, "run"),
+        runExpress: machineIdentity(this, "run-express"),
+        job: machineIdentity(this, "job"),
+      },
       events: this.events,
       logRetention,
     };
     this.triggers = new Triggers(this, "Triggers", ctx, { deliveryTimeout: DELIVERY_TIMEOUT });
     this.runEngine = new RunEngine(this, "RunEngine", ctx);
-    // Container tasks (ECS) belong in a construct of their own here, given ctx and this.runEngine.advanceRun.
+    this.containers = new Containers(this, "Containers", {
+      onTaskStopped: this.runEngine.containerStopped.fn,
+      userFunctions: props.userFunctions ?? userFunctionsFromContext(this),
+      imageRepositoryArns: props.imageRepositoryArns,
+      logRetention,
+    });
+    // Advance starts, stops and (on a lost event) describes the tasks and invokes the lambda nodes' functions; the
+    // wake-up only reads what the STOPPED event carries, so it needs the settings and no ECS permission.
+    this.containers.grantRunTasks(this.runEngine.advanceRun.role);
+    this.containers.grantUserFunctions(this.runEngine.advanceRun.role);
+    for (const f of [this.runEngine.advanceRun, this.runEngine.containerStopped]) {
+      for (const [name, value] of Object.entries(this.containers.environment())) f.fn.addEnvironment(name, value);
+    }
     this.jobEngine = new JobEngine(this, "JobEngine", ctx);
     const retention = new Retention(this, "Retention", ctx);
     this.http = new StepwiseHttpApi(this, "Http", ctx, {
@@ -142,6 +186,14 @@ export class StepwiseStack extends Stack {
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
     new CfnOutput(this, "RunStateMachineArn", { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, "RunExpressStateMachineArn", {
+      value: this.runEngine.expressStateMachine.stateMachineArn,
+      description: "The Express twin of the run machine: runs with no human step, long wait or container node",
+    });
+    new CfnOutput(this, "EcsClusterName", {
+      value: this.containers.cluster.clusterName,
+      description: "Where container nodes run (one Fargate task per attempt)",
+    });
     new CfnOutput(this, "JobStateMachineArn", { value: this.jobStateMachine.stateMachineArn });
   }
 

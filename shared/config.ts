@@ -114,8 +114,13 @@ export const FUNCTION_ENV = {
   recordJobFailure: StatusEnv,
   reconcileJob: StatusEnv,
   retentionSweep: BaseEnv,
-  /** The ECS STOPPED wake-up: it completes container attempts, so it needs the ECS settings. */
-  containerStopped: StatusEnv.extend({ [ENV.ecsCluster]: required }),
+  /**
+   * The ECS STOPPED wake-up: it completes container attempts, so it needs the ECS settings, and the secrets key to
+   * redact the run's secrets from what the container wrote.
+   */
+  containerStopped: StatusEnv.extend({ ...SecretsEnv, [ENV.ecsCluster]: required }),
+  /** The schedule that reconciles dead Express runs: a reconciler, with the reconciler's environment. */
+  sweepExpressRuns: StatusEnv,
 } as const;
 
 export type CloudFunction = keyof typeof FUNCTION_ENV;

@@ -32,9 +32,11 @@ const policyStatements = (template: Template): Json[] =>
 describe("the containers construct", () => {
   const { template, app } = synth({ prefix: "team-", names: ["enrich"] });
 
-  it("has the ECS cluster, a log group, task and execution roles for ECS tasks", () => {
+  it("has the ECS cluster, log groups, task and execution roles for ECS tasks", () => {
     template.resourceCountIs("AWS::ECS::Cluster", 1);
-    template.resourceCountIs("AWS::Logs::LogGroup", 1);
+    // The tasks' awslogs group, and the default VPC's flow log of rejected connections.
+    template.resourceCountIs("AWS::Logs::LogGroup", 2);
+    template.hasResourceProperties("AWS::EC2::FlowLog", { TrafficType: "REJECT" });
     const roles = template.findResources("AWS::IAM::Role", {
       Properties: {
         AssumeRolePolicyDocument: {

@@ -11,13 +11,22 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_SPECS } from "../functions/http/route-specs.ts";
+import { EXPRESS_SWEEP_MINUTES } from "../infra/constructs/run-engine.ts";
 import { PROJECT_ROOT, type StepwiseFunction } from "../infra/lambda-function.ts";
-import { DASHBOARD_DIST, StepwiseStack } from "../infra/stepwise-stack.ts";
+import { DASHBOARD_DIST, StepwiseStack, USER_FUNCTIONS_CONTEXT } from "../infra/stepwise-stack.ts";
 import { createTableInput, TTL_ATTRIBUTE } from "../shared/adapters/dynamo-table.ts";
+import { ECS_TASK_GROUP } from "../shared/adapters/ecs/ecs-task-driver.ts";
+import { CONTAINER_ENV } from "../shared/config.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
-import { buildRunStateMachine, LAMBDA_SERVICE_ERRORS, STATE } from "../shared/state-machine/run-state-machine.ts";
+import {
+  buildRunStateMachine,
+  LAMBDA_SERVICE_ERRORS,
+  STATE,
+  toExpressRunStateMachine,
+} from "../shared/state-machine/run-state-machine.ts";
+import { EXPRESS_DEAD_AFTER_MS } from "../shared/use-cases/express-sweep.ts";
 
-// One synthesis (with real esbuild bundling of the ten entries) for the whole file.
+// One synthesis (with real esbuild bundling of the thirteen entries) for the whole file.
 let outdir: string;
 let app: App;
 let stack: StepwiseStack;
@@ -39,7 +48,7 @@ beforeAll(() => {
   stack = new StepwiseStack(app, "Stepwise");
   template = Template.fromStack(stack);
   nag = new AwsSolutionsChecks().validateScope(app);
-}, 240_000); // esbuild bundles ten functions (and vite may build the dashboard); generous for a loaded CI machine
+}, 480_000); // esbuild bundles thirteen functions (and vite may build the dashboard); generous for a loaded CI machine
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -111,10 +120,10 @@ function synthesizedDefinition(
   return JSON.parse(text);
 }
 
-/** A Step Functions ARN of the stack as a short name: run, run:*, job or job:* (anything else as JSON). */
+/** A Step Functions ARN of the stack as a short name: run, run:*, run-express, job or job:* (else as JSON). */
 function machineTarget(resource: unknown): string {
   const text = JSON.stringify(resource);
-  const m = /:(stateMachine|execution):Stepwise-(run|job)(:\*)?"/.exec(text);
+  const m = /:(stateMachine|execution):Stepwise-(run|run-express|job)(:\*)?"/.exec(text);
   if (!m) return text;
   return m[1] === "execution" ? `${m[2]}:*` : (m[2] as string);
 }
@@ -204,6 +213,9 @@ describe("constructs", () => {
       "RunStateMachineLogs4092BD5D",
       "JobRunStateMachineC432D453",
       "JobRunStateMachineLogsCB864F75",
+      // New with the Express lane and container nodes; pinned from here on.
+      "RunExpressStateMachineBA1B32ED",
+      "ContainersCluster6C6D9065",
       "HttpApiF5A9A8A7",
       "HttpApiStage21ACA647",
       "HttpApiGETapihealth7FA5887F",
@@ -256,7 +268,9 @@ describe("HTTP API", () => {
         "TableName",
         "BucketName",
         "RunStateMachineArn",
+        "RunExpressStateMachineArn",
         "JobStateMachineArn",
+        "EcsClusterName",
       ]),
     );
   });
@@ -268,6 +282,8 @@ const CHANGES_STATUSES: FunctionKey[] = [
   "advanceRun",
   "recordFailure",
   "reconcileExecution",
+  "sweepExpressRuns",
+  "containerStopped",
   "scheduleTrigger",
   "runNext",
   "recordJobFailure",
@@ -278,7 +294,7 @@ describe("functions", () => {
   it("run on nodejs22.x, arm64, traced, bundled as ESM from the repository's entries, all wiring the jobs area", () => {
     const lambdas = template.findResources("AWS::Lambda::Function");
     const ours = Object.keys(stack.functions).map((k) => fnLogicalId(k as FunctionKey));
-    expect(ours).toHaveLength(11);
+    expect(ours).toHaveLength(13);
     // The only other function is CDK's handler of the dashboard deployment.
     const others = Object.keys(lambdas).filter((id) => !ours.includes(id));
     expect(others).toHaveLength(1);
@@ -328,6 +344,13 @@ describe("functions", () => {
       expect(props.Timeout).toBeLessThanOrEqual(60);
     }
     expect(functionProps("deliverEvents").Timeout).toBe(60);
+    expect(functionProps("sweepExpressRuns")).toMatchObject({ MemorySize: 256, Timeout: 60 });
+    // It unpacks a container's stage-out result (out/ files) before recording them.
+    expect(functionProps("containerStopped")).toMatchObject({
+      MemorySize: 512,
+      Timeout: 120,
+      EphemeralStorage: { Size: 2048 },
+    });
   });
 
   it("get the environment that loadConfig reads, with the platform key hash from a parameter", () => {
@@ -340,9 +363,16 @@ describe("functions", () => {
     }
     const notifier = ["EVENTS_TOPIC_ARN", "EVENT_BUS_NAME", "DELIVERY_QUEUE_URL"];
     for (const key of CHANGES_STATUSES) {
-      expect(Object.keys(env(key)), key).toEqual(expect.arrayContaining([...notifier, "JOB_STATE_MACHINE_ARN"]));
+      // Each may start a run (a trigger, a schedule's buffered firing, a run given a concurrency slot): in its lane.
+      expect(Object.keys(env(key)), key).toEqual(
+        expect.arrayContaining([...notifier, "JOB_STATE_MACHINE_ARN", "RUN_EXPRESS_STATE_MACHINE_ARN"]),
+      );
       expect(env(key).JOB_STATE_MACHINE_ARN).toEqual(env("api").JOB_STATE_MACHINE_ARN);
+      expect(env(key).RUN_EXPRESS_STATE_MACHINE_ARN).toEqual(env("api").RUN_EXPRESS_STATE_MACHINE_ARN);
     }
+    expect(JSON.stringify(env("api").RUN_EXPRESS_STATE_MACHINE_ARN)).toContain(":stateMachine:Stepwise-run-express");
+    for (const key of ["deliverEvents", "retentionSweep", "awaitHuman"] as const)
+      expect(env(key).RUN_EXPRESS_STATE_MACHINE_ARN, key).toBeUndefined();
     expect(JSON.stringify(env("api").JOB_STATE_MACHINE_ARN)).toContain(":stateMachine:Stepwise-job");
     expect(Object.keys(env("api")).sort()).toEqual(
       [
@@ -353,6 +383,7 @@ describe("functions", () => {
         "JOB_STATE_MACHINE_ARN",
         "NODE_OPTIONS",
         "PLATFORM_KEY_HASH",
+        "RUN_EXPRESS_STATE_MACHINE_ARN",
         "RUN_STATE_MACHINE_ARN",
         "SCHEDULER_ROLE_ARN",
         "SCHEDULE_GROUP_NAME",
@@ -398,8 +429,12 @@ describe("least privilege", () => {
     const steerRun = ["StartExecution", "StopExecution", "DescribeExecution", "SendTaskSuccess", "SendTaskFailure"]
       .flatMap((a) => [`states:${a} run`, `states:${a} run:*`])
       .sort();
-    // Starting a buffered schedule firing: a workflow run or a job run.
-    const startTargets = ["states:StartExecution job", "states:StartExecution run"];
+    // Starting a run (in its lane's machine) or a job run: a buffered schedule firing, a freed concurrency slot.
+    const startTargets = [
+      "states:StartExecution job",
+      "states:StartExecution run",
+      "states:StartExecution run-express",
+    ];
     // Completing a job run's wait when one of its workflow runs ends.
     const wakeJob = ["states:SendTaskSuccess job"];
     const expected: Record<FunctionKey, string[]> = {
@@ -408,6 +443,9 @@ describe("least privilege", () => {
       awaitHuman: steerRun,
       recordFailure: [...startTargets, ...wakeJob],
       reconcileExecution: [...steerRun, ...startTargets, ...wakeJob],
+      sweepExpressRuns: [...startTargets, ...wakeJob],
+      // It wakes the run from its task-token wait, and nothing else of the machine.
+      containerStopped: [...startTargets, ...wakeJob, "states:SendTaskSuccess run", "states:SendTaskSuccess run:*"],
       scheduleTrigger: startTargets,
       deliverEvents: [],
       retentionSweep: [],
@@ -420,7 +458,7 @@ describe("least privilege", () => {
     }
   });
 
-  it("gives objects and the secrets key to api and advance-run, and unsealing to the delivery worker", () => {
+  it("gives objects and the secrets key to api and advance-run, and unsealing to the delivery worker and the container wake-up", () => {
     const secretsKeyId = logicalId(stack.storage.secretsKey);
     const onSecretsKey = (key: FunctionKey) =>
       grantsOf(stack.functions[key])
@@ -434,10 +472,14 @@ describe("least privilege", () => {
       expect(onSecretsKey(key)).toEqual(["kms:Decrypt", "kms:Encrypt"]);
     }
     expect(onSecretsKey("deliverEvents")).toEqual(["kms:Decrypt"]);
+    // The container wake-up reads the stage-out result, writes run files and logs, and redacts the run's secrets.
+    expect(objectActions("containerStopped")).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+    expect(onSecretsKey("containerStopped")).toEqual(["kms:Decrypt"]);
     // The retention sweep may only delete (see the retention test below).
     expect(objectActions("retentionSweep")).toEqual(["s3:DeleteObject"]);
+    const withObjects: FunctionKey[] = ["api", "advanceRun", "retentionSweep", "containerStopped"];
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
-      if (key === "api" || key === "advanceRun" || key === "retentionSweep") continue;
+      if (withObjects.includes(key)) continue;
       expect(objectActions(key), key).toEqual([]);
       if (key !== "deliverEvents") expect(onSecretsKey(key), key).toEqual([]);
     }
@@ -472,6 +514,12 @@ describe("least privilege", () => {
     expect(run[0]?.Resource).toEqual(
       (["advanceRun", "awaitHuman", "recordFailure"] as const).map((k) => ({ "Fn::GetAtt": [fnLogicalId(k), "Arn"] })),
     );
+    // The Express twin has no task-token wait: it never calls AwaitHuman.
+    const express = invokes(stack.runEngine.expressStateMachine);
+    expect(express).toHaveLength(1);
+    expect(express[0]?.Resource).toEqual(
+      (["advanceRun", "recordFailure"] as const).map((k) => ({ "Fn::GetAtt": [fnLogicalId(k), "Arn"] })),
+    );
     const job = invokes(stack.jobStateMachine);
     expect(job).toHaveLength(1);
     expect(job[0]?.Resource).toEqual(
@@ -491,20 +539,25 @@ describe("least privilege", () => {
     ]);
     const role = template.toJSON().Resources[roleId] as Json;
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    // Only the API hands the role to EventBridge Scheduler.
+    // Only the API hands the role to EventBridge Scheduler; Advance hands ECS the two task roles (below).
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
       const passes = grantsOf(stack.functions[key]).filter((g) => g.action === "iam:PassRole");
       if (key === "api") expect(passes.map((g) => g.resources)).toEqual([[{ "Fn::GetAtt": [roleId, "Arn"] }]]);
+      else if (key === "advanceRun") expect(JSON.stringify(passes)).not.toContain(roleId);
       else expect(passes, key).toEqual([]);
     }
   });
 });
 
 describe("state machines", () => {
-  it("are Standard machines that log every event without execution data and trace with X-Ray", () => {
-    for (const name of ["Stepwise-run", "Stepwise-job"]) {
+  it("are Standard machines (and the run machine's Express twin) that log every event without execution data and trace with X-Ray", () => {
+    for (const [name, type] of [
+      ["Stepwise-run", "STANDARD"],
+      ["Stepwise-run-express", "EXPRESS"],
+      ["Stepwise-job", "STANDARD"],
+    ]) {
       template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
-        StateMachineType: "STANDARD",
+        StateMachineType: type,
         StateMachineName: name,
         LoggingConfiguration: {
           Level: "ALL",
@@ -514,7 +567,7 @@ describe("state machines", () => {
         TracingConfiguration: { Enabled: true },
       });
     }
-    template.resourceCountIs("AWS::StepFunctions::StateMachine", 2);
+    template.resourceCountIs("AWS::StepFunctions::StateMachine", 3);
   });
 
   it("carry the shared run and job-run definitions unchanged", () => {
@@ -524,10 +577,30 @@ describe("state machines", () => {
     expect(synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)).toEqual(
       buildJobRunStateMachine({ runNext: "run-next", recordFailure: "record-job-failure" }),
     );
+    expect(synthesizedDefinition(stack.runEngine.expressStateMachine)).toEqual(
+      toExpressRunStateMachine(
+        buildRunStateMachine({ advance: "advance-run", awaitHuman: "await-human", recordFailure: "record-failure" }),
+      ),
+    );
+  });
+
+  it("sweep dead Express runs on a schedule (Express executions send no status events)", () => {
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: `rate(${EXPRESS_SWEEP_MINUTES} minutes)`,
+      State: "ENABLED",
+      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [fnLogicalId("sweepExpressRuns"), "Arn"] } })],
+    });
+    expect(stack.functions.sweepExpressRuns.entry).toBe("functions/sweep-express-runs.ts");
+    // The sweep may call a run dead only when no execution of it can be alive: well within one sweep's period.
+    expect(EXPRESS_SWEEP_MINUTES * 60_000).toBeLessThan(EXPRESS_DEAD_AFTER_MS);
   });
 
   it("retry Lambda's service errors and throttling on every Lambda task, the human wait included", () => {
-    const machines = [synthesizedDefinition(), synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES)];
+    const machines = [
+      synthesizedDefinition(),
+      synthesizedDefinition(stack.runEngine.expressStateMachine),
+      synthesizedDefinition(stack.jobStateMachine, JOB_MACHINE_NAMES),
+    ];
     for (const definition of machines) {
       const tasks = Object.entries(definition.States as Json).filter(
         ([, st]) =>
@@ -576,6 +649,145 @@ describe("state machines", () => {
       expect(functionProps(reconciler).DeadLetterConfig).toBeDefined();
     }
   });
+});
+
+describe("container and lambda nodes", () => {
+  const roleArn = (role: IConstruct) => ({ "Fn::GetAtt": [logicalId(role), "Arn"] });
+
+  it("has the ECS cluster, task and execution roles, the tasks' log group, and the stage image as an asset", () => {
+    template.resourceCountIs("AWS::ECS::Cluster", 1);
+    for (const role of [stack.containers.taskRole, stack.containers.executionRole]) {
+      const props = (template.toJSON().Resources[logicalId(role)] as Json).Properties;
+      expect(props.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: "ecs-tasks.amazonaws.com" });
+    }
+    // What the user's code could use holds nothing.
+    expect(statementsOfRole(logicalId(stack.containers.taskRole))).toEqual([]);
+    expect(template.toJSON().Resources[logicalId(stack.containers.logGroup)]?.Type).toBe("AWS::Logs::LogGroup");
+    // Built from infra/stage-image at deploy time; synth only stages the folder (offline, no docker).
+    const manifest = JSON.parse(readFileSync(join(outdir, "Stepwise.assets.json"), "utf8"));
+    const images = Object.values(manifest.dockerImages) as Json[];
+    expect(images).toHaveLength(1);
+    expect(readdirSync(join(outdir, images[0]?.source.directory)).sort()).toEqual(["Dockerfile", "stage.mjs"]);
+    template.resourceCountIs("AWS::EC2::NatGateway", 0);
+  });
+
+  it("wakes the run through ContainerStopped when one of its tasks in the cluster stops", () => {
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: {
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+          clusterArn: [{ "Fn::GetAtt": [logicalId(stack.containers.cluster), "Arn"] }],
+          lastStatus: ["STOPPED"],
+          group: [ECS_TASK_GROUP],
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [fnLogicalId("containerStopped"), "Arn"] } })],
+    });
+    expect(stack.functions.containerStopped.entry).toBe("functions/container-stopped.ts");
+  });
+
+  it("lets Advance run, describe and stop tasks and pass exactly the two task roles; no other function touches ECS", () => {
+    const grants = grantsOf(stack.functions.advanceRun);
+    const ecs = [...new Set(grants.filter((g) => g.action.startsWith("ecs:")).map((g) => g.action))].sort();
+    expect(ecs).toEqual([
+      "ecs:DescribeTaskDefinition",
+      "ecs:DescribeTasks",
+      "ecs:RegisterTaskDefinition",
+      "ecs:RunTask",
+      "ecs:StopTask",
+      "ecs:TagResource",
+    ]);
+    const passes = grants.filter((g) => g.action === "iam:PassRole");
+    expect(passes.map((g) => g.resources)).toEqual([
+      [roleArn(stack.containers.taskRole), roleArn(stack.containers.executionRole)],
+    ]);
+    const run = statementsOfRole(logicalId(stack.functions.advanceRun.role)).find((s) => s.Action === "ecs:RunTask");
+    expect(run?.Condition).toEqual({
+      ArnEquals: { "ecs:cluster": { "Fn::GetAtt": [logicalId(stack.containers.cluster), "Arn"] } },
+    });
+    for (const key of Object.keys(stack.functions) as FunctionKey[]) {
+      if (key === "advanceRun") continue;
+      expect(
+        actionsOf(stack.functions[key]).filter((a) => a.startsWith("ecs:")),
+        key,
+      ).toEqual([]);
+    }
+  });
+
+  it("gives Advance and ContainerStopped the ECS settings, and no other function", () => {
+    for (const key of Object.keys(stack.functions) as FunctionKey[]) {
+      const env = Object.keys(functionProps(key).Environment.Variables);
+      const ecs = env.filter((k) => (Object.values(CONTAINER_ENV) as string[]).includes(k)).sort();
+      const expected = key === "advanceRun" || key === "containerStopped" ? Object.values(CONTAINER_ENV).sort() : [];
+      expect(ecs, key).toEqual(expected);
+    }
+    const env = functionProps("advanceRun").Environment.Variables as Json;
+    expect(env[CONTAINER_ENV.cluster]).toEqual({ Ref: logicalId(stack.containers.cluster) });
+    expect(JSON.stringify(env[CONTAINER_ENV.stageImage])).toContain("container-assets");
+    expect(env[CONTAINER_ENV.assignPublicIp]).toBe("true");
+  });
+
+  it("grants no Lambda invoke or configuration read on users' functions unless the deployer names them", () => {
+    for (const key of Object.keys(stack.functions) as FunctionKey[]) {
+      const lambda = actionsOf(stack.functions[key]).filter((a) => a.startsWith("lambda:"));
+      expect(lambda, key).toEqual([]);
+    }
+  });
+
+  /** Advance's Lambda grants in a stack synthesized (without bundling) with the given context or props. */
+  function lambdaGrants(context: Json, props: ConstructorParameters<typeof StepwiseStack>[2] = {}): Json[] {
+    const cdkJson = JSON.parse(readFileSync(new URL("../cdk.json", import.meta.url), "utf8"));
+    const other = new App({
+      outdir: mkdtempSync(join(outdir, "named-")),
+      context: { ...cdkJson.context, "aws:cdk:bundling-stacks": [], ...context },
+    });
+    const named = new StepwiseStack(other, "Stepwise", props);
+    const roleId = named.getLogicalId(named.functions.advanceRun.role.node.defaultChild as CfnElement);
+    return (Object.values(Template.fromStack(named).findResources("AWS::IAM::Policy")) as Json[])
+      .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((st) => JSON.stringify(st.Action).includes("lambda:"));
+  }
+  const fnArn = (name: string) => ({
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":lambda:",
+        { Ref: "AWS::Region" },
+        ":",
+        { Ref: "AWS::AccountId" },
+        `:function:${name}`,
+      ],
+    ],
+  });
+
+  it("grants invoke and configuration reads on a prefix and a list named in the CDK context", () => {
+    const statements = lambdaGrants({
+      [USER_FUNCTIONS_CONTEXT.prefix]: "team-",
+      [USER_FUNCTIONS_CONTEXT.names]: "enrich, score",
+    });
+    expect(statements).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+        Resource: ["team-*", "enrich", "enrich:*", "score", "score:*"].map(fnArn),
+      },
+    ]);
+  }, 120_000);
+
+  it("grants on exactly the list given as a stack prop, and refuses a wildcard", () => {
+    expect(lambdaGrants({}, { userFunctions: { names: ["billing-export"] } })).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+        Resource: ["billing-export", "billing-export:*"].map(fnArn),
+      },
+    ]);
+    expect(() => lambdaGrants({ [USER_FUNCTIONS_CONTEXT.prefix]: "*" })).toThrow(/not a function name or prefix/);
+  }, 120_000);
 });
 
 describe("notifications and triggers", () => {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { ArnFormat, RemovalPolicy, Stack } from "aws-cdk-lib";
-import { type IVpc, SecurityGroup, SubnetType, Vpc } from "aws-cdk-lib/aws-ec2";
+import { FlowLogDestination, FlowLogTrafficType, type IVpc, SecurityGroup, SubnetType, Vpc } from "aws-cdk-lib/aws-ec2";
 import { DockerImageAsset, Platform } from "aws-cdk-lib/aws-ecr-assets";
 import { Cluster, ContainerImage } from "aws-cdk-lib/aws-ecs";
 import { Rule } from "aws-cdk-lib/aws-events";
@@ -8,9 +8,13 @@ import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import { Construct } from "constructs";
+import { Construct, type IConstruct } from "constructs";
 import { ECS_TASK_GROUP } from "../../shared/adapters/ecs/ecs-task-driver.ts";
 import { CONTAINER_ENV } from "../../shared/config.ts";
+import { acknowledge, nagString } from "../nag.ts";
+
+/** What a Lambda function name (or a prefix of one) may contain. */
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The folder CDK builds the stage image from (at deploy time; synth only hashes it). */
 export const STAGE_IMAGE_DIR = join(import.meta.dirname, "..", "stage-image");
@@ -55,11 +59,23 @@ export class Containers extends Construct {
         natGateways: 0,
         subnetConfiguration: [{ name: "tasks", subnetType: SubnetType.PUBLIC }],
       });
+    const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    if (!props.vpc) {
+      // Rejected connections only: the tasks' traffic is outbound, and a refused one is what an audit asks about.
+      this.vpc.addFlowLog("FlowLog", {
+        trafficType: FlowLogTrafficType.REJECT,
+        destination: FlowLogDestination.toCloudWatchLogs(
+          new LogGroup(this, "FlowLogs", { retention, removalPolicy: RemovalPolicy.DESTROY }),
+        ),
+      });
+    }
     this.cluster = new Cluster(this, "Cluster", { vpc: this.vpc });
-    this.logGroup = new LogGroup(this, "Logs", {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+    acknowledge(this.cluster, {
+      "AwsSolutions-ECS4":
+        "Container Insights bills metrics per task; each attempt's exit code, timing, digest and host are in the run " +
+        "record, its logs in the awslogs group. Turn it on for the cluster if per-task CPU and memory graphs are wanted.",
     });
+    this.logGroup = new LogGroup(this, "Logs", { retention, removalPolicy: RemovalPolicy.DESTROY });
     this.securityGroup = new SecurityGroup(this, "TaskSecurityGroup", {
       vpc: this.vpc,
       description: "Stepwise container tasks: outbound only",
@@ -83,6 +99,11 @@ export class Containers extends Construct {
     this.stageImage = ContainerImage.fromDockerImageAsset(stageAsset);
     this.stageImageUri = stageAsset.imageUri;
     stageAsset.repository.grantPull(this.executionRole);
+    acknowledge(this.executionRole, {
+      "AwsSolutions-IAM5[Resource::*]":
+        "ecr:GetAuthorizationToken has no resource-level permissions; pulling is granted on the stage image's " +
+        "repository (and the repositories the deployer named) only.",
+    });
     if (props.imageRepositoryArns?.length) {
       this.executionRole.addToPolicy(
         new PolicyStatement({
@@ -117,7 +138,7 @@ export class Containers extends Construct {
   }
 
   /** Lets the engine register Stepwise task definitions, run, describe and stop tasks in this cluster. */
-  grantRunTasks(grantee: IGrantable): void {
+  grantRunTasks(grantee: IGrantable & IConstruct): void {
     const stack = Stack.of(this);
     const arn = (resource: string, resourceName: string) =>
       stack.formatArn({ service: "ecs", resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
@@ -131,11 +152,26 @@ export class Containers extends Construct {
     add(["ecs:TagResource"], ["*"], { StringEquals: { "ecs:CreateAction": "RunTask" } });
     add(["ecs:DescribeTasks", "ecs:StopTask"], [arn("task", `${this.cluster.clusterName}/*`)]);
     add(["iam:PassRole"], [this.taskRole.roleArn, this.executionRole.roleArn]);
+    acknowledge(grantee, {
+      "AwsSolutions-IAM5[Resource::*]":
+        "ecs:RegisterTaskDefinition and DescribeTaskDefinition take no resource-level permissions, and " +
+        "ecs:TagResource is limited to tags set by RunTask (ecs:CreateAction); X-Ray's writes need * as well.",
+      [`AwsSolutions-IAM5[Resource::${nagString(this, arn("task-definition", "stepwise-*:*"))}]`]:
+        "Task definitions are registered at run time, one per image digest and size, all in the stepwise-* families; " +
+        "RunTask is further limited to this cluster.",
+      [`AwsSolutions-IAM5[Resource::${nagString(this, arn("task", `${this.cluster.clusterName}/*`))}]`]:
+        "Tasks are created at run time (one per container attempt); describe and stop are limited to this cluster.",
+    });
   }
 
   /** Lets the engine invoke and read the configuration of the functions the deployer named; nothing by default. */
   grantUserFunctions(grantee: IGrantable): void {
     const { prefix, names = [] } = this.props.userFunctions ?? {};
+    // A name's characters only: a `*` or an ARN in the setting would widen the grant past what the deployer named.
+    for (const name of [...(prefix === undefined ? [] : [prefix]), ...names]) {
+      if (!FUNCTION_NAME.test(name))
+        throw new Error(`lambda node functions: '${name}' is not a function name or prefix (letters, digits, - and _)`);
+    }
     const stack = Stack.of(this);
     const fn = (name: string) =>
       stack.formatArn({

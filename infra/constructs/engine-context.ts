@@ -32,10 +32,13 @@ export function machineIdentity(scope: Construct, suffix: string): MachineIdenti
   return { name, arn: arn("stateMachine", name), executions: arn("execution", `${name}:*`) };
 }
 
-/** What every construct with functions is given: the storage, both machines' identities, the event plumbing. */
+/**
+ * What every construct with functions is given: the storage, the machines' identities (the run machine, its Express
+ * twin for runs that never wait, the job machine), the event plumbing.
+ */
 export interface EngineContext {
   storage: Storage;
-  machines: { run: MachineIdentity; job: MachineIdentity };
+  machines: { run: MachineIdentity; runExpress: MachineIdentity; job: MachineIdentity };
   events: RunEvents;
   logRetention: RetentionDays;
 }
@@ -90,24 +93,27 @@ export function baseEnvironment(ctx: EngineContext): Record<string, string> {
 
 /**
  * The variables of a function that changes run or job-run statuses: every change is published, and may start a
- * schedule's buffered firing, whose target is a workflow (run machine) or a job (job machine).
+ * schedule's buffered firing or a run queued for a concurrency slot, whose target is a workflow (the run machine of
+ * the run's lane) or a job (job machine).
  */
 export function statusEnvironment(ctx: EngineContext): Record<string, string> {
   return {
     ...baseEnvironment(ctx),
+    [ENV.runExpressStateMachineArn]: ctx.machines.runExpress.arn,
     [ENV.jobStateMachineArn]: ctx.machines.job.arn,
     ...ctx.events.environment,
   };
 }
 
 /**
- * The grants of a function that changes statuses: publishing, and starting either machine (a buffered schedule
- * firing). With `endsRuns`, it may also complete a job run's wait when a workflow run of that job run ends
+ * The grants of a function that changes statuses: publishing, and starting a run (in either lane's machine) or a job
+ * run (a buffered schedule firing, a run given a concurrency slot). With `endsRuns`, it may also complete a job run's wait when a workflow run of that job run ends
  * (SendTaskSuccess with the job machine's RunNext token; tokens are checked against the machine they belong to).
  */
 export function grantStatusChanges(ctx: EngineContext, f: StepwiseFunction, opts: { endsRuns: boolean }): void {
   ctx.events.grantPublish(f.role);
-  allow(f.role, ["states:StartExecution"], [ctx.machines.run.arn, ctx.machines.job.arn]);
+  const { run, runExpress, job } = ctx.machines;
+  allow(f.role, ["states:StartExecution"], [run.arn, runExpress.arn, job.arn]);
   if (opts.endsRuns) allow(f.role, ["states:SendTaskSuccess"], [ctx.machines.job.arn]);
 }
 
@@ -120,7 +126,9 @@ export function acknowledgeExecutions(f: StepwiseFunction, machine: MachineIdent
 
 /**
  * A Standard state machine with its fixed name, logs without execution data, X-Ray, and the right to invoke
- * exactly its own functions ($LATEST, unqualified ARNs).
+ * exactly its own functions ($LATEST, unqualified ARNs). With `express`, the same as an Express machine: its log
+ * group is where Step Functions keeps any record of an Express execution (it keeps no history of its own), so the
+ * logging configuration is the same.
  */
 export function standardMachine(
   scope: Construct,
@@ -129,6 +137,7 @@ export function standardMachine(
   identity: MachineIdentity,
   definition: Record<string, unknown>,
   invokes: StepwiseFunction[],
+  opts: { express?: boolean } = {},
 ): StateMachine {
   const logs = new LogGroup(scope, `${id}Logs`, {
     // The vendedlogs prefix keeps CloudWatch Logs' resource policy from growing with every log group.
@@ -138,7 +147,7 @@ export function standardMachine(
   });
   const sm = new StateMachine(scope, id, {
     stateMachineName: identity.name,
-    stateMachineType: StateMachineType.STANDARD,
+    stateMachineType: opts.express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
     definitionBody: DefinitionBody.fromString(Stack.of(scope).toJsonString(definition)),
     // Execution data carries only ids, but the log need not hold even those: the records are the reference.
     logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },

@@ -1,10 +1,16 @@
 import { Duration, Size } from "aws-cdk-lib";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import type { IRole } from "aws-cdk-lib/aws-iam";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { ENV } from "../../shared/config.ts";
-import { ADVANCE_TIMEOUT_SECONDS, buildRunStateMachine } from "../../shared/state-machine/run-state-machine.ts";
+import {
+  ADVANCE_TIMEOUT_SECONDS,
+  buildRunStateMachine,
+  toExpressRunStateMachine,
+} from "../../shared/state-machine/run-state-machine.ts";
 import type { StepwiseFunction } from "../lambda-function.ts";
 import {
   acknowledgeExecutions,
@@ -20,17 +26,25 @@ import {
 } from "./engine-context.ts";
 import { allow } from "./storage.ts";
 
+/** How often the Express sweep looks for Express runs whose execution died (they send no status events). */
+export const EXPRESS_SWEEP_MINUTES = 5;
+
 /**
- * The run engine: the run state machine and its functions (Advance, AwaitHuman, RecordFailure) and the reconciler of
- * executions that died outside them. Task executors that need infrastructure of their own (containers on ECS) attach
- * to `advanceRun` from their own construct: its role, its environment (`fn.addEnvironment`).
+ * The run engine: the run state machine and its Express twin (runs that never wait), their functions (Advance,
+ * AwaitHuman, RecordFailure), the reconciler of Standard executions that died outside them and the sweep that does
+ * the same for Express runs, and the wake-up of runs whose container task stopped. Task executors that need
+ * infrastructure of their own (containers on ECS) attach to `advanceRun` and `containerStopped` from their own
+ * construct: their roles, their environment (`fn.addEnvironment`).
  */
 export class RunEngine extends Construct {
   readonly stateMachine: StateMachine;
+  readonly expressStateMachine: StateMachine;
   readonly advanceRun: StepwiseFunction;
   readonly awaitHuman: StepwiseFunction;
   readonly recordFailure: StepwiseFunction;
   readonly reconcileExecution: StepwiseFunction;
+  readonly sweepExpressRuns: StepwiseFunction;
+  readonly containerStopped: StepwiseFunction;
 
   constructor(
     scope: Construct,
@@ -75,12 +89,39 @@ export class RunEngine extends Construct {
       deadLetterQueue: reconcileDeadLetters,
     });
 
-    for (const f of [this.advanceRun, this.recordFailure, this.reconcileExecution]) {
+    this.sweepExpressRuns = serviceFunction(this, "SweepExpressRuns", ctx, {
+      entry: "functions/sweep-express-runs.ts",
+      description: "Stepwise: reconciles Express runs whose execution died (Express sends no status events)",
+      ...SMALL,
+      environment: statusEnvironment(ctx),
+    });
+    // Completes a container attempt from its task's STOPPED event: reads the stage-out result, writes run files
+    // and logs, unseals the run's secrets to redact them, and wakes the run from its task-token wait.
+    this.containerStopped = serviceFunction(this, "ContainerStopped", ctx, {
+      entry: "functions/container-stopped.ts",
+      description: "Stepwise: records a container attempt whose ECS task stopped and wakes its run",
+      memorySize: 512,
+      timeout: Duration.seconds(120),
+      ephemeralStorageSize: Size.gibibytes(2),
+      environment: { ...statusEnvironment(ctx), [ENV.secretsKmsKeyId]: storage.secretsKey.keyArn },
+    });
+
+    for (const f of [
+      this.advanceRun,
+      this.recordFailure,
+      this.reconcileExecution,
+      this.sweepExpressRuns,
+      this.containerStopped,
+    ]) {
       grantStatusChanges(ctx, f, { endsRuns: true });
     }
     // The engine writes logs and run files and unseals secrets for the nodes after an input.
     storage.grantObjects(this.advanceRun);
     storage.grantSeal(this.advanceRun.role);
+    storage.grantObjects(this.containerStopped);
+    storage.grantUnseal(this.containerStopped.role);
+    allow(this.containerStopped.role, ["states:SendTaskSuccess"], [ctx.machines.run.arn, ctx.machines.run.executions]);
+    acknowledgeExecutions(this.containerStopped, ctx.machines.run, "run");
     this.grantSteer(this.awaitHuman.role);
     this.grantSteer(this.reconcileExecution.role);
     for (const f of [this.awaitHuman, this.reconcileExecution]) acknowledgeExecutions(f, ctx.machines.run, "run");
@@ -105,6 +146,30 @@ export class RunEngine extends Construct {
       this.reconcileExecution,
       reconcileDeadLetters,
     );
+
+    // The same ASL as an Express machine, without the task-token wait (Express-lane runs never reach it).
+    this.expressStateMachine = standardMachine(
+      this,
+      "RunExpressStateMachine",
+      ctx,
+      ctx.machines.runExpress,
+      toExpressRunStateMachine(
+        buildRunStateMachine({
+          advance: this.advanceRun.fn.functionArn,
+          awaitHuman: this.awaitHuman.fn.functionArn,
+          recordFailure: this.recordFailure.fn.functionArn,
+        }),
+      ),
+      [this.advanceRun, this.recordFailure],
+      { express: true },
+    );
+    // An Express execution that dies publishes nothing: the sweep finds its run by age. No retry, the next sweep
+    // comes soon enough.
+    new Rule(this, "SweepExpressRunsSchedule", {
+      description: "Stepwise: reconciles Express runs whose execution died",
+      schedule: Schedule.rate(Duration.minutes(EXPRESS_SWEEP_MINUTES)),
+      targets: [new LambdaFunction(this.sweepExpressRuns.fn, { retryAttempts: 0 })],
+    });
   }
 
   /** The engine's functions, by name. */
@@ -114,6 +179,8 @@ export class RunEngine extends Construct {
       awaitHuman: this.awaitHuman,
       recordFailure: this.recordFailure,
       reconcileExecution: this.reconcileExecution,
+      sweepExpressRuns: this.sweepExpressRuns,
+      containerStopped: this.containerStopped,
     };
   }
 

@@ -175,6 +175,22 @@ function humanTimeouts(p: PlanInput, verdict: Verdict): { actions: Action[]; ver
   return { actions, verdict: { ...verdict, failure } };
 }
 
+/**
+ * What the records say of attempts that ended outside this call: an external attempt (a container) is recorded by
+ * its wake-up, so the call that resumes the run learns its failure or no-action from the task, not from running it.
+ */
+function recordedEndings(p: PlanInput, verdict: Verdict): Verdict {
+  let { failure, noAction } = verdict;
+  for (const node of p.def.nodes) {
+    if (!isExecutable(node)) continue;
+    const task = taskOf(p.state, node);
+    if (task.status === "failed")
+      failure ??= task.error ?? { code: "task_failed", message: `'${node.id}' failed`, nodeId: node.id };
+    else if (task.status === "succeeded" && task.noActionReason) noAction ??= task.noActionReason;
+  }
+  return failure === verdict.failure && noAction === verdict.noAction ? verdict : { ...verdict, failure, noAction };
+}
+
 /** The ready nodes this call can start, in definition order. */
 function starts(p: PlanInput): Action[] {
   const actions: Action[] = [];
@@ -215,7 +231,7 @@ function awaitSeconds(p: PlanInput, humans: HumanNode[], externals: TaskRecord[]
 export function plan(p: PlanInput): Plan {
   const { def, state, now } = p;
   if (isTerminalRun(state.run.status)) return { kind: "end", ending: { kind: "stop" }, verdict: p.verdict };
-  const timedOut = humanTimeouts(p, p.verdict);
+  const timedOut = humanTimeouts(p, recordedEndings(p, p.verdict));
   const verdict = timedOut.verdict;
   const act = (actions: Action[]): Plan => ({ kind: "act", actions, verdict });
   if (timedOut.actions.length) return act(timedOut.actions);

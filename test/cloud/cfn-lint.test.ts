@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildJobRunStateMachine } from "../../shared/jobs/job-run-state-machine.ts";
-import { buildRunStateMachine } from "../../shared/state-machine/run-state-machine.ts";
+import { buildRunStateMachine, toExpressRunStateMachine } from "../../shared/state-machine/run-state-machine.ts";
 import { type Json, synthesizeStack } from "./support/synth.ts";
 import { requireTool } from "./support/tools.ts";
 
@@ -28,14 +28,14 @@ function lint(name: string, template: Json): { code: number; output: string } {
 }
 
 /** A definition in a template of its own, with the functions' ARNs as a deployment would have them. */
-function machineTemplate(definition: Json): Json {
+function machineTemplate(definition: Json, type = "STANDARD"): Json {
   return {
     AWSTemplateFormatVersion: "2010-09-09",
     Resources: {
       Machine: {
         Type: "AWS::StepFunctions::StateMachine",
         Properties: {
-          StateMachineType: "STANDARD",
+          StateMachineType: type,
           RoleArn: "arn:aws:iam::123456789012:role/stepwise-machine",
           Definition: definition,
         },
@@ -65,18 +65,19 @@ describe.skipIf(!cfnLint)("cfn-lint", () => {
     ).toEqual([]);
   });
 
-  it("finds no error in the run and job-run state machines", () => {
+  it("finds no error in the run and job-run state machines, and the run machine's Express twin", () => {
     const run = buildRunStateMachine({
       advance: fnArn("advance-run"),
       awaitHuman: fnArn("await-human"),
       recordFailure: fnArn("record-failure"),
     });
     const job = buildJobRunStateMachine({ runNext: fnArn("run-next"), recordFailure: fnArn("record-job-failure") });
-    for (const [name, definition] of [
-      ["run-machine", run],
-      ["job-machine", job],
+    for (const [name, definition, type] of [
+      ["run-machine", run, "STANDARD"],
+      ["run-express-machine", toExpressRunStateMachine(run), "EXPRESS"],
+      ["job-machine", job, "STANDARD"],
     ] as const) {
-      const { code, output } = lint(name, machineTemplate(definition));
+      const { code, output } = lint(name, machineTemplate(definition, type));
       expect(code, `${name}: ${output}`).toBe(0);
     }
   });

@@ -28,7 +28,12 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 let s: Scenario;
 let cfg: Json;
 
-const hello = { name: "cloud-handlers", nodes: [{ id: "a", type: "command", command: "true" }] };
+// A timeout past Express's five minutes keeps its runs in the Standard machine, whose executions these tests stop and
+// list (shared/engine/lane.ts); the Express lane has tests of its own.
+const hello = {
+  name: "cloud-handlers",
+  nodes: [{ id: "a", type: "command", command: "true", timeoutSeconds: 600 }],
+};
 
 async function triggerRun(): Promise<string> {
   const res = await s.api("POST", `/api/workflows/${hello.name}/trigger`, { key: PLATFORM_KEY, body: {} });

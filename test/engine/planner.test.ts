@@ -186,9 +186,29 @@ describe("plan: timeouts and endings", () => {
       kind: "end",
       ending: { kind: "finish", status: "succeeded" },
     });
-    expect(plan(input(d, { a: { status: "failed" } }))).toMatchObject({
+    // A need that ended without succeeding or failing (cancelled) leaves nothing to run.
+    expect(plan(input(d, { a: { status: "cancelled" } }))).toMatchObject({
       kind: "end",
       ending: { kind: "finish", status: "failed", error: { code: "stuck" } },
+    });
+  });
+
+  it("ends a run with what the records say of an attempt that ended outside the call (an external wake-up)", () => {
+    // Changed with the ECS wake-up: a failed need used to end the run as "stuck"; the run now carries the task's
+    // own failure, as it does when the attempt fails inside an Advance call.
+    const d = def([{ id: "c", type: "container", image: "busybox:1" }, cmd("b", ["c"])]);
+    const error = { code: "image_not_found", message: "ECS could not pull 'busybox:1'", nodeId: "c" };
+    expect(plan(input(d, { c: { status: "failed", error } }))).toMatchObject({
+      kind: "end",
+      ending: { kind: "finish", status: "failed", error },
+    });
+    // Without a downstream node the run used to end succeeded.
+    const alone = def([{ id: "c", type: "container", image: "busybox:1" }]);
+    expect(plan(input(alone, { c: { status: "failed", error } }))).toMatchObject({
+      ending: { kind: "finish", status: "failed", error },
+    });
+    expect(plan(input(alone, { c: { status: "succeeded", noActionReason: "exit code 3" } }))).toMatchObject({
+      ending: { kind: "finish", status: "no_action", reason: "exit code 3" },
     });
   });
 

@@ -139,11 +139,13 @@ export class EcsContainerExecutor implements TaskExecutor<ContainerNode> {
       outputVariables: {},
     });
     if (!view) return fail("task_lost", `ECS no longer knows the task ${handle.ref}`);
-    if (exitCode === null)
-      return fail(
-        "container_start_failed",
-        `the container did not run: ${view.task.reason ?? view.stoppedReason ?? view.stopCode ?? "unknown"}`,
-      );
+    if (exitCode === null) {
+      const why = view.task.reason ?? view.stoppedReason ?? view.stopCode ?? "unknown";
+      // The same code a missing image gets locally; ECS names the image in its reason.
+      if (/^CannotPullContainerError/.test(why))
+        return fail("image_not_found", `ECS could not pull '${base.image}': ${why}`);
+      return fail("container_start_failed", `the container did not run: ${why}`);
+    }
     if (!stream) return fail("stage_out_failed", "the stage-out container uploaded no result");
     if (exitCode === NO_ACTION_EXIT_CODE)
       return {

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { CreateClusterCommand, ECSClient } from "@aws-sdk/client-ecs";
 import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -35,20 +36,27 @@ export function sdkEnvironment(endpoint: string): Record<string, string> {
 
 type Values = Record<string, { ref: string; attrs: Record<string, string> }>;
 
-/** Evaluates the intrinsic functions CDK emits (Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split). */
+const PSEUDO: Record<string, string> = {
+  "AWS::Region": REGION,
+  "AWS::AccountId": ACCOUNT,
+  "AWS::Partition": "aws",
+  "AWS::URLSuffix": "amazonaws.com",
+  "AWS::StackName": "Stepwise",
+};
+
+/** Evaluates the intrinsic functions CDK emits (Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, Fn::Sub). */
 export function resolve(value: unknown, values: Values): unknown {
   if (Array.isArray(value)) return value.map((v) => resolve(v, values));
   if (!value || typeof value !== "object") return value;
   const o = value as Json;
+  if (typeof o["Fn::Sub"] === "string") {
+    // The plain form CDK emits for asset URIs: ${Pseudo::Param} and ${LogicalId}.
+    return (o["Fn::Sub"] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+      String(resolve({ Ref: name }, values)),
+    );
+  }
   if (o.Ref !== undefined) {
-    const pseudo: Record<string, string> = {
-      "AWS::Region": REGION,
-      "AWS::AccountId": ACCOUNT,
-      "AWS::Partition": "aws",
-      "AWS::URLSuffix": "amazonaws.com",
-      "AWS::StackName": "Stepwise",
-    };
-    const v = pseudo[o.Ref] ?? values[o.Ref]?.ref;
+    const v = PSEUDO[o.Ref] ?? values[o.Ref]?.ref;
     if (v === undefined) throw new Error(`no value for Ref ${o.Ref}`);
     return v;
   }
@@ -80,7 +88,11 @@ export interface CloudStack {
   /** The function's name in moto's world (its logical id): what the ASL's Resource ARNs end in. */
   functionNames: Record<FunctionName, string>;
   runMachineArn: string;
+  /** The run machine's Express twin (runs with no human step, long wait or container node). */
+  runExpressMachineArn: string;
   jobMachineArn: string;
+  /** The containers construct's ECS cluster, created in moto. */
+  ecsClusterArn: string;
   queueUrls: Record<string, string>;
   topicArn: string;
   busName: string;
@@ -165,6 +177,19 @@ export async function createCloudStack(endpoint: string, stack: StepwiseStack, t
     values[id] = { ref: r.Properties.Name, attrs: { Arn: group.ScheduleGroupArn as string } };
   }
 
+  const ecs = new ECSClient(cfg);
+  let ecsClusterArn = "";
+  for (const [id] of byType("AWS::ECS::Cluster")) {
+    const cluster = await ecs.send(new CreateClusterCommand({ clusterName: id }));
+    ecsClusterArn = cluster.cluster?.clusterArn as string;
+    values[id] = { ref: id, attrs: { Arn: ecsClusterArn } };
+  }
+  // What nobody creates here (log groups, the VPC's subnets, security groups): names and ids of the right shape.
+  for (const [id, r] of Object.entries(resources)) {
+    const service = String(r.Type).split("::")[1]?.toLowerCase() ?? "unknown";
+    values[id] ??= { ref: id, attrs: { Arn: arn(service, id), GroupId: `sg-${id}` } };
+  }
+
   const sfn = new SFNClient(cfg);
   const machineArns: Record<string, string> = {};
   for (const [id, r] of byType("AWS::StepFunctions::StateMachine")) {
@@ -200,7 +225,9 @@ export async function createCloudStack(endpoint: string, stack: StepwiseStack, t
     environments,
     functionNames,
     runMachineArn: machineArns[machineId(stack.stateMachine)] as string,
+    runExpressMachineArn: machineArns[machineId(stack.runEngine.expressStateMachine)] as string,
     jobMachineArn: machineArns[machineId(stack.jobStateMachine)] as string,
+    ecsClusterArn,
     queueUrls,
     topicArn,
     busName,
