@@ -7,6 +7,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-n
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { OBSERVABILITY_ENV } from "../shared/config.ts";
 
 /** The repository root, where package-lock.json and functions/ live. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -65,7 +66,14 @@ export class StepwiseFunction extends Construct {
       timeout: props.timeout,
       ephemeralStorageSize: props.ephemeralStorageSize,
       // Stack traces in the logs point into the TypeScript sources (the bundles ship their source maps).
-      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      // Logs, EMF metrics (the per-run cost counters) and traces are named alike in every function.
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        [OBSERVABILITY_ENV.serviceName]: "stepwise",
+        [OBSERVABILITY_ENV.metricsNamespace]: "Stepwise",
+        [OBSERVABILITY_ENV.logLevel]: "INFO",
+        ...props.environment,
+      },
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,

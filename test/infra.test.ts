@@ -16,7 +16,11 @@ import { PROJECT_ROOT, type StepwiseFunction } from "../infra/lambda-function.ts
 import { DASHBOARD_DIST, StepwiseStack, USER_FUNCTIONS_CONTEXT } from "../infra/stepwise-stack.ts";
 import { createTableInput, TTL_ATTRIBUTE } from "../shared/adapters/dynamo-table.ts";
 import { ECS_TASK_GROUP } from "../shared/adapters/ecs/ecs-task-driver.ts";
-import { CONTAINER_ENV } from "../shared/config.ts";
+import { CONTAINER_ENV, OBSERVABILITY_ENV } from "../shared/config.ts";
+
+/** The Powertools settings every function carries. */
+const OBSERVABILITY_NAMES = Object.values(OBSERVABILITY_ENV);
+
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
 import {
   buildRunStateMachine,
@@ -382,6 +386,7 @@ describe("functions", () => {
         "EVENT_BUS_NAME",
         "JOB_STATE_MACHINE_ARN",
         "NODE_OPTIONS",
+        ...OBSERVABILITY_NAMES,
         "PLATFORM_KEY_HASH",
         "RUN_EXPRESS_STATE_MACHINE_ARN",
         "RUN_STATE_MACHINE_ARN",
@@ -398,16 +403,23 @@ describe("functions", () => {
         "BUCKET_NAME",
         "DELIVERY_QUEUE_URL",
         "NODE_OPTIONS",
+        ...OBSERVABILITY_NAMES,
         "RUN_STATE_MACHINE_ARN",
         "SECRETS_KMS_KEY_ID",
         "TABLE_NAME",
       ].sort(),
     );
     expect(Object.keys(env("awaitHuman")).sort()).toEqual(
-      ["BUCKET_NAME", "NODE_OPTIONS", "RUN_STATE_MACHINE_ARN", "TABLE_NAME"].sort(),
+      ["BUCKET_NAME", "NODE_OPTIONS", ...OBSERVABILITY_NAMES, "RUN_STATE_MACHINE_ARN", "TABLE_NAME"].sort(),
     );
     expect(env("api").PLATFORM_KEY_HASH).toEqual({ Ref: "PlatformKeyHash" });
     expect(env("advanceRun").NODE_OPTIONS).toBe("--enable-source-maps");
+    for (const key of Object.keys(stack.functions) as FunctionKey[])
+      expect(env(key), key).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: "stepwise",
+        POWERTOOLS_METRICS_NAMESPACE: "Stepwise",
+        POWERTOOLS_LOG_LEVEL: "INFO",
+      });
     expect(template.toJSON().Parameters.PlatformKeyHash).toMatchObject({
       Type: "String",
       AllowedPattern: "^sha256:[0-9a-f]{64}$",
