@@ -43,3 +43,16 @@ export function verifyChain(events: Array<AuditEventBody & { hash: string }>): s
   });
   return problems;
 }
+
+/** What a record an audit event changed is: the run, or one task of it. */
+export type AuditTarget = { kind: "run" } | { kind: "task"; nodeId: string };
+
+/**
+ * An audit event as stored: its chained body and hash, the record it changed, and the delta from that record's
+ * previous version to the one whose hash is `snapshotHash`.
+ */
+export interface StoredAuditEvent extends AuditEventBody {
+  hash: string;
+  target: AuditTarget;
+  delta: { set: Record<string, unknown>; unset: string[] };
+}
