@@ -3,8 +3,7 @@
  * event of the commit. The first event's attributes are the item's own; the rest follow in `more`, in order.
  * Each event carries the delta it made to its record and the hash of the record version it produced.
  */
-import { auditEventHash, type StoredAuditEvent } from "../../domain/audit.ts";
-import { hashJson } from "../../domain/hash.ts";
+import { chainEvent, plainRecord, type StoredAuditEvent } from "../../domain/audit.ts";
 import { recordDelta } from "../../domain/record-delta.ts";
 import type { RunRecord, TaskRecord } from "../../domain/records.ts";
 import type { Change, ChangeTarget, RunState } from "../../ports/run-store.ts";
@@ -30,30 +29,16 @@ export function prepareCommit(state: RunState, changes: Change[], at: string): P
   let head = state.head;
   for (const change of changes) {
     const key = keyOf(change.target);
-    const before = records.get(key)?.version ?? plain(currentOf(state, change.target));
-    const version = plain(change.next) as Item;
-    const seq = head.seq + 1;
-    const body = {
-      seq,
-      at,
-      type: change.event.type,
-      from: change.event.from,
-      to: change.event.to,
-      actor: change.event.actor,
-      detail: change.event.detail,
-      prevHash: head.hash,
-      snapshotHash: hashJson(version),
-    };
-    const hash = auditEventHash(body);
-    events.push({ ...body, hash, target: change.target, delta: recordDelta(before ?? null, version) });
-    records.set(key, { target: change.target, version, seq, hash });
-    head = { seq, hash };
+    const current = currentOf(state, change.target);
+    const before = records.get(key)?.version ?? (current ? plainRecord(current) : null);
+    const version = plainRecord(change.next);
+    const { body, hash } = chainEvent(head, change.event, version, at);
+    events.push({ ...body, hash, target: change.target, delta: recordDelta(before, version) });
+    records.set(key, { target: change.target, version, seq: body.seq, hash });
+    head = { seq: body.seq, hash };
   }
   return { events, records };
 }
-
-/** A JSON copy (undefined attributes dropped), as the record is stored and hashed. */
-const plain = (v: unknown): Item | undefined => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
 /** The one item a commit writes to the audit trail. */
 export function commitItem(orgId: string, runId: string, events: StoredAuditEvent[]): Item {
