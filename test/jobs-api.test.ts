@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
-import { startJobRunFor } from "../shared/jobs/jobs.ts";
+import { startJobRunFor } from "../shared/jobs/job-runs.ts";
 import { requestJson } from "./support/http.ts";
 
 const API_KEY = "test-platform-key-jobs-0123456789";

@@ -6,8 +6,8 @@ import { isTerminalRun, type Principal, type RunRecord, type RunStatus } from ".
 import { listSortKey } from "../domain/sort-keys.ts";
 import { resolveParameters } from "../domain/workflow.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { startJobRunFor } from "../jobs/job-runs.ts";
 import { getJobItem } from "../jobs/job-store.ts";
-import { startJobRunFor } from "../jobs/jobs.ts";
 import type { PageRequest } from "../ports/run-store.ts";
 import { triggerRun } from "../use-cases/runs.ts";
 import type { JobRunLike, ScheduleFiring, ScheduleRegistration } from "./area.ts";
