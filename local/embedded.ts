@@ -18,10 +18,13 @@ import {
 import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
 import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
+import { dynamoDurableList } from "../shared/adapters/dynamo/dynamo-durable-list.ts";
+import { dynamoRepositories } from "../shared/adapters/dynamo/dynamo-repositories.ts";
+import { LOCAL_DELIVERY_QUEUE_PK, LOCAL_SCHEDULER_PK } from "../shared/adapters/dynamo/keys.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
+import { LocalOrchestrator } from "../shared/adapters/embedded/local-orchestrator.ts";
+import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
-import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
-import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import { runtimeImage } from "../shared/adapters/process/runtime-image.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { ENGINE_VERSION, type LocalExecutorSettings } from "../shared/config.ts";
@@ -196,7 +199,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
   const apiKey = knownKey ?? generateKey();
-  const store = new DynamoRunStore(docClient, TABLE, cursorSigningKey(sha256(apiKey)));
+  const cursorKey = cursorSigningKey(sha256(apiKey));
+  const store = new DynamoRunStore(docClient, TABLE, cursorKey);
+  const repos = dynamoRepositories(docClient, TABLE, cursorKey);
   const clock = opts.clock ?? systemClock;
   const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
   const local = localExecutors({ dataDir, workRoot, clock, meter, store, containers: opts.containers });
@@ -238,9 +243,18 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   );
   const jobs = localJobMachine(late, call, meter);
   const orchestrator = new LocalOrchestrator(runMachine, [jobs.machine]);
-  const triggers = localTriggerAdapters(store, clock, late, log);
+  const triggers = localTriggerAdapters(
+    {
+      registrations: dynamoDurableList(repos.items, LOCAL_SCHEDULER_PK),
+      queue: dynamoDurableList(repos.items, LOCAL_DELIVERY_QUEUE_PK),
+    },
+    clock,
+    late,
+    log,
+  );
   const services = createServices({
     store,
+    repos,
     blobs: new S3BlobStore(s3Client, BUCKET),
     runOrchestrator: orchestrator,
     jobOrchestrator: jobs.orchestrator,

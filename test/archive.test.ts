@@ -2,7 +2,7 @@
 // hash still works), schedules and webhooks stop firing and say so, PUT restores as a new version, runs untouched.
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fireSchedule } from "../shared/triggers/schedules.ts";
+import { fireSchedule } from "../shared/triggers/schedule-firing.ts";
 import { type Json, startStack, type TestStack } from "./support/stack.ts";
 
 let stack: TestStack;

@@ -1,7 +1,7 @@
 // The Express lane embedded: runs that never wait on the state machine execute in the Express twin of the run
 // machine (same ASL, same handlers), the lane is on the run, and a dead Express execution ends the run failed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { EXPRESS_DEAD_AFTER_MS, sweepDeadExpressRuns } from "../shared/use-cases/express-sweep.ts";
 import { ShiftedClock } from "./support/clock.ts";

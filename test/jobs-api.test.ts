@@ -545,19 +545,17 @@ describe("job runs", () => {
   it("resumes when a workflow run ends before the job run's token is stored", async () => {
     // Fault injection: every token is stored only after the run it waits for has ended, so the run listener
     // never finds it; only RunNext's re-read after storing can move the job run on.
-    const store = stack.deps.store;
-    const original = store.putItem.bind(store);
+    const { store, repos } = stack.deps;
+    const original = repos.jobs.putWait.bind(repos.jobs);
     let delayed = 0;
-    store.putItem = async (item, opts) => {
-      if (item.sk === "WAIT" && String(item.pk).includes("#JR#")) {
-        delayed++;
-        await until(
-          () => store.getRunStatus("default", String(item.runId)),
-          (s) => s !== null && TERMINAL_RUN.includes(s),
-          "the run to end first",
-        );
-      }
-      return original(item, opts);
+    repos.jobs.putWait = async (orgId, jobRunId, wait) => {
+      delayed++;
+      await until(
+        () => store.getRunStatus("default", wait.runId),
+        (s) => s !== null && TERMINAL_RUN.includes(s),
+        "the run to end first",
+      );
+      return original(orgId, jobRunId, wait);
     };
     try {
       const jr = await waitJobRun((await api("POST", "/api/jobs/chain/runs", {})).body.jobRunId);
@@ -566,7 +564,7 @@ describe("job runs", () => {
       expect(delayed).toBe(3);
       await executionEnded(jr.jobRunId);
     } finally {
-      store.putItem = original;
+      repos.jobs.putWait = original;
     }
   });
 

@@ -1,6 +1,6 @@
 // The job-run ASL on its own: its shape, and its routes executed by the local interpreter with stand-in handlers.
 import { describe, expect, it } from "vitest";
-import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import {
   buildJobRunStateMachine,
   JOB_STATE,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
-import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import { buildRunStateMachine, HUMAN_REJECTED, STATE } from "../shared/state-machine/run-state-machine.ts";
 

@@ -16,7 +16,6 @@ import { newId } from "../shared/domain/ids.ts";
 import type { DeliveryMessage, DeliveryQueue } from "../shared/triggers/area.ts";
 import { MAX_SEED_BYTES, queueDelivery } from "../shared/triggers/delivery.ts";
 import { sweepUnsentDeliveries, UNSENT_DELIVERY_AGE_MS } from "../shared/triggers/delivery-sweep.ts";
-import { UNSENT_DELIVERIES_PK } from "../shared/triggers/keys.ts";
 import { ShiftedClock } from "./support/clock.ts";
 import { type JsonResponse, requestJson } from "./support/http.ts";
 import { pollUntil } from "./support/poll.ts";
@@ -102,7 +101,7 @@ const copiesOf = (eventId: string) => received.filter((r) => r.event.id === even
 
 /** Entries of the sweep's index (unsent deliveries). */
 async function unsentIndex(): Promise<Json[]> {
-  return (await stack.deps.store.queryIndex<Json>("gsi1", UNSENT_DELIVERIES_PK, { limit: 100, cursor: null })).items;
+  return (await stack.deps.repos.deliveries.listUnsent({ limit: 100, cursor: null })).items;
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, startEmbedded } from "../local/embedded.ts";
 import { localTriggers } from "../local/local-triggers.ts";
-import { fireSchedule } from "../shared/triggers/schedules.ts";
+import { fireSchedule } from "../shared/triggers/schedule-firing.ts";
 import { ShiftedClock } from "./support/clock.ts";
 import { type JsonResponse, requestJson } from "./support/http.ts";
 import type { Json } from "./support/stack.ts";

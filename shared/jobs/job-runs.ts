@@ -16,7 +16,6 @@ import {
   type JobRunStatus,
 } from "./job-records.ts";
 import { notifyJobRunChange, updateJobRun, withStatus } from "./job-run-engine.ts";
-import { createJobRunItem, getJobRunItem, getJobRunWait, queryJobRunItems } from "./job-store.ts";
 import { assertSize, checkParameters, getJob, parseBody, resolveWorkflows } from "./jobs.ts";
 
 const JOB_RUN_ID = /^jr_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -34,7 +33,7 @@ export interface JobRunRequest {
  */
 export async function createJobRun(deps: Deps, p: Principal, name: string, req: JobRunRequest) {
   const job = await getJob(deps, p, name);
-  if (await archiveMarker(deps.store, p.orgId, "job", name)) throw new NotFoundError(`job '${name}' not found`);
+  if (await archiveMarker(deps, p.orgId, "job", name)) throw new NotFoundError(`job '${name}' not found`);
   const order = job.workflowExecutionOrder;
   const given = req.parameters ?? {};
   const workflows = await resolveWorkflows(deps, p.orgId, order);
@@ -63,7 +62,7 @@ export async function createJobRun(deps: Deps, p: Principal, name: string, req: 
     key: req.idempotencyKey,
     id: jobRunId,
     load: async (id) => {
-      const prior = await getJobRunItem(deps.store, p.orgId, id);
+      const prior = await deps.repos.jobs.getJobRun(p.orgId, id);
       return prior ? { jobRunId: prior.jobRunId, status: prior.status } : null;
     },
     create: () => createJobRunOf(deps, p, req, job.name, snapshot, jobRunId),
@@ -96,7 +95,7 @@ async function createJobRunOf(
     cancelRequest: null,
     rev: 0,
   };
-  await createJobRunItem(deps.store, jobRun);
+  await deps.repos.jobs.createJobRun(jobRun);
   await notifyJobRunChange(deps, jobRun, null);
   try {
     await deps.jobOrchestrator.startJobRun(p.orgId, jobRunId);
@@ -131,7 +130,7 @@ export const jobRunView = (jr: JobRunRecord) => ({
 
 /** A job run by id, or 404 (also for another org's). */
 export async function loadJobRunOr404(deps: Deps, p: Principal, jobRunId: string): Promise<JobRunRecord> {
-  const jr = JOB_RUN_ID.test(jobRunId) ? await getJobRunItem(deps.store, p.orgId, jobRunId) : null;
+  const jr = JOB_RUN_ID.test(jobRunId) ? await deps.repos.jobs.getJobRun(p.orgId, jobRunId) : null;
   if (!jr) throw new NotFoundError(`job run '${jobRunId}' not found`);
   return jr;
 }
@@ -161,7 +160,7 @@ export async function listJobRuns(
 ): Promise<Page<ReturnType<typeof jobRunView>>> {
   if (filter.job && !JOB_NAME_PATTERN.test(filter.job)) return { items: [], nextCursor: null };
   if (!(filter.job && filter.status)) {
-    const res = await queryJobRunItems(deps.store, p.orgId, filter, page);
+    const res = await deps.repos.jobs.listJobRuns(p.orgId, filter, page);
     return { items: res.items.map(jobRunView), nextCursor: res.nextCursor };
   }
   // Both: one job's runs, filtered by status. Each query asks only for as many as the page still needs,
@@ -169,8 +168,7 @@ export async function listJobRuns(
   const items: JobRunRecord[] = [];
   let cursor = page.cursor ?? null;
   do {
-    const res = await queryJobRunItems(
-      deps.store,
+    const res = await deps.repos.jobs.listJobRuns(
       p.orgId,
       { job: filter.job },
       { limit: page.limit - items.length, cursor },
@@ -206,7 +204,7 @@ export async function cancelJobRun(deps: Deps, p: Principal, jobRunId: string, r
     }
   }
   // Wake the execution if it waits (for a run that was already ending); it sees the job run cancelled and ends.
-  const wait = await getJobRunWait(deps.store, p.orgId, jobRunId);
+  const wait = await deps.repos.jobs.getWait(p.orgId, jobRunId);
   if (wait) await deps.orchestrator.sendTaskSuccess(wait.token, { next: "done" });
   return { jobRunId, status: res.jobRun.status };
 }

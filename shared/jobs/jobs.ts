@@ -6,9 +6,9 @@ import { canonicalJson } from "../domain/hash.ts";
 import type { Principal } from "../domain/records.ts";
 import { resolveParameters, type WorkflowDefinition, zodDetails } from "../domain/workflow.ts";
 import { ConflictError, type ErrorDetail, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.ts";
+import { retryOnStale } from "../kernel/optimistic-update.ts";
 import type { PageRequest, WorkflowVersion } from "../ports/run-store.ts";
 import { JOB_NAME_PATTERN, JobBodySchema, type JobRecord } from "./job-records.ts";
-import { getJobItem, listJobItems, putJobItem } from "./job-store.ts";
 
 const MAX_CONFIG_BYTES = 128 * 1024;
 
@@ -121,44 +121,47 @@ export async function putJob(deps: Deps, p: Principal, name: string, body: unkno
   const workflows = await resolveWorkflows(deps, p.orgId, b.workflowExecutionOrder);
   checkParameters(b.workflowExecutionOrder, b.parameters ?? {}, workflows, false);
   // PUT of an archived job makes it active again.
-  await unarchive(deps.store, p.orgId, "job", name);
+  await unarchive(deps, p.orgId, "job", name);
   const at = nowIso(deps.clock);
-  for (let i = 0; i < 5; i++) {
-    const existing = await getJobItem(deps.store, p.orgId, name);
-    const job: JobRecord = {
-      orgId: p.orgId,
-      name,
-      description: b.description ?? null,
-      workflowExecutionOrder: b.workflowExecutionOrder,
-      parameters: b.parameters ?? {},
-      createdAt: existing?.createdAt ?? at,
-      createdBy: existing?.createdBy ?? p.userId,
-      updatedAt: at,
-      updatedBy: p.userId,
-    };
-    try {
-      await putJobItem(deps.store, job, !existing);
+  // Two creates may race: the loser's create is stale, and it updates the winner's job.
+  return retryOnStale(
+    async () => {
+      const existing = await deps.repos.jobs.getJob(p.orgId, name);
+      const job: JobRecord = {
+        orgId: p.orgId,
+        name,
+        description: b.description ?? null,
+        workflowExecutionOrder: b.workflowExecutionOrder,
+        parameters: b.parameters ?? {},
+        createdAt: existing?.createdAt ?? at,
+        createdBy: existing?.createdBy ?? p.userId,
+        updatedAt: at,
+        updatedBy: p.userId,
+      };
+      await deps.repos.jobs.putJob(job, { create: !existing });
       return { created: !existing, body: jobView(job) };
-    } catch (err) {
-      // Two creates raced: the loser updates the winner's job.
-      if (!(err instanceof ConflictError)) throw err;
-    }
-  }
-  throw new ConflictError(`job '${name}' kept changing; try again`);
+    },
+    {
+      attempts: 5,
+      exhausted: () => {
+        throw new ConflictError(`job '${name}' kept changing; try again`);
+      },
+    },
+  );
 }
 
 /** A job by name, or 404. */
 export async function getJob(deps: Deps, p: Principal, name: string): Promise<JobRecord> {
-  const job = JOB_NAME_PATTERN.test(name) ? await getJobItem(deps.store, p.orgId, name) : null;
+  const job = JOB_NAME_PATTERN.test(name) ? await deps.repos.jobs.getJob(p.orgId, name) : null;
   if (!job) throw new NotFoundError(`job '${name}' not found`);
   return job;
 }
 
 /** The org's jobs by name; archived ones only with `archived`. */
 export async function listJobs(deps: Deps, p: Principal, page: PageRequest, archived = false) {
-  const hidden = await archivedNames(deps.store, p.orgId, "job");
+  const hidden = await archivedNames(deps, p.orgId, "job");
   const res = await filterPages(
-    (cursor, limit) => listJobItems(deps.store, p.orgId, { limit, cursor }),
+    (cursor, limit) => deps.repos.jobs.listJobs(p.orgId, { limit, cursor }),
     (j) => hidden.has(j.name) === archived,
     page.limit,
     page.cursor ?? null,
@@ -169,7 +172,7 @@ export async function listJobs(deps: Deps, p: Principal, page: PageRequest, arch
 /** A job with whether it is archived, for GET /api/jobs/{name}. */
 export async function showJob(deps: Deps, p: Principal, name: string) {
   const job = await getJob(deps, p, name);
-  return { ...jobView(job), archived: (await archiveMarker(deps.store, p.orgId, "job", name)) !== null };
+  return { ...jobView(job), archived: (await archiveMarker(deps, p.orgId, "job", name)) !== null };
 }
 
 /** Archives a job (204): it leaves the default list and cannot be run; its job runs stay readable. */

@@ -2,24 +2,15 @@ import type { Deps } from "../deps.ts";
 import { nowIso, parseIsoMicro } from "../domain/clock.ts";
 import { isTerminalRun, type Page, type Principal, type RunRecord } from "../domain/records.ts";
 import { ValidationError } from "../errors.ts";
+import type { RetentionSettings } from "../ports/repositories.ts";
 
-export interface RetentionSettings {
-  /** Logs and file contents of runs that ended more than this many days ago are deleted; null keeps all. */
-  days: number | null;
-  /** Keep run records, task evidence (hashes) and the audit chain after the contents are gone. */
-  keepEvidence: boolean;
-  updatedAt: string | null;
-  updatedBy: string | null;
-}
+export type { RetentionSettings };
 
-const settingsKey = (orgId: string) => ({ pk: `ORG#${orgId}#SETTINGS`, sk: "RETENTION" });
-const purgedPk = (orgId: string) => `ORG#${orgId}#PURGED`;
 const DEFAULTS: RetentionSettings = { days: null, keepEvidence: true, updatedAt: null, updatedBy: null };
 
 /** The org's retention settings (defaults: keep everything). */
 export async function getRetention(deps: Deps, orgId: string): Promise<RetentionSettings> {
-  const k = settingsKey(orgId);
-  const item = await deps.store.getItem<RetentionSettings & { orgId: string }>(k.pk, k.sk);
+  const item = await deps.repos.retention.getSettings(orgId);
   if (!item) return DEFAULTS;
   return { days: item.days, keepEvidence: item.keepEvidence, updatedAt: item.updatedAt, updatedBy: item.updatedBy };
 }
@@ -35,14 +26,7 @@ export async function putRetention(deps: Deps, p: Principal, body: { days: numbe
     updatedAt: nowIso(deps.clock),
     updatedBy: p.userId,
   };
-  // gsi1 lists the orgs that have a retention policy, for the sweep.
-  await deps.store.putItem({
-    ...settingsKey(p.orgId),
-    gsi1pk: "RETENTION",
-    gsi1sk: p.orgId,
-    orgId: p.orgId,
-    ...settings,
-  });
+  await deps.repos.retention.putSettings(p.orgId, settings);
   return settings;
 }
 
@@ -76,9 +60,7 @@ export async function sweepRetention(deps: Deps, orgId: string, nowMs = deps.clo
       if (!settings.keepEvidence) {
         result.recordsDeleted += await deps.store.deleteRunRecords(orgId, run.runId);
       }
-      await deps.store.putItem({
-        pk: purgedPk(orgId),
-        sk: run.runId,
+      await deps.repos.retention.markPurged(orgId, run.runId, {
         at: nowIso(deps.clock),
         keepEvidence: settings.keepEvidence,
         days: settings.days,
@@ -91,7 +73,7 @@ export async function sweepRetention(deps: Deps, orgId: string, nowMs = deps.clo
 
 /** Whether the retention sweep has purged this run's logs and file contents. */
 export async function isPurged(deps: Deps, orgId: string, runId: string): Promise<boolean> {
-  return Boolean(await deps.store.getItem(purgedPk(orgId), runId));
+  return deps.repos.retention.isPurged(orgId, runId);
 }
 
 /** Sweeps every org that has a retention policy. */
@@ -99,7 +81,7 @@ export async function sweepAllOrgs(deps: Deps, nowMs?: number): Promise<SweepRes
   const out: SweepResult[] = [];
   let cursor: string | null = null;
   do {
-    const page: Page<{ orgId: string }> = await deps.store.queryIndex("gsi1", "RETENTION", { limit: 100, cursor });
+    const page: Page<{ orgId: string }> = await deps.repos.retention.orgsWithSettings({ limit: 100, cursor });
     cursor = page.nextCursor;
     for (const s of page.items) out.push(await sweepRetention(deps, s.orgId, nowMs));
   } while (cursor);

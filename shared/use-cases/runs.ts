@@ -49,7 +49,7 @@ async function resolveVersion(
   if (!req.workflow) throw new ValidationError("workflow is required", [{ path: "workflow", message: "required" }]);
   const wf = await deps.store.getWorkflow(orgId, req.workflow);
   // An archived workflow runs only pinned by its definition hash.
-  if (!wf || (await archiveMarker(deps.store, orgId, "workflow", req.workflow)))
+  if (!wf || (await archiveMarker(deps, orgId, "workflow", req.workflow)))
     throw new NotFoundError(`workflow '${req.workflow}' not found`);
   return wf;
 }

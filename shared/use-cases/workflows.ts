@@ -22,7 +22,7 @@ export async function putWorkflow(deps: Deps, p: Principal, name: string, body: 
   const def = parseDefinition(body, name);
   const hash = definitionHash(def);
   // PUT of an archived name makes it active again, always as a new version.
-  const wasArchived = await unarchive(deps.store, p.orgId, "workflow", name);
+  const wasArchived = await unarchive(deps, p.orgId, "workflow", name);
   const { version, created } = await deps.store.putWorkflowVersion(p.orgId, def, hash, nowIso(deps.clock), p.userId, {
     forceNew: wasArchived,
   });
@@ -38,7 +38,7 @@ export async function getWorkflow(deps: Deps, p: Principal, name: string): Promi
 /** The workflow with whether it is archived, for GET /api/workflows/{name}. */
 export async function showWorkflow(deps: Deps, p: Principal, name: string) {
   const wf = await getWorkflow(deps, p, name);
-  return workflowView(wf, (await archiveMarker(deps.store, p.orgId, "workflow", name)) !== null);
+  return workflowView(wf, (await archiveMarker(deps, p.orgId, "workflow", name)) !== null);
 }
 
 /** Archives a workflow (204): it leaves the default list and cannot be triggered by name; its records stay. */
@@ -49,7 +49,7 @@ export async function archiveWorkflow(deps: Deps, p: Principal, name: string): P
 
 /** The org's workflows (latest version each); archived ones only with `archived`. */
 export async function listWorkflows(deps: Deps, p: Principal, page: PageRequest, archived = false) {
-  const hidden = await archivedNames(deps.store, p.orgId, "workflow");
+  const hidden = await archivedNames(deps, p.orgId, "workflow");
   const res = await filterPages(
     (cursor, limit) => deps.store.listWorkflows(p.orgId, { limit, cursor }),
     (w) => hidden.has(w.name) === archived,

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { ItemStore } from "../ports/item-store.ts";
-import type { DeliveryMessage, DeliveryQueue } from "./area.ts";
-import { LOCAL_DELIVERY_QUEUE_PK } from "./keys.ts";
+import type { DeliveryMessage, DeliveryQueue } from "../../ports/triggers.ts";
+import type { DurableList } from "./durable-list.ts";
 
-interface QueuedMessage extends DeliveryMessage {
+export interface QueuedMessage extends DeliveryMessage {
   msgId: string;
   /** Wall-clock epoch ms (the timers are real ones, whatever clock the stack runs on). */
   dueAt: number;
@@ -32,7 +31,7 @@ export class LocalDeliveryQueue implements DeliveryQueue {
   private stopped = false;
 
   constructor(
-    private readonly store: ItemStore,
+    private readonly store: DurableList<QueuedMessage>,
     private readonly opts: LocalDeliveryQueueOptions,
   ) {}
 
@@ -44,24 +43,13 @@ export class LocalDeliveryQueue implements DeliveryQueue {
   async enqueue(message: DeliveryMessage, delayMs: number): Promise<void> {
     const { notBefore: _n, ...plain } = message;
     const queued: QueuedMessage = { ...plain, msgId: randomUUID(), dueAt: Date.now() + Math.max(0, delayMs) };
-    await this.store.putItem({ pk: LOCAL_DELIVERY_QUEUE_PK, sk: queued.msgId, ...queued });
+    await this.store.put(queued.msgId, queued);
     this.arm(queued);
   }
 
   /** Re-arms the messages left by the last process. */
   async start(): Promise<void> {
-    let cursor: string | null = null;
-    const found: QueuedMessage[] = [];
-    do {
-      const page: { items: QueuedMessage[]; nextCursor: string | null } = await this.store.queryIndex(
-        null,
-        LOCAL_DELIVERY_QUEUE_PK,
-        { limit: 100, cursor },
-        false,
-      );
-      found.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const found = await this.store.all();
     for (const m of found.sort((a, b) => a.dueAt - b.dueAt)) this.arm(m);
     if (found.length) this.opts.log(`delivery queue: ${found.length} pending message(s) resumed`);
   }
@@ -98,13 +86,13 @@ export class LocalDeliveryQueue implements DeliveryQueue {
     try {
       const { msgId: _id, dueAt: _due, ...message } = m;
       await this.opts.handler(message);
-      if (!this.stopped) await this.store.deleteItem(LOCAL_DELIVERY_QUEUE_PK, m.msgId);
+      if (!this.stopped) await this.store.delete(m.msgId);
     } catch (err) {
       if (this.stopped) return;
       this.opts.log(`delivery ${m.deliveryId} failed in the worker: ${(err as Error).message}`);
       const retry: QueuedMessage = { ...m, dueAt: Date.now() + this.opts.errorRetryMs };
       await this.store
-        .putItem({ pk: LOCAL_DELIVERY_QUEUE_PK, sk: m.msgId, ...retry })
+        .put(m.msgId, retry)
         .then(() => this.arm(retry))
         .catch(() => {});
     } finally {

@@ -1,6 +1,6 @@
-import { EXPRESS_MAX_SECONDS, type Lane } from "../engine/lane.ts";
-import type { Orchestrator } from "../ports/orchestrator.ts";
-import { toExpressRunStateMachine } from "../state-machine/run-state-machine.ts";
+import { EXPRESS_MAX_SECONDS, type Lane } from "../../engine/lane.ts";
+import type { Orchestrator } from "../../ports/orchestrator.ts";
+import { toExpressRunStateMachine } from "../../state-machine/run-state-machine.ts";
 import type { LocalStateMachine } from "./local-step-functions.ts";
 
 /** The run executions of both lanes: whether one is going, stopping it (StopExecution), how many are. */

@@ -1,7 +1,7 @@
-import "../polyfills.ts";
+import "../../polyfills.ts";
 import { randomUUID } from "node:crypto";
 import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import type { CostMeter } from "../ports/metrics.ts";
+import type { CostMeter } from "../../ports/metrics.ts";
 
 export type LocalHandler = (payload: unknown) => Promise<unknown>;
 

@@ -1,9 +1,8 @@
 import type { Cron } from "croner";
-import { type Clock, isoMicro } from "../domain/clock.ts";
-import type { ItemStore } from "../ports/item-store.ts";
-import type { ScheduleFiring, ScheduleRegistration, Scheduler } from "./area.ts";
-import { instantsBetween, parseCron } from "./cron.ts";
-import { LOCAL_SCHEDULER_PK } from "./keys.ts";
+import { type Clock, isoMicro } from "../../domain/clock.ts";
+import type { ScheduleFiring, ScheduleRegistration, Scheduler } from "../../ports/triggers.ts";
+import { instantsBetween, parseCron } from "../../triggers/cron.ts";
+import type { DurableList } from "./durable-list.ts";
 
 interface Entry {
   reg: ScheduleRegistration;
@@ -17,7 +16,7 @@ interface Entry {
   upSince: number;
 }
 
-interface StoredRegistration extends ScheduleRegistration {
+export interface StoredRegistration extends ScheduleRegistration {
   checkedThrough: number;
 }
 
@@ -53,7 +52,7 @@ export class LocalScheduler implements Scheduler {
   private ticks = 0;
 
   constructor(
-    private readonly store: ItemStore,
+    private readonly store: DurableList<StoredRegistration>,
     private readonly clock: Clock,
     private readonly opts: LocalSchedulerOptions,
   ) {}
@@ -61,29 +60,19 @@ export class LocalScheduler implements Scheduler {
   /** Loads the saved registrations and starts the background timer. */
   async start(): Promise<void> {
     const upSince = this.clock.nowMs();
-    let cursor: string | null = null;
-    do {
-      const page: { items: StoredRegistration[]; nextCursor: string | null } = await this.store.queryIndex(
-        null,
-        LOCAL_SCHEDULER_PK,
-        { limit: 100, cursor },
-        false,
-      );
-      for (const stored of page.items) {
-        const { checkedThrough, ...reg } = stored;
-        try {
-          this.entries.set(keyOf(reg.orgId, reg.name), {
-            reg,
-            cron: parseCron(reg.cron, reg.timezone),
-            checkedThrough,
-            upSince,
-          });
-        } catch (err) {
-          this.opts.log(`schedule ${reg.orgId}/${reg.name} not loaded: ${(err as Error).message}`);
-        }
+    for (const stored of await this.store.all()) {
+      const { checkedThrough, ...reg } = stored;
+      try {
+        this.entries.set(keyOf(reg.orgId, reg.name), {
+          reg,
+          cron: parseCron(reg.cron, reg.timezone),
+          checkedThrough,
+          upSince,
+        });
+      } catch (err) {
+        this.opts.log(`schedule ${reg.orgId}/${reg.name} not loaded: ${(err as Error).message}`);
       }
-      cursor = page.nextCursor;
-    } while (cursor);
+    }
     this.timer = setInterval(() => void this.tick().catch(() => {}), this.opts.tickMs);
     this.timer.unref();
   }
@@ -112,7 +101,7 @@ export class LocalScheduler implements Scheduler {
 
   async remove(orgId: string, name: string): Promise<void> {
     this.entries.delete(keyOf(orgId, name));
-    await this.store.deleteItem(LOCAL_SCHEDULER_PK, keyOf(orgId, name));
+    await this.store.delete(keyOf(orgId, name));
   }
 
   /** Looks at the clock once and fires every schedule that is due; ticks never overlap. */
@@ -155,6 +144,6 @@ export class LocalScheduler implements Scheduler {
 
   private async save(e: Entry): Promise<void> {
     const item: StoredRegistration = { ...e.reg, checkedThrough: e.checkedThrough };
-    await this.store.putItem({ pk: LOCAL_SCHEDULER_PK, sk: keyOf(e.reg.orgId, e.reg.name), ...item });
+    await this.store.put(keyOf(e.reg.orgId, e.reg.name), item);
   }
 }
