@@ -17,6 +17,15 @@ export interface LocalMachineSpec {
   maxExecutionMs?: number;
 }
 
+/** An ASL document as the emulator takes it: checked for its two required fields, not cast. */
+const isDefinition = (d: unknown): d is StateMachineDefinition =>
+  typeof d === "object" && d !== null && "StartAt" in d && typeof d.StartAt === "string" && "States" in d;
+
+function checkedDefinition(definition: Record<string, unknown>): StateMachineDefinition {
+  if (!isDefinition(definition)) throw new Error("a state machine definition needs StartAt and States");
+  return definition;
+}
+
 interface Execution {
   abort: () => void;
   aborted: boolean;
@@ -40,7 +49,7 @@ export class LocalStateMachine {
     readonly spec: LocalMachineSpec,
     private readonly meter: CostMeter,
   ) {
-    this.machine = new StateMachine(spec.definition as unknown as StateMachineDefinition, {
+    this.machine = new StateMachine(checkedDefinition(spec.definition), {
       validationOptions: { checkArn: false, checkPaths: false },
     });
   }
