@@ -163,7 +163,7 @@ export async function loadExamples(deps: Deps, dir: string, log: (s: string) => 
     if (!doc || !Array.isArray(doc.nodes)) continue;
     try {
       // An example is a starting point: once a workflow of that name exists (edited, or archived), it is the user's.
-      const existing = typeof doc.name === "string" ? await deps.store.getWorkflow(admin.orgId, doc.name) : null;
+      const existing = typeof doc.name === "string" ? await deps.repos.workflows.get(admin.orgId, doc.name) : null;
       if (existing) {
         log(`  workflow ${doc.name} v${existing.version} (kept; the example is not applied over it)`);
         continue;
@@ -205,8 +205,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const clock = opts.clock ?? systemClock;
   const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
   const local = localExecutors({ dataDir, workRoot, clock, meter, store, containers: opts.containers });
-  if (!(await store.orgExists(DEFAULT_ORG)))
-    await store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
+  if (!(await repos.keys.orgExists(DEFAULT_ORG)))
+    await repos.keys.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
 
   // Handler calls in flight, so stop() can let them wind down before the emulators close.
   const calls = new Set<Promise<unknown>>();

@@ -159,8 +159,8 @@ describe("triggering", () => {
       s.api("/api/workflows/idem-dead/trigger", { method: "POST", body: {}, headers: { "idempotency-key": key } });
     // Claims as a request that died right after claiming would leave them: no run was ever created.
     const dead = "run_01JD0000000000000000000000";
-    await s.deps.store.claimIdempotencyKey("default", "trigger:idem-dead", "fresh", dead, Date.now());
-    await s.deps.store.claimIdempotencyKey("default", "trigger:idem-dead", "stale", dead, Date.now() - 120_000);
+    await s.deps.repos.idempotency.claim("default", "trigger:idem-dead", "fresh", dead, Date.now());
+    await s.deps.repos.idempotency.claim("default", "trigger:idem-dead", "stale", dead, Date.now() - 120_000);
     const fresh = await send("fresh");
     expect(fresh.status).toBe(409);
     expect(fresh.body.error.message).toContain("retry in a moment with the same key");

@@ -91,7 +91,7 @@ export async function loadMaterial(deps: Deps, orgId: string, runId: string): Pr
   const material: EvidenceMaterial = { ...(await deps.store.storedRun(orgId, runId)), workflow: null };
   const hash = (material.run?.workflow as { definitionHash?: unknown } | undefined)?.definitionHash;
   if (typeof hash === "string") {
-    const wf = await deps.store.getWorkflowByHash(orgId, hash);
+    const wf = await deps.repos.workflows.getByHash(orgId, hash);
     if (wf)
       material.workflow = {
         name: wf.name,

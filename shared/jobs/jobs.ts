@@ -47,7 +47,7 @@ export async function resolveWorkflows(
   const details: ErrorDetail[] = [];
   for (const [i, name] of order.entries()) {
     if (found.has(name)) continue;
-    const wf = await deps.store.getWorkflow(orgId, name);
+    const wf = await deps.repos.workflows.get(orgId, name);
     if (wf) found.set(name, wf);
     else details.push({ path: `workflowExecutionOrder.${i}`, message: `unknown workflow '${name}'` });
   }

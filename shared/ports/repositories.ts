@@ -1,5 +1,6 @@
 import type { Page, WorkflowRef } from "../domain/records.ts";
 import type { Lane } from "../engine/lane.ts";
+import type { IdempotencyRepository, KeyRepository, WorkflowRepository } from "./access-repositories.ts";
 import type { JobRepository } from "./job-repository.ts";
 import type { PageRequest } from "./run-store.ts";
 import type {
@@ -126,6 +127,9 @@ export interface ConcurrencyRepository {
 
 /** Every repository of one runtime (deps.repos). */
 export interface Repositories {
+  keys: KeyRepository;
+  workflows: WorkflowRepository;
+  idempotency: IdempotencyRepository;
   jobs: JobRepository;
   schedules: ScheduleRepository;
   subscriptions: SubscriptionRepository;

@@ -137,7 +137,7 @@ export async function releaseSlot(deps: Deps, run: RunRecord, limit: number): Pr
 export function concurrencyListener(deps: Deps) {
   return async (run: RunRecord, _from: RunStatus | null): Promise<void> => {
     if (!isTerminalRun(run.status)) return;
-    const wf = await deps.store.getWorkflowByHash(run.orgId, run.workflow.definitionHash);
+    const wf = await deps.repos.workflows.getByHash(run.orgId, run.workflow.definitionHash);
     const limit = wf ? concurrencyLimit(wf.definition) : null;
     if (limit !== null) await releaseSlot(deps, run, limit);
   };
@@ -153,7 +153,7 @@ export async function resumeQueues(deps: Deps, runs: Array<{ orgId: string; runI
     const name = state.run.workflow.name;
     if (!(await isQueued(deps, r.orgId, name, r.runId))) continue;
     waiting.add(r.runId);
-    const wf = await deps.store.getWorkflowByHash(r.orgId, state.run.workflow.definitionHash);
+    const wf = await deps.repos.workflows.getByHash(r.orgId, state.run.workflow.definitionHash);
     const limit = wf ? concurrencyLimit(wf.definition) : null;
     if (limit !== null) queues.set(`${r.orgId}/${name}`, { orgId: r.orgId, name, limit });
   }

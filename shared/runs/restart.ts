@@ -72,8 +72,8 @@ export function planRestart(
 async function targetVersion(deps: Deps, old: RunRecord, which: "same" | "latest"): Promise<WorkflowVersion> {
   const wf =
     which === "latest"
-      ? await deps.store.getWorkflow(old.orgId, old.workflow.name)
-      : await deps.store.getWorkflowByHash(old.orgId, old.workflow.definitionHash);
+      ? await deps.repos.workflows.get(old.orgId, old.workflow.name)
+      : await deps.repos.workflows.getByHash(old.orgId, old.workflow.definitionHash);
   if (!wf) throw new NotFoundError(`workflow '${old.workflow.name}' not found`);
   return wf;
 }

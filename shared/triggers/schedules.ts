@@ -38,7 +38,7 @@ export async function putSchedule(deps: Deps, p: Principal, name: string, body: 
   checkName(name);
   parseCron(body.cron, body.timezone);
   if ("workflow" in body.target) {
-    const wf = await deps.store.getWorkflow(p.orgId, body.target.workflow);
+    const wf = await deps.repos.workflows.get(p.orgId, body.target.workflow);
     if (!wf)
       throw new ValidationError(`target workflow '${body.target.workflow}' not found`, [
         { path: "target.workflow", message: "no such workflow" },

@@ -35,7 +35,7 @@ const view = (w: WebhookRecord) => ({
 
 /** Creates an inbound webhook for a workflow; the secret is returned this once and stored sealed. */
 export async function createWebhook(deps: Deps, p: Principal, workflow: string, description?: string) {
-  const wf = await deps.store.getWorkflow(p.orgId, workflow);
+  const wf = await deps.repos.workflows.get(p.orgId, workflow);
   if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
   const webhookId = newId("wh", deps.clock.nowMs());
   const secret = newSigningSecret();
@@ -54,7 +54,7 @@ export async function createWebhook(deps: Deps, p: Principal, workflow: string, 
 
 /** A workflow's webhooks, newest first, without secrets. */
 export async function listWebhooks(deps: Deps, p: Principal, workflow: string, page: PageRequest) {
-  const wf = await deps.store.getWorkflow(p.orgId, workflow);
+  const wf = await deps.repos.workflows.get(p.orgId, workflow);
   if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
   const res = await deps.repos.webhooks.list(p.orgId, workflow, page);
   // A hook of an archived workflow answers 404 and starts nothing until the workflow is PUT again.

@@ -29,7 +29,7 @@ export async function authenticate(deps: Deps, authorization: string | undefined
   if (deps.settings.platformKeyHash && hash === deps.settings.platformKeyHash) {
     return PLATFORM_PRINCIPAL;
   }
-  const key = await deps.store.findKeyByHash(hash);
+  const key = await deps.repos.keys.findByHash(hash);
   if (!key) throw new UnauthorizedError("unknown API key");
   return { orgId: key.orgId, keyId: key.keyId, role: key.role, userId: key.name, platform: false };
 }
@@ -55,9 +55,9 @@ export async function createOrg(deps: Deps, p: Principal, orgId: unknown): Promi
   // (the cloud never writes one).
   if (orgId === DEFAULT_ORG) throw new ConflictError(`org '${orgId}' already exists`);
   const at = nowIso(deps.clock);
-  await deps.store.createOrg(orgId, at);
+  await deps.repos.keys.createOrg(orgId, at);
   const key = generateKey();
-  await deps.store.putKey({
+  await deps.repos.keys.put({
     keyId: newId("key", deps.clock.nowMs()),
     orgId,
     name: "admin",
@@ -79,7 +79,7 @@ export async function createKey(
   if (!ROLES.includes(role)) throw new ValidationError(`role must be one of ${ROLES.join(", ")}`);
   const key = generateKey();
   const keyId = newId("key", deps.clock.nowMs());
-  await deps.store.putKey({
+  await deps.repos.keys.put({
     keyId,
     orgId: p.orgId,
     name,
@@ -92,10 +92,10 @@ export async function createKey(
 }
 
 export async function listKeys(deps: Deps, p: Principal, page: PageRequest) {
-  const res = await deps.store.listKeys(p.orgId, page);
+  const res = await deps.repos.keys.list(p.orgId, page);
   return { items: res.items.map(({ keyHash: _h, ...rest }) => rest), nextCursor: res.nextCursor };
 }
 
 export async function deleteKey(deps: Deps, p: Principal, keyId: string): Promise<void> {
-  if (!(await deps.store.deleteKey(p.orgId, keyId))) throw new NotFoundError(`key '${keyId}' not found`);
+  if (!(await deps.repos.keys.delete(p.orgId, keyId))) throw new NotFoundError(`key '${keyId}' not found`);
 }

@@ -27,7 +27,7 @@ export async function createOnce<T>(deps: Deps, c: IdempotentCreate<T>): Promise
   const { key } = c;
   if (!key) return c.create();
   if (key.length > 200) throw new ValidationError("Idempotency-Key is longer than 200 characters");
-  const existing = await deps.store.claimIdempotencyKey(c.orgId, c.scope, key, c.id, deps.clock.nowMs());
+  const existing = await deps.repos.idempotency.claim(c.orgId, c.scope, key, c.id, deps.clock.nowMs());
   if (existing) {
     for (const until = Date.now() + WAIT_FOR_CLAIMANT_MS; ; ) {
       const found = await c.load(existing);
@@ -36,7 +36,7 @@ export async function createOnce<T>(deps: Deps, c: IdempotentCreate<T>): Promise
       await new Promise((res) => setTimeout(res, 100));
     }
     const now = deps.clock.nowMs();
-    const tookOver = await deps.store.takeOverIdempotencyKey(
+    const tookOver = await deps.repos.idempotency.takeOver(
       c.orgId,
       c.scope,
       key,
@@ -55,7 +55,7 @@ export async function createOnce<T>(deps: Deps, c: IdempotentCreate<T>): Promise
   } catch (err) {
     // Give the key back only when nothing was created: a write that failed on the way back may have landed.
     if (!(await c.load(c.id).catch(() => null)))
-      await deps.store.releaseIdempotencyKey(c.orgId, c.scope, key, c.id).catch(() => {});
+      await deps.repos.idempotency.release(c.orgId, c.scope, key, c.id).catch(() => {});
     throw err;
   }
 }

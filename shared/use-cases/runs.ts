@@ -41,13 +41,13 @@ async function resolveVersion(
 ): Promise<WorkflowVersion> {
   if (req.definitionHash) {
     if (!HASH_PATTERN.test(req.definitionHash)) throw new ValidationError("definitionHash must be sha256:<64 hex>");
-    const wf = await deps.store.getWorkflowByHash(orgId, req.definitionHash);
+    const wf = await deps.repos.workflows.getByHash(orgId, req.definitionHash);
     if (!wf || (req.workflow && wf.name !== req.workflow))
       throw new NotFoundError(`no workflow definition with hash ${req.definitionHash}`);
     return wf;
   }
   if (!req.workflow) throw new ValidationError("workflow is required", [{ path: "workflow", message: "required" }]);
-  const wf = await deps.store.getWorkflow(orgId, req.workflow);
+  const wf = await deps.repos.workflows.get(orgId, req.workflow);
   // An archived workflow runs only pinned by its definition hash.
   if (!wf || (await archiveMarker(deps, orgId, "workflow", req.workflow)))
     throw new NotFoundError(`workflow '${req.workflow}' not found`);
@@ -205,7 +205,7 @@ export function taskView(t: TaskRecord) {
 }
 
 export async function definitionOf(deps: Deps, run: RunRecord): Promise<WorkflowDefinition> {
-  const wf = await deps.store.getWorkflowByHash(run.orgId, run.workflow.definitionHash);
+  const wf = await deps.repos.workflows.getByHash(run.orgId, run.workflow.definitionHash);
   if (!wf) throw new NotFoundError("the run's workflow definition is missing");
   return wf.definition;
 }

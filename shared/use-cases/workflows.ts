@@ -23,14 +23,14 @@ export async function putWorkflow(deps: Deps, p: Principal, name: string, body: 
   const hash = definitionHash(def);
   // PUT of an archived name makes it active again, always as a new version.
   const wasArchived = await unarchive(deps, p.orgId, "workflow", name);
-  const { version, created } = await deps.store.putWorkflowVersion(p.orgId, def, hash, nowIso(deps.clock), p.userId, {
+  const { version, created } = await deps.repos.workflows.putVersion(p.orgId, def, hash, nowIso(deps.clock), p.userId, {
     forceNew: wasArchived,
   });
   return { created, body: { name: version.name, version: version.version, definitionHash: version.definitionHash } };
 }
 
 export async function getWorkflow(deps: Deps, p: Principal, name: string): Promise<WorkflowVersion> {
-  const wf = await deps.store.getWorkflow(p.orgId, name);
+  const wf = await deps.repos.workflows.get(p.orgId, name);
   if (!wf) throw new NotFoundError(`workflow '${name}' not found`);
   return wf;
 }
@@ -51,7 +51,7 @@ export async function archiveWorkflow(deps: Deps, p: Principal, name: string): P
 export async function listWorkflows(deps: Deps, p: Principal, page: PageRequest, archived = false) {
   const hidden = await archivedNames(deps, p.orgId, "workflow");
   const res = await filterPages(
-    (cursor, limit) => deps.store.listWorkflows(p.orgId, { limit, cursor }),
+    (cursor, limit) => deps.repos.workflows.list(p.orgId, { limit, cursor }),
     (w) => hidden.has(w.name) === archived,
     page.limit,
     page.cursor ?? null,
@@ -63,7 +63,7 @@ export async function listWorkflows(deps: Deps, p: Principal, page: PageRequest,
     const description =
       head.description !== undefined
         ? head.description
-        : ((await deps.store.getWorkflow(p.orgId, w.name))?.definition.description ?? null);
+        : ((await deps.repos.workflows.get(p.orgId, w.name))?.definition.description ?? null);
     items.push({
       name: w.name,
       version: w.version,
@@ -77,7 +77,7 @@ export async function listWorkflows(deps: Deps, p: Principal, page: PageRequest,
 }
 
 export async function listVersions(deps: Deps, p: Principal, name: string, page: PageRequest) {
-  const res = await deps.store.listWorkflowVersions(p.orgId, name, page);
+  const res = await deps.repos.workflows.listVersions(p.orgId, name, page);
   if (!res.items.length && !page.cursor) throw new NotFoundError(`workflow '${name}' not found`);
   return { items: res.items.map((v) => workflowView(v)), nextCursor: res.nextCursor };
 }

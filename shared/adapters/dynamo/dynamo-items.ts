@@ -84,8 +84,11 @@ export class DynamoItems {
     }
   }
 
-  async get<T>(pk: string, sk: string): Promise<T | null> {
-    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }));
+  /** An item by key, read strongly consistent unless `consistent` is false (immutable items, lookups by hash). */
+  async get<T>(pk: string, sk: string, consistent = true): Promise<T | null> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: consistent || undefined }),
+    );
     return res.Item ? strip<T>(res.Item) : null;
   }
 
@@ -98,19 +101,60 @@ export class DynamoItems {
   }
 
   /** A page of a partition of the table (index null) or an index, highest sort key first when `newestFirst`. */
-  async page<T>(index: IndexName | null, pkValue: string, page: PageRequest, newestFirst: boolean): Promise<Page<T>> {
-    const pkName = index ? `${index}pk` : "pk";
+  page<T>(index: IndexName | null, pkValue: string, page: PageRequest, newestFirst: boolean): Promise<Page<T>> {
+    return this.query<T>({ index, pk: pkValue }, page, newestFirst);
+  }
+
+  /**
+   * A page of a partition, optionally narrowed on the sort key (a prefix, or one value); `consistent` reads the
+   * table strongly consistent (indexes cannot be).
+   */
+  async query<T>(
+    q: { index: IndexName | null; pk: string; skPrefix?: string; sk?: string; consistent?: boolean },
+    page: PageRequest,
+    newestFirst: boolean,
+  ): Promise<Page<T>> {
+    const pkName = q.index ? `${q.index}pk` : "pk";
+    const skName = q.index ? `${q.index}sk` : "sk";
+    let condition = `${pkName} = :p`;
+    const values: Item = { ":p": q.pk };
+    if (q.skPrefix !== undefined) {
+      condition += ` AND begins_with(${skName}, :s)`;
+      values[":s"] = q.skPrefix;
+    } else if (q.sk !== undefined) {
+      condition += ` AND ${skName} = :s`;
+      values[":s"] = q.sk;
+    }
     const res = await this.queryPage(
       {
         TableName: this.table,
-        IndexName: index ?? undefined,
-        KeyConditionExpression: `${pkName} = :p`,
-        ExpressionAttributeValues: { ":p": pkValue },
+        IndexName: q.index ?? undefined,
+        KeyConditionExpression: condition,
+        ExpressionAttributeValues: values,
         ScanIndexForward: !newestFirst,
+        ConsistentRead: q.consistent,
       },
       page,
     );
     return { items: res.items.map((i) => strip<T>(i)), nextCursor: res.nextCursor };
+  }
+
+  /** Deletes an item if `condition` holds; false when it did not (or there was none to delete). */
+  async deleteIf(pk: string, sk: string, condition: string, values: Item): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk, sk },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   /** Every item of a partition, lowest sort key first. */

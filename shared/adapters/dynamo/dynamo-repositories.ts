@@ -1,5 +1,10 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Repositories } from "../../ports/repositories.ts";
+import {
+  DynamoIdempotencyRepository,
+  DynamoKeyRepository,
+  DynamoWorkflowRepository,
+} from "./dynamo-access-repositories.ts";
 import { DynamoItems } from "./dynamo-items.ts";
 import { DynamoJobRepository } from "./dynamo-job-repository.ts";
 import {
@@ -25,6 +30,9 @@ export function dynamoRepositories(
   const items = new DynamoItems(db, table, cursorKey);
   return {
     items,
+    keys: new DynamoKeyRepository(items),
+    workflows: new DynamoWorkflowRepository(items),
+    idempotency: new DynamoIdempotencyRepository(items),
     jobs: new DynamoJobRepository(items),
     schedules: new DynamoScheduleRepository(items),
     subscriptions: new DynamoSubscriptionRepository(items),

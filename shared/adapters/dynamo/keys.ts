@@ -3,6 +3,12 @@
 // sweep's, the delivery sweep's) and the embedded stand-ins are named apart.
 //
 //   aggregate          pk                                sk                 index (gsi: pk / sk)
+//   org                ORG#{org}                         ORG
+//   API key            KEY#{sha256 of the key}           KEY                gsi1 ORG#{org}#KEYS / keyId
+//   workflow version   ORG#{org}#WF#{name}               V#{version, 10 digits}
+//   workflow head      ORG#{org}#WF#{name}               HEAD               gsi1 ORG#{org}#WFS / listSortKey
+//   by definition      ORG#{org}#WFHASH#{sha256}         WFHASH             (→ name and version)
+//   idempotency claim  ORG#{org}#IDEM#{scope}#{key}      IDEM               (TTL)
 //   job                ORG#{org}#JOB#{name}              JOB                gsi1 ORG#{org}#JOBS / name
 //   job run            ORG#{org}#JR#{id}                 JOBRUN             gsi1 ORG#{org}#JOBRUNS / id (all, newest first)
 //                                                                           gsi2 ORG#{org}#JOB#{name}#RUNS / id (by job)
@@ -22,7 +28,26 @@
 //   concurrency slots  ORG#{org}#CONC#{workflow}         SLOTS
 //   concurrency queue  ORG#{org}#CONCQ#{workflow}        {runId}
 //   embedded only      LOCAL#SCHEDULER, LOCAL#DELIVERY_QUEUE (stand-ins for EventBridge Scheduler's and SQS's storage)
-// Runs, tasks, audit events, workflows, keys, orgs and idempotency claims: see the run store.
+// Runs, their tasks, audit events and waits (ORG#{org}#RUN#{runId}): see the run store.
+
+export const orgPk = (orgId: string) => `ORG#${orgId}`;
+export const ORG_SK = "ORG";
+/** API keys are found by the hash of the key alone (a request carries nothing else). */
+export const keyPk = (keyHash: string) => `KEY#${keyHash}`;
+export const KEY_SK = "KEY";
+export const keysIndexPk = (orgId: string) => `ORG#${orgId}#KEYS`;
+
+const pad = (n: number): string => String(n).padStart(10, "0");
+export const workflowPk = (orgId: string, name: string) => `ORG#${orgId}#WF#${name}`;
+export const WORKFLOW_VERSION_PREFIX = "V#";
+export const workflowVersionSk = (version: number) => `${WORKFLOW_VERSION_PREFIX}${pad(version)}`;
+export const WORKFLOW_HEAD_SK = "HEAD";
+export const workflowsIndexPk = (orgId: string) => `ORG#${orgId}#WFS`;
+export const workflowHashPk = (orgId: string, definitionHash: string) => `ORG#${orgId}#WFHASH#${definitionHash}`;
+export const WORKFLOW_HASH_SK = "WFHASH";
+
+export const idempotencyPk = (orgId: string, scope: string, key: string) => `ORG#${orgId}#IDEM#${scope}#${key}`;
+export const IDEMPOTENCY_SK = "IDEM";
 
 export const jobPk = (orgId: string, name: string) => `ORG#${orgId}#JOB#${name}`;
 export const JOB_SK = "JOB";
