@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "aws-lambda";
 import { makeReconcileJobHandler, makeRecordJobFailureHandler, makeRunNextHandler } from "../functions/job-handlers.ts";
+import { PLATFORM_PRINCIPAL } from "../shared/access/auth.ts";
 import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import type { Deps } from "../shared/deps.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
@@ -10,7 +11,6 @@ import { putJob } from "../shared/jobs/jobs.ts";
 import type { JobRunOrchestrator } from "../shared/ports/job-run-orchestrator.ts";
 import type { CostMeter } from "../shared/ports/metrics.ts";
 import type { Services } from "../shared/services.ts";
-import { PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
 import type { Late } from "./late.ts";
 
 /** Calls a Lambda handler in process the way the Lambda runtime would, tracked for a clean shutdown. */

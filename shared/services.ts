@@ -28,13 +28,13 @@ import type { RunStore } from "./ports/run-store.ts";
 import type { SecretBox } from "./ports/secret-box.ts";
 import type { TaskExecutors } from "./ports/task-executor.ts";
 import type { DeliveryQueue, EventPublisher, Scheduler, TriggerOptions } from "./ports/triggers.ts";
+import { sweepAllOrgs } from "./retention/retention.ts";
 import { concurrencyListener } from "./runs/concurrency.ts";
+import { awaitHuman, reconcileExecution, recordFailure } from "./runs/state-machine-tasks.ts";
 import { processDelivery } from "./triggers/delivery.ts";
 import { sweepUnsentDeliveries } from "./triggers/delivery-sweep.ts";
 import { makeJobRunListener, makeRunListener } from "./triggers/publish.ts";
 import { fireSchedule } from "./triggers/schedule-firing.ts";
-import { sweepAllOrgs } from "./use-cases/retention.ts";
-import { awaitHuman, reconcileExecution, recordFailure } from "./use-cases/state-machine-tasks.ts";
 
 /** Everything a runtime supplies: one adapter per port, its clock, meter and logger, and its settings. */
 export interface Adapters {

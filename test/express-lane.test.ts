@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
-import { EXPRESS_DEAD_AFTER_MS, sweepDeadExpressRuns } from "../shared/use-cases/express-sweep.ts";
+import { EXPRESS_DEAD_AFTER_MS, sweepDeadExpressRuns } from "../shared/runs/express-sweep.ts";
 import { ShiftedClock } from "./support/clock.ts";
 import { commandWorkflow, startStack, type TestStack } from "./support/stack.ts";
 

@@ -22,13 +22,13 @@ import { CONTAINER_ENV, OBSERVABILITY_ENV } from "../shared/config.ts";
 const OBSERVABILITY_NAMES = Object.values(OBSERVABILITY_ENV);
 
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
+import { EXPRESS_DEAD_AFTER_MS } from "../shared/runs/express-sweep.ts";
 import {
   buildRunStateMachine,
   LAMBDA_SERVICE_ERRORS,
   STATE,
   toExpressRunStateMachine,
 } from "../shared/state-machine/run-state-machine.ts";
-import { EXPRESS_DEAD_AFTER_MS } from "../shared/use-cases/express-sweep.ts";
 
 // One synthesis (with real esbuild bundling of the thirteen entries) for the whole file.
 let outdir: string;

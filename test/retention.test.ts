@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
+import { sweepAllOrgs } from "../shared/retention/retention.ts";
 import { startStack, type TestStack } from "./support/stack.ts";
 
 let stack: TestStack;

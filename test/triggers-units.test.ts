@@ -1,6 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { verifyDelivery } from "../receiver.ts";
@@ -340,6 +342,28 @@ describe("Standard Webhooks signatures", () => {
       expect(new Webhook(`whsec_${Buffer.from(legacy).toString("base64")}`).verify(body, headers)).toBeTruthy();
       expect(verifyDelivery(legacy, body, headers)).toEqual(JSON.parse(body));
     }
+  });
+
+  it("is the package's stepwise/receiver export, compiled JavaScript a receiver imports by name", () => {
+    const headers = signedHeaders(secret, "evt_3", body, Date.now());
+    // A separate Node process, as a receiver's service: it resolves the name through package.json's exports.
+    const script = [
+      'import { verifyDelivery, WebhookVerificationError } from "stepwise/receiver";',
+      "const [secret, body, headers] = JSON.parse(process.argv[1]);",
+      "const event = verifyDelivery(secret, body, headers);",
+      "let refused = false;",
+      'try { verifyDelivery(secret, body + " ", headers); } catch (e) { refused = e instanceof WebhookVerificationError; }',
+      "console.log(JSON.stringify({ event, refused }));",
+    ].join("\n");
+    const out = execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", script, JSON.stringify([secret, body, headers])],
+      {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        encoding: "utf8",
+      },
+    );
+    expect(JSON.parse(out)).toEqual({ event: JSON.parse(body), refused: true });
   });
 
   it("checks inbound Standard Webhooks calls by the injected clock: 5 minutes either way", () => {

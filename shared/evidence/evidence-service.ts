@@ -6,7 +6,7 @@ import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import type { Principal } from "../domain/records.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
+import { definitionOf, loadRunOr404 } from "../runs/runs.ts";
 import { writeBundle } from "./bundle.ts";
 import { compareRuns, type RunComparison } from "./compare.ts";
 import { contentTypeOf, digestBlob } from "./hashing.ts";

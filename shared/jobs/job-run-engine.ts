@@ -3,7 +3,7 @@ import { nowIso } from "../domain/clock.ts";
 import { isTerminalRun, type Principal, type RunRecord, type RunStatus } from "../domain/records.ts";
 import { ConflictError, NotFoundError, StaleStateError, StepwiseError } from "../errors.ts";
 import { retryOnStale, wroteUnlessStale } from "../kernel/optimistic-update.ts";
-import { cancelRun, triggerRun } from "../use-cases/runs.ts";
+import { cancelRun, triggerRun } from "../runs/runs.ts";
 import {
   assertJobRunTransition,
   HALTING_RUN_STATUSES,

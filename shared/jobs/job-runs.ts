@@ -4,9 +4,9 @@ import { nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
 import { isTerminalRun, type Page, type Principal, type RunStatus, type Trigger } from "../domain/records.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
+import { createOnce } from "../kernel/idempotency.ts";
 import type { PageRequest, WorkflowVersion } from "../ports/run-store.ts";
-import { createOnce } from "../use-cases/idempotency.ts";
-import { cancelRun } from "../use-cases/runs.ts";
+import { cancelRun } from "../runs/runs.ts";
 import {
   isTerminalJobRun,
   JOB_NAME_PATTERN,

@@ -8,8 +8,8 @@ import { resolveParameters, type WorkflowDefinition, type WorkflowNode } from ".
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { RunState, WorkflowVersion } from "../ports/run-store.ts";
 import { notifyRunChange, RunSession } from "../run-session.ts";
-import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
 import { startOrQueue } from "./concurrency.ts";
+import { definitionOf, loadRunOr404 } from "./runs.ts";
 
 export interface RestartRequest {
   from?: string[];

@@ -4,7 +4,7 @@ import { isTerminalRun, type Principal, type RunRecord, type RunStatus } from ".
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { startJobRunFor } from "../jobs/job-runs.ts";
 import { retryOnStale } from "../kernel/optimistic-update.ts";
-import { triggerRun } from "../use-cases/runs.ts";
+import { triggerRun } from "../runs/runs.ts";
 import type { JobRunLike, ScheduleFiring } from "./area.ts";
 import { triggersOf } from "./area.ts";
 import { EMPTY_STATE, type FireOutcome, type ScheduleRecord, type ScheduleState } from "./schedule-records.ts";

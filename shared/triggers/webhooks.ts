@@ -6,7 +6,7 @@ import { newId } from "../domain/ids.ts";
 import type { Principal } from "../domain/records.ts";
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from "../errors.ts";
 import type { PageRequest } from "../ports/run-store.ts";
-import { triggerRun } from "../use-cases/runs.ts";
+import { triggerRun } from "../runs/runs.ts";
 import { triggersOf } from "./area.ts";
 import { checkGithubSignature, checkStandardSignature, newSigningSecret } from "./standard-webhooks.ts";
 import type { WebhookRecord } from "./trigger-records.ts";

@@ -18,11 +18,11 @@ import { chooseLane } from "../engine/lane.ts";
 import { deriveContext } from "../engine/run-context.ts";
 import { logKey } from "../engine/storage-keys.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { createOnce } from "../kernel/idempotency.ts";
 import type { PageRequest, RunFilter, RunState, WorkflowVersion } from "../ports/run-store.ts";
+import { isPurged } from "../retention/retention.ts";
 import { finishRun, notifyRunChange, RunSession } from "../run-session.ts";
-import { startOrQueue } from "../runs/concurrency.ts";
-import { createOnce } from "./idempotency.ts";
-import { isPurged } from "./retention.ts";
+import { startOrQueue } from "./concurrency.ts";
 
 export interface TriggerRequest {
   workflow?: string;
