@@ -1,12 +1,12 @@
 // The audit trail as one chained item per commit against dynalite: a run's trail verifies, an edited delta is
 // found, and a batched commit is all-or-nothing when another writer moved the chain first.
 import { describe, expect, it } from "vitest";
-import type { DynamoRunStore } from "../shared/adapters/dynamo/run-store.ts";
-import type { TaskRecord } from "../shared/domain/records.ts";
-import { StaleStateError } from "../shared/errors.ts";
-import type { Change } from "../shared/ports/run-store.ts";
-import { type Json, runToEnd, useTestStack } from "./evidence-helpers.ts";
-import { expectIntactChain } from "./support/audit-chain.ts";
+import type { DynamoRunStore } from "../../shared/adapters/dynamo/run-store.ts";
+import type { TaskRecord } from "../../shared/domain/records.ts";
+import { StaleStateError } from "../../shared/errors.ts";
+import type { Change } from "../../shared/ports/run-store.ts";
+import { type Json, runToEnd, useTestStack } from "../evidence/evidence-helpers.ts";
+import { expectIntactChain } from "../support/audit-chain.ts";
 
 const FAN = 4;
 const DIAMOND = {
@@ -38,8 +38,8 @@ describe("chained commits", () => {
     expect(items.length).toBeLessThan(audit.length);
     // The commit after `start` finished starts every fan node at once: one item, one event per node.
     const starts = items.find((i) => Array.isArray(i.more) && i.more.length === FAN - 1);
-    expect(starts).toBeDefined();
-    expect([starts, ...(starts?.more as Json[])].map((e: Json) => e.detail.nodeId).sort()).toEqual(
+    if (!starts) throw new Error("no audit item holds the fan-out's starts");
+    expect([starts, ...(starts.more as Json[])].map((e: Json) => e.detail.nodeId).sort()).toEqual(
       Array.from({ length: FAN }, (_, i) => `fan-${i + 1}`),
     );
     // Events carry deltas, not whole records.
