@@ -1,11 +1,13 @@
 import { hashJson } from "../domain/hash.ts";
+import { taskView } from "../domain/stored-task.ts";
 import type { EvidenceMaterial } from "./verify.ts";
 
 type Item = Record<string, unknown>;
 
+/** A stored task item as the engine saw it (its last attempt put back), without the table's chain attributes. */
 const recordOf = (item: Item): Item => {
   const { seq: _s, auditHash: _h, ...rest } = item;
-  return rest;
+  return taskView(rest);
 };
 
 /** The stored task item of a node, from which a file's storage location (`reusedFrom`) is read. */
@@ -50,14 +52,16 @@ export async function checkReusedEvidence(
     }
     const source = d.fromRun === oldId ? old : await load(d.fromRun);
     origins.add(d.fromRun);
-    const original = source.tasks.find((t) => t.nodeId === d.nodeId);
-    const copy = m.tasks.find((t) => t.nodeId === d.nodeId);
+    const originalItem = source.tasks.find((t) => t.nodeId === d.nodeId);
+    const copyItem = m.tasks.find((t) => t.nodeId === d.nodeId);
+    const original = originalItem && recordOf(originalItem);
+    const copy = copyItem && recordOf(copyItem);
     const who = `carried-over task '${d.nodeId}' (from ${d.fromRun})`;
     if (!original) {
       problems.push(`${who}: the original task record is missing`);
       continue;
     }
-    if (hashJson(recordOf(original)) !== d.originalHash)
+    if (hashJson(original) !== d.originalHash)
       problems.push(`${who}: the original record no longer hashes to ${d.originalHash}, as recorded at the restart`);
     if (!copy) continue; // the run's own checks report a missing record
     for (const field of ["attempts", "outputVariables", "attempt", "type"] as const)

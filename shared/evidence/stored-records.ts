@@ -5,6 +5,7 @@
 import type { AuditEventBody } from "../domain/audit.ts";
 import { applyDelta, asRecordDelta } from "../domain/record-delta.ts";
 import type { RunRecord, TaskRecord } from "../domain/records.ts";
+import { taskView } from "../domain/stored-task.ts";
 
 type Item = Record<string, unknown>;
 
@@ -93,9 +94,15 @@ export function eventVersions(events: StoredEvent[]): Array<Item | null> {
   });
 }
 
-/** The well-formed task records among stored items (an edited one is left to verification to report). */
+/**
+ * The well-formed task records among stored items, as the engine saw them (the stored form's last attempt put
+ * back); an edited one is left to verification to report.
+ */
 export function taskRecordsOf(items: unknown[]): TaskRecord[] {
   const out: TaskRecord[] = [];
-  for (const t of items) if (isTaskRecord(t)) out.push(t);
+  for (const t of items) {
+    const view = isObject(t) ? taskView(t) : t;
+    if (isTaskRecord(view)) out.push(view);
+  }
   return out;
 }

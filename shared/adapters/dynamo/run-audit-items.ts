@@ -6,6 +6,7 @@
 import { chainEvent, plainRecord, type StoredAuditEvent } from "../../domain/audit.ts";
 import { recordDelta } from "../../domain/record-delta.ts";
 import type { RunRecord, TaskRecord } from "../../domain/records.ts";
+import { storedTask, taskView } from "../../domain/stored-task.ts";
 import type { Change, ChangeTarget, RunState } from "../../ports/run-store.ts";
 import { auditSk, type Item, runPk } from "./run-keys.ts";
 
@@ -16,11 +17,33 @@ export interface PreparedCommit {
   records: Map<string, { target: ChangeTarget; version: Item; seq: number; hash: string }>;
 }
 
-const keyOf = (t: ChangeTarget): string => (t.kind === "run" ? "run" : `task:${t.nodeId}`);
+export const keyOf = (t: ChangeTarget): string => (t.kind === "run" ? "run" : `task:${t.nodeId}`);
 
-/** The record's version before the commit; none before the run's first event (its creation). */
-const currentOf = (state: RunState, t: ChangeTarget): RunRecord | TaskRecord | undefined =>
-  state.head.seq === 0 ? undefined : t.kind === "run" ? state.run : state.tasks.get(t.nodeId);
+// The stored form of each record of a loaded or committed state, as the table holds it: the base of the next delta.
+const storedVersions = new WeakMap<RunState, Map<string, Item>>();
+
+/** Remembers the stored form of a record of the state (as loaded, replayed or committed). */
+export function rememberStored(state: RunState, key: string, version: Item): void {
+  const m = storedVersions.get(state) ?? new Map<string, Item>();
+  storedVersions.set(state, m);
+  m.set(key, version);
+}
+
+/** A record version as stored and hashed (a task keeps its current attempt once: see stored-task.ts). */
+export const storedForm = (t: ChangeTarget, record: unknown): Item =>
+  t.kind === "task" ? storedTask(plainRecord(record)) : plainRecord(record);
+
+/** What the engine and the API see of a stored record version. */
+export const viewOf = (t: ChangeTarget, version: Item): Item => (t.kind === "task" ? taskView(version) : version);
+
+/** The record's stored version before the commit; none before the run's first event (its creation). */
+function storedBefore(state: RunState, t: ChangeTarget): Item | null {
+  if (state.head.seq === 0) return null;
+  const remembered = storedVersions.get(state)?.get(keyOf(t));
+  if (remembered) return remembered;
+  const current: RunRecord | TaskRecord | undefined = t.kind === "run" ? state.run : state.tasks.get(t.nodeId);
+  return current ? storedForm(t, current) : null;
+}
 
 /** Chains `changes` onto the state's head (the state is not changed). */
 export function prepareCommit(state: RunState, changes: Change[], at: string): PreparedCommit {
@@ -29,9 +52,8 @@ export function prepareCommit(state: RunState, changes: Change[], at: string): P
   let head = state.head;
   for (const change of changes) {
     const key = keyOf(change.target);
-    const current = currentOf(state, change.target);
-    const before = records.get(key)?.version ?? (current ? plainRecord(current) : null);
-    const version = plainRecord(change.next);
+    const before = records.get(key)?.version ?? storedBefore(state, change.target);
+    const version = storedForm(change.target, change.next);
     const { body, hash } = chainEvent(head, change.event, version, at);
     events.push({ ...body, hash, target: change.target, delta: recordDelta(before, version) });
     records.set(key, { target: change.target, version, seq: body.seq, hash });

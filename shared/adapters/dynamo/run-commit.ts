@@ -10,7 +10,15 @@ import { applyDelta, asRecordDelta } from "../../domain/record-delta.ts";
 import type { RunRecord, TaskRecord } from "../../domain/records.ts";
 import { StaleStateError } from "../../errors.ts";
 import type { Change, ChangeTarget, RunState } from "../../ports/run-store.ts";
-import { commitItem, eventsOfItem, lastSeqOf, prepareCommit } from "./run-audit-items.ts";
+import {
+  commitItem,
+  eventsOfItem,
+  keyOf,
+  lastSeqOf,
+  prepareCommit,
+  rememberStored,
+  viewOf,
+} from "./run-audit-items.ts";
 import {
   AUDIT_PREFIX,
   auditSk,
@@ -39,8 +47,6 @@ interface PendingRecord {
 // Record versions a load saw ahead of their items, keyed by the loaded state, written by its next commit.
 const unapplied = new WeakMap<RunState, Map<string, PendingRecord>>();
 
-const keyOf = (t: ChangeTarget): string => (t.kind === "run" ? "run" : `task:${t.nodeId}`);
-
 function isTarget(v: unknown): v is ChangeTarget {
   if (!v || typeof v !== "object") return false;
   const t = v as { kind?: unknown; nodeId?: unknown };
@@ -55,7 +61,10 @@ function isTaskRecord(v: Item): v is Item & TaskRecord {
   return typeof v.nodeId === "string" && typeof v.status === "string";
 }
 
-function applyInMemory(state: RunState, target: ChangeTarget, version: Item): void {
+/** Takes a stored record version into the state: the version is remembered, its view is what the engine sees. */
+function applyInMemory(state: RunState, target: ChangeTarget, stored: Item): void {
+  rememberStored(state, keyOf(target), stored);
+  const version = viewOf(target, stored);
   if (target.kind === "run") {
     if (isRunRecord(version)) state.run = version;
   } else if (isTaskRecord(version)) state.tasks.set(target.nodeId, version);
@@ -85,11 +94,12 @@ export async function loadRun(t: Table, orgId: string, runId: string): Promise<R
   const later = await commitsFrom(t, pk, maxSeq);
   if (!runItem && later.length === 0) return null;
 
-  const state: RunState = {
-    run: runItem ? strip<RunRecord>(runItem, ["seq", "auditHash"]) : ({} as RunRecord),
-    tasks: new Map(taskItems.map((i) => [String(i.nodeId), strip<TaskRecord>(i, ["seq", "auditHash"])])),
-    head: { seq: 0, hash: GENESIS_HASH },
-  };
+  const state: RunState = { run: {} as RunRecord, tasks: new Map(), head: { seq: 0, hash: GENESIS_HASH } };
+  const storedOf = new Map<string, Item>();
+  if (runItem) storedOf.set("run", strip<Item>(runItem, ["seq", "auditHash"]));
+  for (const i of taskItems) storedOf.set(`task:${String(i.nodeId)}`, strip<Item>(i, ["seq", "auditHash"]));
+  for (const [key, version] of storedOf)
+    applyInMemory(state, key === "run" ? { kind: "run" } : { kind: "task", nodeId: key.slice(5) }, version);
   const top = stored.reduce<Item | undefined>((a, b) => (!a || Number(b.seq) > Number(a.seq) ? b : a), undefined);
   if (top) state.head = { seq: Number(top.seq), hash: String(top.auditHash) };
   const pending = new Map<string, PendingRecord>();
@@ -98,7 +108,7 @@ export async function loadRun(t: Table, orgId: string, runId: string): Promise<R
     if (!isTarget(ev.target)) throw new Error(`audit event ${seq} of ${runId} names no record`);
     const key = keyOf(ev.target);
     if (seq <= (seqOf.get(key) ?? 0)) continue; // its record already has it (or a later version)
-    const base = pending.get(key)?.version ?? currentItem(state, ev.target);
+    const base = pending.get(key)?.version ?? storedOf.get(key) ?? null;
     const version = versionOf(base, ev);
     pending.set(key, { target: ev.target, version, seq, hash: String(ev.hash) });
     applyInMemory(state, ev.target, version);
@@ -108,11 +118,6 @@ export async function loadRun(t: Table, orgId: string, runId: string): Promise<R
   if (pending.size) unapplied.set(state, pending);
   return state;
 }
-
-const currentItem = (state: RunState, t: ChangeTarget): Item | null => {
-  const rec = t.kind === "run" ? (state.run.runId ? state.run : undefined) : state.tasks.get(t.nodeId);
-  return rec ? { ...rec } : null;
-};
 
 /** The record version an event produced: its delta on the version before (old single-event items: the snapshot). */
 function versionOf(base: Item | null, ev: Item): Item {
