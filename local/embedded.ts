@@ -29,8 +29,10 @@ import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
 import { completeExternalTask } from "../shared/engine/complete-task.ts";
+import { inProcessExportWorker } from "../shared/evidence/in-process-export-worker.ts";
 import { LocalSecretBox } from "../shared/human-steps/secrets.ts";
 import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
+import type { ExportJob } from "../shared/ports/export-worker.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import type { RunEventSubscriber } from "../shared/ports/run-events.ts";
 import { resumeQueues } from "../shared/runs/concurrency.ts";
@@ -249,6 +251,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deliveryQueue: triggers.queue,
     secretBox: new LocalSecretBox(await localSecretsKey(dataDir)),
     executors: local.executors,
+    // Exports are built in this process, tracked like a handler call so that stop() lets them finish.
+    exportWorker: inProcessExportWorker(
+      (job) => call((e: unknown) => late.get().evidence.buildExport(e as ExportJob), "export-bundle")(job),
+      readableLogger(),
+    ),
     clock,
     meter,
     logger: readableLogger(),

@@ -1,5 +1,6 @@
 import type { Clock } from "./domain/clock.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
+import type { ExportWorker } from "./ports/export-worker.ts";
 import type { FileHooks } from "./ports/file-hooks.ts";
 import type { ItemStore } from "./ports/item-store.ts";
 import type { JobRunOrchestrator } from "./ports/job-run-orchestrator.ts";
@@ -49,6 +50,8 @@ export interface Deps {
   events: RunEvents;
   /** Run files: place inputs, collect outputs, seal the evidence root. */
   files: FileHooks;
+  /** Builds evidence bundles asynchronously (a Lambda in the cloud, in process embedded). */
+  exportWorker: ExportWorker;
   /** Encrypts human-input secrets at rest; absent where the function has no key. */
   secrets?: SecretBox;
   /** Scheduler, publishers, delivery queue and their options. */
