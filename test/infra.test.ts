@@ -298,7 +298,7 @@ describe("functions", () => {
   it("run on nodejs22.x, arm64, traced, bundled as ESM from the repository's entries, all wiring the jobs area", () => {
     const lambdas = template.findResources("AWS::Lambda::Function");
     const ours = Object.keys(stack.functions).map((k) => fnLogicalId(k as FunctionKey));
-    expect(ours).toHaveLength(13);
+    expect(ours).toHaveLength(14);
     // The only other function is CDK's handler of the dashboard deployment.
     const others = Object.keys(lambdas).filter((id) => !ours.includes(id));
     expect(others).toHaveLength(1);
@@ -331,6 +331,12 @@ describe("functions", () => {
       EphemeralStorage: { Size: 2048 },
     });
     expect(functionProps("api")).toMatchObject({ MemorySize: 512, Timeout: 29 });
+    // The export worker streams the bundle to S3 for up to 15 minutes, staging one stored object at a time in /tmp.
+    expect(functionProps("exportBundle")).toMatchObject({
+      MemorySize: 1024,
+      Timeout: 900,
+      EphemeralStorage: { Size: 10240 },
+    });
     const small: FunctionKey[] = [
       "awaitHuman",
       "recordFailure",
@@ -384,6 +390,7 @@ describe("functions", () => {
         "DELIVERY_QUEUE_URL",
         "EVENTS_TOPIC_ARN",
         "EVENT_BUS_NAME",
+        "EXPORT_FUNCTION_NAME",
         "JOB_STATE_MACHINE_ARN",
         "NODE_OPTIONS",
         ...OBSERVABILITY_NAMES,
@@ -396,6 +403,10 @@ describe("functions", () => {
         "SECRETS_KMS_KEY_ID",
         "TABLE_NAME",
       ].sort(),
+    );
+    expect(env("api").EXPORT_FUNCTION_NAME).toEqual({ Ref: fnLogicalId("exportBundle") });
+    expect(Object.keys(env("exportBundle")).sort()).toEqual(
+      ["BUCKET_NAME", "NODE_OPTIONS", ...OBSERVABILITY_NAMES, "RUN_STATE_MACHINE_ARN", "TABLE_NAME"].sort(),
     );
     expect(env("api").SCHEDULE_TARGET_ARN).toEqual({ "Fn::GetAtt": [fnLogicalId("scheduleTrigger"), "Arn"] });
     expect(Object.keys(env("deliverEvents")).sort()).toEqual(
@@ -464,6 +475,7 @@ describe("least privilege", () => {
       runNext: [...startTargets, ...wakeJob, "states:StopExecution run:*"],
       recordJobFailure: startTargets,
       reconcileJob: startTargets,
+      exportBundle: [],
     };
     for (const [key, grants] of Object.entries(expected)) {
       expect(stateGrantsOf(stack.functions[key as FunctionKey]), key).toEqual([...new Set(grants)].sort());
@@ -489,7 +501,21 @@ describe("least privilege", () => {
     expect(onSecretsKey("containerStopped")).toEqual(["kms:Decrypt"]);
     // The retention sweep may only delete (see the retention test below).
     expect(objectActions("retentionSweep")).toEqual(["s3:DeleteObject"]);
-    const withObjects: FunctionKey[] = ["api", "advanceRun", "retentionSweep", "containerStopped"];
+    // The export worker reads any object of the bucket and writes under the exports prefix only; it reads records.
+    const exportGrants = grantsOf(stack.functions.exportBundle);
+    const bucketId = logicalId(stack.storage.bucket);
+    const objectsOf = (action: string) =>
+      JSON.stringify(exportGrants.filter((g) => g.action === action).map((g) => g.resources));
+    expect(objectActions("exportBundle")).toEqual(["s3:GetObject", "s3:PutObject"]);
+    expect(objectsOf("s3:PutObject")).toContain('"/orgs/*/runs/*/exports/*"');
+    expect(objectsOf("s3:PutObject")).not.toMatch(/"\/\*"/);
+    expect(objectsOf("s3:PutObject")).toContain(bucketId);
+    expect(actionsOf(stack.functions.exportBundle).filter((a) => a.startsWith("dynamodb:"))).not.toEqual(
+      expect.arrayContaining(["dynamodb:PutItem"]),
+    );
+    expect(actionsOf(stack.functions.exportBundle)).toContain("dynamodb:GetItem");
+    expect(onSecretsKey("exportBundle")).toEqual([]);
+    const withObjects: FunctionKey[] = ["api", "advanceRun", "retentionSweep", "containerStopped", "exportBundle"];
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
       if (withObjects.includes(key)) continue;
       expect(objectActions(key), key).toEqual([]);
@@ -742,8 +768,13 @@ describe("container and lambda nodes", () => {
 
   it("grants no Lambda invoke or configuration read on users' functions unless the deployer names them", () => {
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
-      const lambda = actionsOf(stack.functions[key]).filter((a) => a.startsWith("lambda:"));
-      expect(lambda, key).toEqual([]);
+      const lambda = grantsOf(stack.functions[key]).filter((g) => g.action.startsWith("lambda:"));
+      // The API starts exports: it may invoke the export worker, and no other function.
+      if (key === "api")
+        expect(lambda).toEqual([
+          { action: "lambda:InvokeFunction", resources: [{ "Fn::GetAtt": [fnLogicalId("exportBundle"), "Arn"] }] },
+        ]);
+      else expect(lambda, key).toEqual([]);
     }
   });
 
