@@ -234,6 +234,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
         [STATE.recordFailure]: call(engine.recordFailure, "record-failure"),
       },
       waitForToken: { [STATE.awaitHuman]: call(engine.awaitHuman, "await-human") },
+      startExecution: [STATE.continueAsNew],
       onAbnormalEnd: (detail) => call(engine.reconcile, "reconcile")({ detail }),
     },
     meter,

@@ -28,6 +28,8 @@ export interface Settings {
   cancelPollMs: number;
   /** The longest single human wait the orchestrator can hold (the local interpreter's timers are bounded). */
   maxHumanWaitSeconds: number;
+  /** How old a Standard execution may get before the run continues in a new one (default: 351 days). */
+  continueAfterSeconds?: number;
 }
 
 /**

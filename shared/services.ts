@@ -8,6 +8,7 @@ import type { Clock } from "./domain/clock.ts";
 import { isTerminalRun } from "./domain/records.ts";
 import { advanceRun } from "./engine/advance-run.ts";
 import { completeExternalTask } from "./engine/complete-task.ts";
+import { continueIfDue } from "./engine/continue-as-new.ts";
 import { buildExport } from "./evidence/export-jobs.ts";
 import { inProcessExportWorker } from "./evidence/in-process-export-worker.ts";
 import { rootAtEnd } from "./evidence/manifest.ts";
@@ -130,6 +131,7 @@ export function createServices(adapters: Adapters) {
     deps,
     runs: {
       advance: bind(deps, advanceRun),
+      continueIfDue: bind(deps, continueIfDue),
       awaitHuman: bind(deps, awaitHuman),
       recordFailure: bind(deps, recordFailure),
       reconcile: bind(deps, reconcileExecution),

@@ -565,6 +565,17 @@ describe("least privilege", () => {
     );
   });
 
+  it("lets the run machine (and its Express twin) start executions of itself only, to continue as new", () => {
+    const starts = (machine: StateMachine) =>
+      statementsOfRole(logicalId(machine.role))
+        .filter((s) => [s.Action].flat().includes("states:StartExecution"))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(starts(stack.stateMachine)).toHaveLength(1);
+    expect(starts(stack.stateMachine)[0]).toMatch(/:stateMachine:Stepwise-run"/);
+    expect(starts(stack.runEngine.expressStateMachine)).toHaveLength(1);
+    expect(starts(stack.runEngine.expressStateMachine)[0]).toMatch(/:stateMachine:Stepwise-run-express"/);
+  });
+
   it("lets the scheduler role invoke the schedule-trigger function and nothing else", () => {
     const roleId = logicalId(stack.triggers.schedulerRole);
     const statements = statementsOfRole(roleId);
