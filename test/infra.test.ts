@@ -1091,6 +1091,8 @@ describe("the synthesized run state machine, run locally", () => {
   }
 
   const ids = { runId: "run_01JTEST", orgId: "default" };
+  // What Step Functions sets on every execution (aws-local-stepfunctions takes Name from the caller; it sets StartTime).
+  const RUN_CONTEXT = { Task: { Token: "placeholder" }, Execution: { Name: ids.runId } } as never;
 
   it("advances, parks on a human step, waits, and finishes", async () => {
     const machine = new LocalStateMachine(synthesizedDefinition() as never);
@@ -1101,7 +1103,7 @@ describe("the synthesized run state machine, run locally", () => {
       { ...ids, seq: 9, next: "done" },
     ];
     const execution = machine.run(ids, {
-      context: { Task: { Token: "placeholder" } },
+      context: RUN_CONTEXT,
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.advance]: recorder(calls, STATE.advance, () => script.shift()),
@@ -1113,7 +1115,11 @@ describe("the synthesized run state machine, run locally", () => {
     });
     await expect(execution.result).resolves.toEqual({ ...ids, seq: 9, next: "done" });
     expect(calls.map((c) => c.state)).toEqual([STATE.advance, STATE.awaitHuman, STATE.advance, STATE.advance]);
-    expect(calls[0]).toEqual({ state: STATE.advance, functionName: "advance-run", payload: ids });
+    expect(calls[0]).toEqual({
+      state: STATE.advance,
+      functionName: "advance-run",
+      payload: { ...ids, execution: { name: ids.runId, startTime: expect.any(String) } },
+    });
     expect(calls[1]).toEqual({
       state: STATE.awaitHuman,
       functionName: "await-human",
@@ -1129,7 +1135,7 @@ describe("the synthesized run state machine, run locally", () => {
       { ...ids, seq: 5, next: "done" },
     ];
     const execution = machine.run(ids, {
-      context: { Task: { Token: "placeholder" } },
+      context: RUN_CONTEXT,
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.advance]: recorder(calls, STATE.advance, () => script.shift()),
@@ -1147,7 +1153,7 @@ describe("the synthesized run state machine, run locally", () => {
     const machine = new LocalStateMachine(synthesizedDefinition() as never);
     const calls: Call[] = [];
     const execution = machine.run(ids, {
-      context: { Task: { Token: "placeholder" } },
+      context: RUN_CONTEXT,
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.advance]: async () => {
