@@ -8,7 +8,7 @@ import { ID_PATTERN, newId } from "../domain/ids.ts";
 import type { Principal } from "../domain/records.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { ExportJob } from "../ports/export-worker.ts";
-import { loadRunOr404 } from "../use-cases/runs.ts";
+import { loadRunOr404 } from "../runs/runs.ts";
 import { streamBundle } from "./bundle.ts";
 import { answerBlob, type BlobAnswer, loadMaterial } from "./evidence-service.ts";
 import { producerIn } from "./reused-evidence.ts";
