@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { HttpHandler } from "@smithy/core/protocols";
 import type { CostMeter } from "../ports/metrics.ts";
 
 export interface AwsEndpoint {
@@ -8,6 +9,8 @@ export interface AwsEndpoint {
   region?: string;
   /** Wraps the client for tracing (Powertools Tracer's captureAWSv3Client in the cloud). */
   capture?: ClientCapture;
+  /** How requests reach the endpoint: the SDK's HTTP handler unless given (the embedded mode's in-process one). */
+  requestHandler?: HttpHandler<Record<string, never>>;
 }
 
 /** Instruments an SDK client in place and returns it (X-Ray subsegments per call in the cloud). */
@@ -29,7 +32,13 @@ const WRITE_COMMANDS = new Set([
 export function makeDocumentClient(opts: AwsEndpoint, meter?: CostMeter): DynamoDBDocumentClient {
   const client = new DynamoDBClient(
     opts.endpoint
-      ? { endpoint: opts.endpoint, region: opts.region ?? "us-east-1", credentials: localCredentials, maxAttempts: 5 }
+      ? {
+          endpoint: opts.endpoint,
+          region: opts.region ?? "us-east-1",
+          credentials: localCredentials,
+          maxAttempts: 5,
+          ...(opts.requestHandler ? { requestHandler: opts.requestHandler } : {}),
+        }
       : { region: opts.region },
   );
   if (meter) {
@@ -70,6 +79,7 @@ export function makeS3Client(opts: AwsEndpoint, meter?: CostMeter): S3Client {
           // s3rver stores aws-chunked trailers verbatim; checksums only where S3 requires them.
           requestChecksumCalculation: "WHEN_REQUIRED",
           responseChecksumValidation: "WHEN_REQUIRED",
+          ...(opts.requestHandler ? { requestHandler: opts.requestHandler } : {}),
         }
       : { region: opts.region },
   );
