@@ -15,7 +15,12 @@ import {
 } from "../functions/engine-handlers.ts";
 import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
-import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
+import {
+  type InstrumentableClient,
+  instrumentable,
+  makeDocumentClient,
+  makeS3Client,
+} from "../shared/adapters/aws-clients.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
 import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
 import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
@@ -85,6 +90,8 @@ export interface EmbeddedStack {
   /** The use cases of this stack, as the cloud's handlers call them. */
   services: Services;
   orchestrator: LocalOrchestrator;
+  /** The run store's DynamoDB client and the blob store's S3 client, for the benchmark's counters and profiler. */
+  sdkClients: { dynamodb: InstrumentableClient; s3: InstrumentableClient };
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
 }
@@ -347,6 +354,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deps,
     services,
     orchestrator,
+    sdkClients: { dynamodb: instrumentable(docClient), s3: instrumentable(s3Client) },
     async stop() {
       stopping.abort();
       clearInterval(sweeper);

@@ -2,6 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { HttpHandler } from "@smithy/core/protocols";
+import type { MiddlewareStack } from "@smithy/types";
 import type { CostMeter } from "../ports/metrics.ts";
 
 export interface AwsEndpoint {
@@ -11,6 +12,42 @@ export interface AwsEndpoint {
   capture?: ClientCapture;
   /** How requests reach the endpoint: the SDK's HTTP handler unless given (the embedded mode's in-process one). */
   requestHandler?: HttpHandler<Record<string, never>>;
+}
+
+/** A hook around every call of a client: the command's name, the serialized request (after build), a continuation. */
+export type CallHook = <T>(call: { command: string; request?: unknown }, next: () => Promise<T>) => Promise<T>;
+
+/** What a benchmark or profiler hooks on an SDK client (bench/profile.ts, bench/write-units.ts). */
+export interface InstrumentableClient {
+  addHook(step: "initialize" | "build" | "deserialize", name: string, hook: CallHook, priority?: "high" | "low"): void;
+}
+
+/** Hooks on a client's middleware stack, at the step named. */
+export function instrumentable<I extends object, O extends object>(client: {
+  middlewareStack: MiddlewareStack<I, O>;
+}): InstrumentableClient {
+  return {
+    addHook(step, name, hook, priority) {
+      const stack = client.middlewareStack;
+      const command = (context: { commandName?: string }) => String(context.commandName);
+      if (step === "initialize")
+        stack.add((next, context) => (args) => hook({ command: command(context) }, () => next(args)), {
+          step,
+          name,
+          priority,
+        });
+      else if (step === "build")
+        stack.add(
+          (next, context) => (args) => hook({ command: command(context), request: args.request }, () => next(args)),
+          { step, name, priority },
+        );
+      else
+        stack.add(
+          (next, context) => (args) => hook({ command: command(context), request: args.request }, () => next(args)),
+          { step, name, priority },
+        );
+    },
+  };
 }
 
 /** Instruments an SDK client in place and returns it (X-Ray subsegments per call in the cloud). */
