@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --json`: the benchmark as one JSON object, one entry per case, for scripts and CI to compare.
- * Pure, so test/bench-smoke.test.ts checks the shape without running the engine.
+ * Pure, so test/bench/bench-smoke.test.ts checks the shape without running the engine.
  */
 import type { CostEstimate, RunCounts, Summary } from "./stats.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the benchmark: percentiles, the DAG's critical path, AWS list prices and the cost of a run,
- * and a plain-text table. Kept free of I/O so test/bench-smoke.test.ts can check them without timing anything.
+ * and a plain-text table. Kept free of I/O so test/bench/bench-smoke.test.ts can check them without timing anything.
  */
 
 /** The p-th percentile (0 < p ≤ 100) by the nearest-rank method: a value that was actually observed. */

@@ -1,4 +1,4 @@
-import { sweepDeadExpressRuns } from "../shared/use-cases/express-sweep.ts";
+import { sweepDeadExpressRuns } from "../shared/runs/express-sweep.ts";
 import { cloudServices } from "./cloud-services.ts";
 
 const services = cloudServices("sweepExpressRuns");

@@ -15,16 +15,20 @@ import {
 } from "../functions/engine-handlers.ts";
 import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
+import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/access/auth.ts";
 import {
   type InstrumentableClient,
   instrumentable,
   makeDocumentClient,
   makeS3Client,
 } from "../shared/adapters/aws-clients.ts";
+import { dynamoDurableList } from "../shared/adapters/dynamo/dynamo-durable-list.ts";
+import { dynamoRepositories } from "../shared/adapters/dynamo/dynamo-repositories.ts";
+import { LOCAL_DELIVERY_QUEUE_PK, LOCAL_SCHEDULER_PK } from "../shared/adapters/dynamo/keys.ts";
 import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
+import { LocalOrchestrator } from "../shared/adapters/embedded/local-orchestrator.ts";
+import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
-import { LocalOrchestrator } from "../shared/adapters/local-orchestrator.ts";
-import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
 import { runtimeImage } from "../shared/adapters/process/runtime-image.ts";
 import type { TaskSpawn } from "../shared/adapters/process/task-spawner.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
@@ -37,12 +41,11 @@ import { LocalSecretBox } from "../shared/human-steps/secrets.ts";
 import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import type { RunEventSubscriber } from "../shared/ports/run-events.ts";
+import { sweepAllOrgs } from "../shared/retention/retention.ts";
 import { resumeQueues } from "../shared/runs/concurrency.ts";
 import { createServices, type Services } from "../shared/services.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
-import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
-import { sweepAllOrgs } from "../shared/use-cases/retention.ts";
-import { putWorkflow } from "../shared/use-cases/workflows.ts";
+import { putWorkflow } from "../shared/workflows/workflows.ts";
 import { type EmulatorTransport, startEmulators } from "./emulator-transport.ts";
 import { lambdaContext } from "./lambda-context.ts";
 import { Late } from "./late.ts";
@@ -171,7 +174,7 @@ export async function loadExamples(deps: Deps, dir: string, log: (s: string) => 
     if (!doc || !Array.isArray(doc.nodes)) continue;
     try {
       // An example is a starting point: once a workflow of that name exists (edited, or archived), it is the user's.
-      const existing = typeof doc.name === "string" ? await deps.store.getWorkflow(admin.orgId, doc.name) : null;
+      const existing = typeof doc.name === "string" ? await deps.repos.workflows.get(admin.orgId, doc.name) : null;
       if (existing) {
         log(`  workflow ${doc.name} v${existing.version} (kept; the example is not applied over it)`);
         continue;
@@ -201,7 +204,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
   const apiKey = knownKey ?? generateKey();
-  const store = new DynamoRunStore(docClient, TABLE, cursorSigningKey(sha256(apiKey)));
+  const cursorKey = cursorSigningKey(sha256(apiKey));
+  const store = new DynamoRunStore(docClient, TABLE, cursorKey);
+  const repos = dynamoRepositories(docClient, TABLE, cursorKey);
   const clock = opts.clock ?? systemClock;
   const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
   const local = localExecutors({
@@ -213,8 +218,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     containers: opts.containers,
     taskSpawn: opts.taskSpawn ?? "helper",
   });
-  if (!(await store.orgExists(DEFAULT_ORG)))
-    await store.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
+  if (!(await repos.keys.orgExists(DEFAULT_ORG)))
+    await repos.keys.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
 
   // Handler calls in flight, so stop() can let them wind down before the emulators close.
   const calls = new Set<Promise<unknown>>();
@@ -251,9 +256,18 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   );
   const jobs = localJobMachine(late, call, meter);
   const orchestrator = new LocalOrchestrator(runMachine, [jobs.machine]);
-  const triggers = localTriggerAdapters(store, clock, late, log);
+  const triggers = localTriggerAdapters(
+    {
+      registrations: dynamoDurableList(repos.items, LOCAL_SCHEDULER_PK),
+      queue: dynamoDurableList(repos.items, LOCAL_DELIVERY_QUEUE_PK),
+    },
+    clock,
+    late,
+    log,
+  );
   const services = createServices({
     store,
+    repos,
     blobs: new S3BlobStore(s3Client, BUCKET),
     runOrchestrator: orchestrator,
     jobOrchestrator: jobs.orchestrator,

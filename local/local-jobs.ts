@@ -3,15 +3,14 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "aws-lambda";
 import { makeReconcileJobHandler, makeRecordJobFailureHandler, makeRunNextHandler } from "../functions/job-handlers.ts";
-import { LocalStateMachine } from "../shared/adapters/local-step-functions.ts";
+import { PLATFORM_PRINCIPAL } from "../shared/access/auth.ts";
+import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import type { Deps } from "../shared/deps.ts";
 import { buildJobRunStateMachine, JOB_STATE } from "../shared/jobs/job-run-state-machine.ts";
-import { getJobItem } from "../shared/jobs/job-store.ts";
 import { putJob } from "../shared/jobs/jobs.ts";
 import type { JobRunOrchestrator } from "../shared/ports/job-run-orchestrator.ts";
 import type { CostMeter } from "../shared/ports/metrics.ts";
 import type { Services } from "../shared/services.ts";
-import { PLATFORM_PRINCIPAL } from "../shared/use-cases/auth.ts";
 import type { Late } from "./late.ts";
 
 /** Calls a Lambda handler in process the way the Lambda runtime would, tracked for a clean shutdown. */
@@ -30,7 +29,7 @@ export async function loadExampleJobs(deps: Deps, dir: string, log: (s: string) 
       const doc = JSON.parse(await readFile(join(jobsDir, file), "utf8")) as { name?: unknown };
       const name = typeof doc.name === "string" ? doc.name : file.replace(/\.json$/, "");
       // Only a job of a new name: one that exists (edited or archived) is the user's now.
-      if (await getJobItem(deps.store, PLATFORM_PRINCIPAL.orgId, name)) continue;
+      if (await deps.repos.jobs.getJob(PLATFORM_PRINCIPAL.orgId, name)) continue;
       const res = await putJob(deps, PLATFORM_PRINCIPAL, name, doc);
       log(`  job ${name}${res.created ? " (new)" : ""}: ${res.body.workflowExecutionOrder.join(" → ")}`);
     } catch (err) {
@@ -67,7 +66,7 @@ export function localJobMachine(services: Late<Services>, call: LocalCall, meter
     orchestrator,
     /** Job runs that were going when the last process stopped carry on (in the cloud an execution outlives it). */
     async resume(deps: Deps, log: (line: string) => void): Promise<void> {
-      const active = await deps.store.listActiveJobRuns();
+      const active = await deps.repos.jobs.listActiveJobRuns();
       for (const jr of active) machine.start(jr.jobRunId, jr);
       if (active.length) log(`resumed ${active.length} job run(s)`);
     },

@@ -5,9 +5,11 @@ import {
   makeDeliveryWorkerHandler,
   makeScheduleTriggerHandler,
 } from "../functions/trigger-handlers.ts";
+import type { DurableList } from "../shared/adapters/embedded/durable-list.ts";
+import { LocalDeliveryQueue, type QueuedMessage } from "../shared/adapters/embedded/local-delivery-queue.ts";
+import { LocalScheduler, type StoredRegistration } from "../shared/adapters/embedded/local-scheduler.ts";
 import type { Deps } from "../shared/deps.ts";
 import type { Clock } from "../shared/domain/clock.ts";
-import type { ItemStore } from "../shared/ports/item-store.ts";
 import {
   cloneOptions,
   type DeliveryMessage,
@@ -15,9 +17,7 @@ import {
   type TriggerOptions,
 } from "../shared/ports/triggers.ts";
 import type { Services } from "../shared/services.ts";
-import { LocalDeliveryQueue } from "../shared/triggers/local-delivery-queue.ts";
-import { LocalScheduler } from "../shared/triggers/local-scheduler.ts";
-import { drainBuffered } from "../shared/triggers/schedules.ts";
+import { drainBuffered } from "../shared/triggers/schedule-firing.ts";
 import { lambdaContext } from "./lambda-context.ts";
 import { Late } from "./late.ts";
 
@@ -92,14 +92,14 @@ const sqsEventOf = (message: DeliveryMessage): SQSEvent => ({
  * built once the services exist), the delivery sweep on an interval, and the options (http:// receivers allowed).
  */
 export function localTriggerAdapters(
-  store: ItemStore,
+  storage: { registrations: DurableList<StoredRegistration>; queue: DurableList<QueuedMessage> },
   clock: Clock,
   services: Late<Services>,
   log: (s: string) => void,
 ) {
   const base = defaults();
   const options: LocalTriggerOptions = { ...base, ...overrides, delivery: { ...base.delivery, ...overrides.delivery } };
-  const scheduler = new LocalScheduler(store, clock, {
+  const scheduler = new LocalScheduler(storage.registrations, clock, {
     fire: (firing) => makeScheduleTriggerHandler(services.get())(firing, lambdaContext("schedule-trigger")),
     graceSeconds: () => options.scheduleGraceSeconds,
     tickMs: options.schedulerTickMs,
@@ -107,7 +107,7 @@ export function localTriggerAdapters(
     log,
   });
   const deliver = new Late<ReturnType<typeof makeDeliveryWorkerHandler>>();
-  const queue = new LocalDeliveryQueue(store, {
+  const queue = new LocalDeliveryQueue(storage.queue, {
     handler: async (message) => {
       const res = await deliver.get()(sqsEventOf(message), lambdaContext("deliver"));
       if (res.batchItemFailures.length) throw new Error("the delivery worker could not handle the message");

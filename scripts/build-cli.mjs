@@ -1,5 +1,6 @@
 // Builds the CLI into one ES module (cli/dist/stepwise.mjs) with esbuild, so `stepwise` starts as plain JavaScript
-// instead of compiling TypeScript through tsx at every call. Run by `npm run build:cli`, by `npm ci` (prepare.mjs)
+// instead of compiling TypeScript through tsx at every call; and receiver.ts into cli/dist/receiver.mjs, the package's
+// `stepwise/receiver` export (for receivers of event deliveries). Run by `npm run build:cli`, by `npm ci` (prepare.mjs)
 // and once before the tests (test/support/build-cli.ts).
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -20,9 +21,12 @@ export async function buildCli() {
   const { rm } = await import("node:fs/promises");
   await rm(OUT_DIR, { recursive: true, force: true });
   await build({
-    entryPoints: [fileURLToPath(new URL("../cli/entry.ts", import.meta.url))],
+    entryPoints: {
+      stepwise: fileURLToPath(new URL("../cli/entry.ts", import.meta.url)),
+      receiver: fileURLToPath(new URL("../receiver.ts", import.meta.url)),
+    },
     outdir: OUT_DIR,
-    entryNames: "stepwise",
+    entryNames: "[name]",
     chunkNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },
     splitting: true,

@@ -1,6 +1,6 @@
 // Writes docs/cli.md, the CLI reference, from the commander program itself: every command with its usage,
 // description, arguments and options, as `--help` shows them. `npm run docs:cli` regenerates it; a test
-// (test/docs-cli-reference.test.ts) fails when the committed file differs, so the reference cannot drift.
+// (test/cli/docs-cli-reference.test.ts) fails when the committed file differs, so the reference cannot drift.
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";

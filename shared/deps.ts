@@ -1,11 +1,11 @@
 import type { Clock } from "./domain/clock.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
 import type { FileHooks } from "./ports/file-hooks.ts";
-import type { ItemStore } from "./ports/item-store.ts";
 import type { JobRunOrchestrator } from "./ports/job-run-orchestrator.ts";
 import type { Logger } from "./ports/logger.ts";
 import type { CostMeter } from "./ports/metrics.ts";
 import type { Orchestrator } from "./ports/orchestrator.ts";
+import type { Repositories } from "./ports/repositories.ts";
 import type { RunEvents } from "./ports/run-events.ts";
 import type { RunStore } from "./ports/run-store.ts";
 import type { SecretBox } from "./ports/secret-box.ts";
@@ -34,7 +34,10 @@ export interface Settings {
  * composition root (shared/services.ts) and never changed after. Typed throughout: no registry, no bag.
  */
 export interface Deps {
-  store: RunStore & ItemStore;
+  /** Runs, their tasks and audit chain; orgs, keys, workflows and idempotency claims. */
+  store: RunStore;
+  /** One repository per other aggregate: jobs, schedules, subscriptions, deliveries, webhooks, ... */
+  repos: Repositories;
   blobs: BlobStore;
   /** The run state machine's executions. */
   orchestrator: Orchestrator;

@@ -136,7 +136,7 @@ export async function finishRun(
 ): Promise<void> {
   const def =
     known ??
-    (await session.deps.store.getWorkflowByHash(session.run.orgId, session.run.workflow.definitionHash))?.definition;
+    (await session.deps.repos.workflows.getByHash(session.run.orgId, session.run.workflow.definitionHash))?.definition;
   const at = nowIso(session.deps.clock);
   for (const node of def?.nodes ?? []) {
     await session.setTask(

@@ -18,27 +18,28 @@ import {
   runNextWorkflow,
 } from "./jobs/job-run-engine.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
-import type { ItemStore } from "./ports/item-store.ts";
 import type { JobRunOrchestrator } from "./ports/job-run-orchestrator.ts";
 import type { Logger } from "./ports/logger.ts";
 import type { CostMeter } from "./ports/metrics.ts";
 import type { Orchestrator } from "./ports/orchestrator.ts";
+import type { Repositories } from "./ports/repositories.ts";
 import { type RunEventSubscriber, RunEvents } from "./ports/run-events.ts";
 import type { RunStore } from "./ports/run-store.ts";
 import type { SecretBox } from "./ports/secret-box.ts";
 import type { TaskExecutors } from "./ports/task-executor.ts";
 import type { DeliveryQueue, EventPublisher, Scheduler, TriggerOptions } from "./ports/triggers.ts";
+import { sweepAllOrgs } from "./retention/retention.ts";
 import { concurrencyListener } from "./runs/concurrency.ts";
+import { awaitHuman, reconcileExecution, recordFailure } from "./runs/state-machine-tasks.ts";
 import { processDelivery } from "./triggers/delivery.ts";
 import { sweepUnsentDeliveries } from "./triggers/delivery-sweep.ts";
 import { makeJobRunListener, makeRunListener } from "./triggers/publish.ts";
-import { fireSchedule } from "./triggers/schedules.ts";
-import { sweepAllOrgs } from "./use-cases/retention.ts";
-import { awaitHuman, reconcileExecution, recordFailure } from "./use-cases/state-machine-tasks.ts";
+import { fireSchedule } from "./triggers/schedule-firing.ts";
 
 /** Everything a runtime supplies: one adapter per port, its clock, meter and logger, and its settings. */
 export interface Adapters {
-  store: RunStore & ItemStore;
+  store: RunStore;
+  repos: Repositories;
   blobs: BlobStore;
   runOrchestrator: Orchestrator;
   jobOrchestrator: JobRunOrchestrator;
@@ -75,6 +76,7 @@ export function createServices(adapters: Adapters) {
   };
   const deps: Deps = {
     store: adapters.store,
+    repos: adapters.repos,
     blobs: adapters.blobs,
     orchestrator: adapters.runOrchestrator,
     jobOrchestrator: adapters.jobOrchestrator,

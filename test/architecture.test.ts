@@ -1,6 +1,7 @@
 // Rules of the layout that a linter cannot state: the environment is read only by the config modules (each cloud
-// function's schema), so a setting can never be read past validation. (The SDK-only-in-adapters rule is Biome's
-// noRestrictedImports; import cycles are madge's, both in `npm run lint`.)
+// function's schema), so a setting can never be read past validation. (Biome's noProcessEnv says the same for code;
+// this also catches it in generated source. The SDK-only-in-adapters rule is Biome's noRestrictedImports; import
+// cycles are madge's, both in `npm run lint`.)
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -33,7 +33,7 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
     const res = await client.applySchedule(doc.name, withoutName(doc));
     output(ctx, opts, res.body, () => {
       const verb = res.status === 201 ? "created" : "updated";
-      const s = doc as unknown as Schedule;
+      const s = res.body;
       return `${formatStatus(verb, ctx.color)} schedule ${doc.name}: ${s.cron} (${s.timezone}) → ${targetOf(s)}`;
     });
   });

@@ -14,6 +14,7 @@ import type { Adapters } from "../services.ts";
 import { ADVANCE_BUDGET_SECONDS } from "../state-machine/run-state-machine.ts";
 import { type ClientCapture, makeDocumentClient, makeS3Client } from "./aws-clients.ts";
 import { cloudExecutors } from "./cloud-executors.ts";
+import { dynamoRepositories } from "./dynamo/dynamo-repositories.ts";
 import { DynamoRunStore } from "./dynamo-run-store.ts";
 import { EventBridgePublisher } from "./eventbridge-publisher.ts";
 import { EventBridgeScheduler } from "./eventbridge-scheduler.ts";
@@ -52,15 +53,14 @@ export function cloudAdapters(
     publishers.push(new EventBridgePublisher(capture(new EventBridgeClient({})), config.EVENT_BUS_NAME));
   // One Step Functions client for both machines' adapters.
   const sfn = capture(new SFNClient({}));
-  const store = new DynamoRunStore(
-    makeDocumentClient({ capture }, meter),
-    config.TABLE_NAME,
-    // Without a platform key the table name still binds cursors to this deployment (and the MAC to org and list).
-    cursorSigningKey(config.CURSOR_SECRET ?? config.PLATFORM_KEY_HASH ?? config.TABLE_NAME),
-  );
+  const db = makeDocumentClient({ capture }, meter);
+  // Without a platform key the table name still binds cursors to this deployment (and the MAC to org and list).
+  const cursorKey = cursorSigningKey(config.CURSOR_SECRET ?? config.PLATFORM_KEY_HASH ?? config.TABLE_NAME);
+  const store = new DynamoRunStore(db, config.TABLE_NAME, cursorKey);
   const blobs = new S3BlobStore(makeS3Client({ capture }, meter), config.BUCKET_NAME);
   return {
     store,
+    repos: dynamoRepositories(db, config.TABLE_NAME, cursorKey),
     blobs,
     runOrchestrator: new SfnOrchestrator(
       sfn,

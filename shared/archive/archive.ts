@@ -1,60 +1,37 @@
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import type { Principal } from "../domain/records.ts";
-import type { ItemStore } from "../ports/item-store.ts";
+import type { ArchiveKind, ArchiveMarker } from "../ports/repositories.ts";
 
-// Archiving is a marker item per archived workflow or job, beside (not inside) its records: versions, runs and
-// evidence stay exactly as they were, and `PUT` of the name removes the marker again.
+// Archiving is a marker per archived workflow or job, beside (not inside) its records: versions, runs and evidence
+// stay exactly as they were, and `PUT` of the name removes the marker again.
 
-export type ArchiveKind = "workflow" | "job";
-
-const archivePk = (orgId: string) => `ORG#${orgId}#ARCHIVED`;
-const archiveSk = (kind: ArchiveKind, name: string) => `${kind === "workflow" ? "WF" : "JOB"}#${name}`;
-
-export interface ArchiveMarker {
-  kind: ArchiveKind;
-  name: string;
-  archivedAt: string;
-  archivedBy: string;
-}
+export type { ArchiveKind, ArchiveMarker };
 
 /** Marks a workflow or job archived (idempotent: the first archive time is kept). */
 export async function markArchived(deps: Deps, p: Principal, kind: ArchiveKind, name: string): Promise<void> {
-  if (await archiveMarker(deps.store, p.orgId, kind, name)) return;
-  const marker: ArchiveMarker = { kind, name, archivedAt: nowIso(deps.clock), archivedBy: p.userId };
-  await deps.store.putItem({ pk: archivePk(p.orgId), sk: archiveSk(kind, name), ...marker });
+  if (await archiveMarker(deps, p.orgId, kind, name)) return;
+  await deps.repos.archive.put(p.orgId, { kind, name, archivedAt: nowIso(deps.clock), archivedBy: p.userId });
 }
 
 /** Removes the archive marker (a PUT brings the name back). */
-export async function unarchive(store: ItemStore, orgId: string, kind: ArchiveKind, name: string): Promise<boolean> {
-  return store.deleteItem(archivePk(orgId), archiveSk(kind, name));
+export function unarchive(deps: Deps, orgId: string, kind: ArchiveKind, name: string): Promise<boolean> {
+  return deps.repos.archive.delete(orgId, kind, name);
 }
 
 /** The marker of an archived workflow or job, or null when it is active. */
-export async function archiveMarker(
-  store: ItemStore,
+export function archiveMarker(
+  deps: Deps,
   orgId: string,
   kind: ArchiveKind,
   name: string,
 ): Promise<ArchiveMarker | null> {
-  return store.getItem<ArchiveMarker>(archivePk(orgId), archiveSk(kind, name));
+  return deps.repos.archive.get(orgId, kind, name);
 }
 
 /** Every archived name of a kind in the org. */
-export async function archivedNames(store: ItemStore, orgId: string, kind: ArchiveKind): Promise<Set<string>> {
-  const names = new Set<string>();
-  let cursor: string | null = null;
-  do {
-    const page: { items: ArchiveMarker[]; nextCursor: string | null } = await store.queryIndex<ArchiveMarker>(
-      null,
-      archivePk(orgId),
-      { limit: 100, cursor },
-      false,
-    );
-    for (const m of page.items) if (m.kind === kind) names.add(m.name);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return names;
+export async function archivedNames(deps: Deps, orgId: string, kind: ArchiveKind): Promise<Set<string>> {
+  return new Set((await deps.repos.archive.all(orgId)).filter((m) => m.kind === kind).map((m) => m.name));
 }
 
 /**

@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import canonicalizeImport from "canonicalize";
-
-const canonicalize = canonicalizeImport as unknown as (input: unknown) => string | undefined;
+import canonicalize from "canonicalize";
 
 /** RFC 8785 canonical JSON of a value. */
 export function canonicalJson(value: unknown): string {

@@ -52,7 +52,7 @@ function referenceProblems(def: WorkflowDefinition): ErrorDetail[] {
     const known = new Set(writes.flatMap((w) => w ?? []));
     for (const { where, text } of interpolated(node)) {
       for (const m of text.matchAll(REFERENCE)) {
-        const [whole, ns, key] = m as unknown as [string, string, string];
+        const [whole, ns, key = ""] = m;
         const path = `nodes.${node.id}.${where}`;
         if (ns === "params" && !params.has(key))
           problems.push({ path, message: `node '${node.id}': ${whole} names no declared parameter` });

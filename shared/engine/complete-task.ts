@@ -14,7 +14,7 @@ import { recordAttempt } from "./attempt-recorder.ts";
 export async function stopExternalAttempts(deps: Deps, state: RunState): Promise<void> {
   const running = [...state.tasks.values()].filter((t) => t.external);
   if (!running.length) return;
-  const wf = await deps.store.getWorkflowByHash(state.run.orgId, state.run.workflow.definitionHash);
+  const wf = await deps.repos.workflows.getByHash(state.run.orgId, state.run.workflow.definitionHash);
   for (const task of running) {
     const node = wf?.definition.nodes.find((n) => n.id === task.nodeId);
     if (!node || !isExecutable(node) || !task.external) continue;
@@ -47,7 +47,7 @@ export async function completeExternalTask(
   const task = state.tasks.get(ids.nodeId);
   if (isTerminalRun(state.run.status) || task?.status !== "running" || task.external?.ref !== ids.ref)
     return { recorded: false };
-  const wf = await deps.store.getWorkflowByHash(ids.orgId, state.run.workflow.definitionHash);
+  const wf = await deps.repos.workflows.getByHash(ids.orgId, state.run.workflow.definitionHash);
   const node = wf?.definition.nodes.find((n) => n.id === ids.nodeId);
   if (!node || !isExecutable(node)) return { recorded: false };
   const executor = executorFor(deps.executors, node);

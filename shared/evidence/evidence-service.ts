@@ -6,7 +6,7 @@ import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import type { Principal } from "../domain/records.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
+import { definitionOf, loadRunOr404 } from "../runs/runs.ts";
 import { writeBundle } from "./bundle.ts";
 import { compareRuns, type RunComparison } from "./compare.ts";
 import { contentTypeOf, digestBlob } from "./hashing.ts";
@@ -91,7 +91,7 @@ export async function loadMaterial(deps: Deps, orgId: string, runId: string): Pr
   const material: EvidenceMaterial = { ...(await deps.store.storedRun(orgId, runId)), workflow: null };
   const hash = (material.run?.workflow as { definitionHash?: unknown } | undefined)?.definitionHash;
   if (typeof hash === "string") {
-    const wf = await deps.store.getWorkflowByHash(orgId, hash);
+    const wf = await deps.repos.workflows.getByHash(orgId, hash);
     if (wf)
       material.workflow = {
         name: wf.name,

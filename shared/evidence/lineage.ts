@@ -5,7 +5,6 @@ import { pendingTask } from "../domain/task-records.ts";
 import type { WorkflowDefinition, WorkflowNode } from "../domain/workflow.ts";
 import { ValidationError } from "../errors.ts";
 import type { PageRequest, RunState } from "../ports/run-store.ts";
-import { type FileUseItem, fileUsePk } from "./file-uses.ts";
 import { type ProducedFile, producedFiles } from "./run-files.ts";
 
 /** Normalises the `{sha256}` of the route: `sha256:<hex>` or bare hex. */
@@ -21,7 +20,7 @@ export function parseContentHash(raw: string): string {
 /** Every run and task of the caller's org that produced or read the content, newest runs first. */
 export async function fileLineage(deps: Deps, p: Principal, rawHash: string, page: PageRequest) {
   const hash = parseContentHash(rawHash);
-  const res = await deps.store.queryIndex<FileUseItem>(null, fileUsePk(p.orgId, hash), page, true);
+  const res = await deps.repos.fileUses.listByContent(p.orgId, hash, page);
   return {
     sha256: hash,
     items: res.items.map((i) => ({

@@ -15,8 +15,8 @@ import { deriveContext } from "../engine/run-context.ts";
 import { ConflictError, type ErrorDetail, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import type { RunState } from "../ports/run-store.ts";
 import { RunSession } from "../run-session.ts";
-import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
-import { rejectWait, wakeRun } from "../use-cases/state-machine-tasks.ts";
+import { definitionOf, loadRunOr404 } from "../runs/runs.ts";
+import { rejectWait, wakeRun } from "../runs/state-machine-tasks.ts";
 import { deleteRunSecrets, storeSecrets } from "./secrets.ts";
 
 const DEFAULT_APPROVER_ROLES: Role[] = ["approver", "admin"];

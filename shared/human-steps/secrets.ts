@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Deps, SecretBox } from "../deps.ts";
 
-const secretsPk = (orgId: string, runId: string) => `ORG#${orgId}#SECRETS#${runId}`;
 const SECRET_TTL_SECONDS = 30 * 86400;
 
 /** AES-256-GCM with a local key: the embedded mode's stand-in for KMS. */
@@ -40,25 +39,19 @@ export async function storeSecrets(
   const context = { orgId, runId, nodeId };
   const sealed: Record<string, string> = {};
   for (const [field, value] of Object.entries(values)) sealed[field] = await deps.secrets.encrypt(value, context);
-  await deps.store.putItem({
-    pk: secretsPk(orgId, runId),
-    sk: nodeId,
-    nodeId,
-    sealed,
-    expiresAt: Math.floor(deps.clock.nowMs() / 1000) + SECRET_TTL_SECONDS,
-  });
+  await deps.repos.runSecrets.put(
+    orgId,
+    runId,
+    { nodeId, sealed },
+    Math.floor(deps.clock.nowMs() / 1000) + SECRET_TTL_SECONDS,
+  );
 }
 
 /** The run's decrypted secrets as `<nodeId>.<field>` → value, for the nodes that run after the input. */
 export async function runSecrets(deps: Deps, orgId: string, runId: string): Promise<Record<string, string>> {
   if (!deps.secrets) return {};
-  const page = await deps.store.queryIndex<{ nodeId: string; sealed: Record<string, string> }>(
-    null,
-    secretsPk(orgId, runId),
-    { limit: 100 },
-  );
   const out: Record<string, string> = {};
-  for (const item of page.items) {
+  for (const item of await deps.repos.runSecrets.list(orgId, runId)) {
     for (const [field, sealed] of Object.entries(item.sealed)) {
       out[`${item.nodeId}.${field}`] = await deps.secrets.decrypt(sealed, { orgId, runId, nodeId: item.nodeId });
     }
@@ -68,6 +61,5 @@ export async function runSecrets(deps: Deps, orgId: string, runId: string): Prom
 
 /** Deletes a run's secrets (called when the run ends). */
 export async function deleteRunSecrets(deps: Deps, orgId: string, runId: string): Promise<void> {
-  const page = await deps.store.queryIndex<{ nodeId: string }>(null, secretsPk(orgId, runId), { limit: 100 });
-  for (const item of page.items) await deps.store.deleteItem(secretsPk(orgId, runId), item.nodeId);
+  await deps.repos.runSecrets.deleteAll(orgId, runId);
 }

@@ -2,7 +2,8 @@ import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import { isTerminalRun, type Principal, type RunRecord, type RunStatus } from "../domain/records.ts";
 import { ConflictError, NotFoundError, StaleStateError, StepwiseError } from "../errors.ts";
-import { cancelRun, triggerRun } from "../use-cases/runs.ts";
+import { retryOnStale, wroteUnlessStale } from "../kernel/optimistic-update.ts";
+import { cancelRun, triggerRun } from "../runs/runs.ts";
 import {
   assertJobRunTransition,
   HALTING_RUN_STATUSES,
@@ -12,7 +13,10 @@ import {
   type JobWorkflowRun,
 } from "./job-records.ts";
 import type { JobStepResult } from "./job-run-state-machine.ts";
-import { deleteJobRunWait, getJobRunItem, getJobRunWait, putJobRunWait, saveJobRunItem } from "./job-store.ts";
+
+/** Writes the job run's next version, conditional on the revision read; false when another writer won. */
+const saveJobRun = (deps: Deps, next: JobRunRecord, readRev: number): Promise<boolean> =>
+  wroteUnlessStale(() => deps.repos.jobs.saveJobRun(next, readRev));
 
 /** Tells every job-run subscriber about a status change; a failing subscriber never fails the job run. */
 export async function notifyJobRunChange(deps: Deps, jobRun: JobRunRecord, from: JobRunStatus | null): Promise<void> {
@@ -30,18 +34,24 @@ export async function updateJobRun(
   jobRunId: string,
   build: (current: JobRunRecord) => JobRunRecord | null,
 ): Promise<{ jobRun: JobRunRecord; changed: boolean } | null> {
-  for (let i = 0; i < 20; i++) {
-    const current = await getJobRunItem(deps.store, orgId, jobRunId);
-    if (!current) return null;
-    const next = build(structuredClone(current));
-    if (!next) return { jobRun: current, changed: false };
-    if (next.status !== current.status) assertJobRunTransition(current.status, next.status);
-    if (await saveJobRunItem(deps.store, next, current.rev)) {
+  return retryOnStale(
+    async () => {
+      const current = await deps.repos.jobs.getJobRun(orgId, jobRunId);
+      if (!current) return null;
+      const next = build(structuredClone(current));
+      if (!next) return { jobRun: current, changed: false };
+      if (next.status !== current.status) assertJobRunTransition(current.status, next.status);
+      await deps.repos.jobs.saveJobRun(next, current.rev);
       if (next.status !== current.status) await notifyJobRunChange(deps, next, current.status);
       return { jobRun: next, changed: true };
-    }
-  }
-  throw new StaleStateError(`job run ${jobRunId} kept changing under the engine`);
+    },
+    {
+      attempts: 20,
+      exhausted: () => {
+        throw new StaleStateError(`job run ${jobRunId} kept changing under the engine`);
+      },
+    },
+  );
 }
 
 /** The job run moved to `to` at `at`, with its timestamps. */
@@ -84,7 +94,7 @@ const endOf = (jr: JobRunRecord): Step => ({ kind: "end", next: jr.status === "f
  */
 export async function stepJobRun(deps: Deps, orgId: string, jobRunId: string): Promise<Step> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const jr = await getJobRunItem(deps.store, orgId, jobRunId);
+    const jr = await deps.repos.jobs.getJobRun(orgId, jobRunId);
     if (!jr) return { kind: "end", next: "done" };
     if (isTerminalJobRun(jr.status)) return endOf(jr);
     const at = nowIso(deps.clock);
@@ -102,13 +112,13 @@ export async function stepJobRun(deps: Deps, orgId: string, jobRunId: string): P
           code: `workflow_run_${finished.status}`,
           message: `workflow '${current.workflow}' (run ${current.runId}) ended ${status ?? "missing"}`,
         };
-        if (!(await saveJobRunItem(deps.store, next, jr.rev))) continue;
+        if (!(await saveJobRun(deps, next, jr.rev))) continue;
         await notifyJobRunChange(deps, next, jr.status);
         return endOf(next);
       }
       if (synced.workflowRuns.length >= jr.jobConfigJsonSnapshot.workflowExecutionOrder.length) {
         const next = withStatus(synced, "completed", at);
-        if (!(await saveJobRunItem(deps.store, next, jr.rev))) continue;
+        if (!(await saveJobRun(deps, next, jr.rev))) continue;
         await notifyJobRunChange(deps, next, jr.status);
         return endOf(next);
       }
@@ -181,7 +191,7 @@ export async function runNextWorkflow(
 ): Promise<void> {
   const step = await stepJobRun(deps, ids.orgId, ids.jobRunId);
   if (step.kind === "wait") {
-    await putJobRunWait(deps.store, ids.orgId, ids.jobRunId, {
+    await deps.repos.jobs.putWait(ids.orgId, ids.jobRunId, {
       token: ids.token,
       runId: step.runId,
       at: nowIso(deps.clock),
@@ -190,7 +200,7 @@ export async function runNextWorkflow(
     if (!status || isTerminalRun(status)) await resume(deps, ids.token, "continue");
     return;
   }
-  await deleteJobRunWait(deps.store, ids.orgId, ids.jobRunId);
+  await deps.repos.jobs.deleteWait(ids.orgId, ids.jobRunId);
   await resume(deps, ids.token, step.next);
 }
 
@@ -216,7 +226,7 @@ export async function onWorkflowRunChange(deps: Deps, run: RunRecord, _from: Run
     return jr;
   });
   if (!isTerminalRun(run.status)) return;
-  const wait = await getJobRunWait(deps.store, run.orgId, run.jobRunId);
+  const wait = await deps.repos.jobs.getWait(run.orgId, run.jobRunId);
   if (wait && wait.runId === run.runId) await resume(deps, wait.token, "continue");
 }
 
@@ -238,7 +248,7 @@ export async function recordJobRunFailure(
     next.error = { code: ids.error?.Error ?? "engine_error", message: message.slice(0, 1000) };
     return next;
   });
-  await deleteJobRunWait(deps.store, ids.orgId, ids.jobRunId);
+  await deps.repos.jobs.deleteWait(ids.orgId, ids.jobRunId);
   return { orgId: ids.orgId, jobRunId: ids.jobRunId };
 }
 

@@ -2,30 +2,16 @@ import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import { isTerminalRun, type RunRecord, type RunStatus } from "../domain/records.ts";
 import type { WorkflowDefinition } from "../domain/workflow.ts";
-import type { Lane } from "../engine/lane.ts";
-import { ConflictError } from "../errors.ts";
+import { retryOnStale, wroteUnlessStale } from "../kernel/optimistic-update.ts";
 import type { RunState } from "../ports/run-store.ts";
 
-// A workflow's concurrency gate is two kinds of items, both keyed by its name (all versions share the cap):
-// the semaphore (the runIds holding a slot, updated with an optimistic `ver` condition) and the queue (one item per
-// waiting run, sorted by runId, whose ULID is the trigger order). A run is enqueued before anyone tries to admit
-// it, and every admission attempt takes the queue from its head, so no run is skipped and none waits for nothing.
+// A workflow's concurrency gate (deps.repos.concurrency), keyed by its name (all versions share the cap): the
+// semaphore (the runIds holding a slot, written conditional on its revision) and the queue (one entry per waiting
+// run, in runId order, whose ULID is the trigger order). A run is enqueued before anyone tries to admit it, and every
+// admission attempt takes the queue from its head, so no run is skipped and none waits for nothing.
 
 export const QUEUED_REASON = "concurrency_limit";
 const ENGINE_ACTOR = "stepwise:engine";
-
-const slotsPk = (orgId: string, workflow: string) => `ORG#${orgId}#CONC#${workflow}`;
-const queuePk = (orgId: string, workflow: string) => `ORG#${orgId}#CONCQ#${workflow}`;
-
-interface Slots {
-  holders: string[];
-  ver: number;
-}
-interface QueueEntry {
-  runId: string;
-  /** The lane chosen at trigger (absent on entries queued before lanes existed: standard). */
-  lane?: Lane;
-}
 
 /** The cap a definition sets, or null when its runs start at once. */
 export const concurrencyLimit = (def: WorkflowDefinition): number | null => def.concurrency?.limit ?? null;
@@ -40,7 +26,7 @@ export async function startOrQueue(deps: Deps, state: RunState, def: WorkflowDef
     return;
   }
   const name = state.run.workflow.name;
-  await deps.store.putItem({ pk: queuePk(orgId, name), sk: runId, runId, lane });
+  await deps.repos.concurrency.enqueue(orgId, name, { runId, lane });
   const admitted = await admitFromQueue(deps, orgId, name, limit);
   if (admitted.includes(runId)) return;
   // Still waiting: say why on the record (a no-op if a slot freed meanwhile and the run already moved on).
@@ -48,13 +34,14 @@ export async function startOrQueue(deps: Deps, state: RunState, def: WorkflowDef
 }
 
 async function markQueued(deps: Deps, orgId: string, runId: string): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    const state = await deps.store.loadRun(orgId, runId);
-    if (state?.run.status !== "queued" || state.run.queuedReason === QUEUED_REASON) return;
-    // Admitted by another writer between our attempt and now: its start clears nothing we set, so leave it.
-    if (!(await isQueued(deps, orgId, state.run.workflow.name, runId))) return;
-    const at = nowIso(deps.clock);
-    try {
+  // Given up quietly after five stale tries: whoever moved the run meanwhile said more than "queued".
+  await retryOnStale(
+    async () => {
+      const state = await deps.store.loadRun(orgId, runId);
+      if (state?.run.status !== "queued" || state.run.queuedReason === QUEUED_REASON) return;
+      // Admitted by another writer between our attempt and now: its start clears nothing we set, so leave it.
+      if (!(await isQueued(deps, orgId, state.run.workflow.name, runId))) return;
+      const at = nowIso(deps.clock);
       await deps.store.commit(
         state,
         {
@@ -70,32 +57,29 @@ async function markQueued(deps: Deps, orgId: string, runId: string): Promise<voi
         },
         at,
       );
-      return;
-    } catch (err) {
-      if ((err as Error).name !== "StaleStateError") throw err;
-    }
-  }
+    },
+    { attempts: 5, exhausted: () => undefined },
+  );
 }
 
-async function isQueued(deps: Deps, orgId: string, workflow: string, runId: string): Promise<boolean> {
-  return (await deps.store.getItem<QueueEntry>(queuePk(orgId, workflow), runId)) !== null;
+function isQueued(deps: Deps, orgId: string, workflow: string, runId: string): Promise<boolean> {
+  return deps.repos.concurrency.isQueued(orgId, workflow, runId);
 }
 
 /** Admits queued runs from the head of the queue while slots are free; returns the runIds it started. */
 export async function admitFromQueue(deps: Deps, orgId: string, workflow: string, limit: number): Promise<string[]> {
   const started: string[] = [];
   for (;;) {
-    const head = (await deps.store.queryIndex<QueueEntry>(null, queuePk(orgId, workflow), { limit: 1 }, false))
-      .items[0];
+    const [head] = await deps.repos.concurrency.queue(orgId, workflow, 1);
     if (!head) return started;
     const status = await deps.store.getRunStatus(orgId, head.runId);
     if (status !== "queued") {
       // Cancelled while queued (or gone): it leaves the queue without taking a slot.
-      await deps.store.deleteItem(queuePk(orgId, workflow), head.runId);
+      await deps.repos.concurrency.dequeue(orgId, workflow, head.runId);
       continue;
     }
     if (!(await acquire(deps, orgId, workflow, head.runId, limit))) return started;
-    await deps.store.deleteItem(queuePk(orgId, workflow), head.runId);
+    await deps.repos.concurrency.dequeue(orgId, workflow, head.runId);
     await deps.orchestrator.startRun(orgId, head.runId, head.lane ?? "standard");
     started.push(head.runId);
   }
@@ -104,7 +88,7 @@ export async function admitFromQueue(deps: Deps, orgId: string, workflow: string
 /** Takes a slot for `runId` (idempotent); frees slots whose holder already ended before saying the cap is full. */
 async function acquire(deps: Deps, orgId: string, workflow: string, runId: string, limit: number): Promise<boolean> {
   for (let i = 0; i < 20; i++) {
-    const cur = (await deps.store.getItem<Slots>(slotsPk(orgId, workflow), "SLOTS")) ?? { holders: [], ver: 0 };
+    const cur = await deps.repos.concurrency.slots(orgId, workflow);
     if (cur.holders.includes(runId)) return true;
     let holders = cur.holders;
     if (holders.length >= limit) {
@@ -126,38 +110,26 @@ async function acquire(deps: Deps, orgId: string, workflow: string, runId: strin
   return false;
 }
 
-async function writeSlots(deps: Deps, orgId: string, workflow: string, ver: number, holders: string[]) {
-  try {
-    await deps.store.putItem(
-      { pk: slotsPk(orgId, workflow), sk: "SLOTS", holders, ver: ver + 1 },
-      ver === 0 ? { condition: "attribute_not_exists(pk)" } : { condition: "ver = :v", values: { ":v": ver } },
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof ConflictError) return false;
-    throw err;
-  }
+/** Writes the holders, conditional on the revision read; false when another writer won. */
+function writeSlots(deps: Deps, orgId: string, workflow: string, ver: number, holders: string[]): Promise<boolean> {
+  return wroteUnlessStale(() => deps.repos.concurrency.saveSlots(orgId, workflow, holders, ver));
 }
 
 /** Frees the run's slot (idempotent) and admits whoever is next. */
 export async function releaseSlot(deps: Deps, run: RunRecord, limit: number): Promise<void> {
   const { orgId, runId } = run;
   const name = run.workflow.name;
-  await deps.store.deleteItem(queuePk(orgId, name), runId);
-  for (let i = 0; i < 20; i++) {
-    const cur = await deps.store.getItem<Slots>(slotsPk(orgId, name), "SLOTS");
-    if (!cur?.holders.includes(runId)) break;
-    if (
-      await writeSlots(
-        deps,
-        orgId,
-        name,
-        cur.ver,
-        cur.holders.filter((h) => h !== runId),
-      )
-    )
-      break;
-  }
+  await deps.repos.concurrency.dequeue(orgId, name, runId);
+  await retryOnStale(
+    async () => {
+      const cur = await deps.repos.concurrency.slots(orgId, name);
+      if (!cur.holders.includes(runId)) return;
+      const rest = cur.holders.filter((h) => h !== runId);
+      await deps.repos.concurrency.saveSlots(orgId, name, rest, cur.ver);
+    },
+    // A slot still held after 20 tries is freed by the next acquire that finds its holder ended.
+    { attempts: 20, exhausted: () => undefined },
+  );
   await admitFromQueue(deps, orgId, name, limit);
 }
 
@@ -165,7 +137,7 @@ export async function releaseSlot(deps: Deps, run: RunRecord, limit: number): Pr
 export function concurrencyListener(deps: Deps) {
   return async (run: RunRecord, _from: RunStatus | null): Promise<void> => {
     if (!isTerminalRun(run.status)) return;
-    const wf = await deps.store.getWorkflowByHash(run.orgId, run.workflow.definitionHash);
+    const wf = await deps.repos.workflows.getByHash(run.orgId, run.workflow.definitionHash);
     const limit = wf ? concurrencyLimit(wf.definition) : null;
     if (limit !== null) await releaseSlot(deps, run, limit);
   };
@@ -181,7 +153,7 @@ export async function resumeQueues(deps: Deps, runs: Array<{ orgId: string; runI
     const name = state.run.workflow.name;
     if (!(await isQueued(deps, r.orgId, name, r.runId))) continue;
     waiting.add(r.runId);
-    const wf = await deps.store.getWorkflowByHash(r.orgId, state.run.workflow.definitionHash);
+    const wf = await deps.repos.workflows.getByHash(r.orgId, state.run.workflow.definitionHash);
     const limit = wf ? concurrencyLimit(wf.definition) : null;
     if (limit !== null) queues.set(`${r.orgId}/${name}`, { orgId: r.orgId, name, limit });
   }
@@ -191,6 +163,5 @@ export async function resumeQueues(deps: Deps, runs: Array<{ orgId: string; runI
 
 /** The queued runs of a workflow, oldest first (what the workflow page shows). */
 export async function listQueue(deps: Deps, orgId: string, workflow: string) {
-  const page = await deps.store.queryIndex<QueueEntry>(null, queuePk(orgId, workflow), { limit: 100 }, false);
-  return page.items.map((i) => i.runId);
+  return (await deps.repos.concurrency.queue(orgId, workflow, 100)).map((i) => i.runId);
 }

@@ -8,8 +8,8 @@ import { resolveParameters, type WorkflowDefinition, type WorkflowNode } from ".
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { RunState, WorkflowVersion } from "../ports/run-store.ts";
 import { notifyRunChange, RunSession } from "../run-session.ts";
-import { definitionOf, loadRunOr404 } from "../use-cases/runs.ts";
 import { startOrQueue } from "./concurrency.ts";
+import { definitionOf, loadRunOr404 } from "./runs.ts";
 
 export interface RestartRequest {
   from?: string[];
@@ -72,8 +72,8 @@ export function planRestart(
 async function targetVersion(deps: Deps, old: RunRecord, which: "same" | "latest"): Promise<WorkflowVersion> {
   const wf =
     which === "latest"
-      ? await deps.store.getWorkflow(old.orgId, old.workflow.name)
-      : await deps.store.getWorkflowByHash(old.orgId, old.workflow.definitionHash);
+      ? await deps.repos.workflows.get(old.orgId, old.workflow.name)
+      : await deps.repos.workflows.getByHash(old.orgId, old.workflow.definitionHash);
   if (!wf) throw new NotFoundError(`workflow '${old.workflow.name}' not found`);
   return wf;
 }

@@ -1,10 +1,9 @@
 import type { Deps } from "../deps.ts";
 import { isoMicro, parseIsoMicro } from "../domain/clock.ts";
 import type { Page } from "../domain/records.ts";
-import { ConflictError } from "../errors.ts";
+import { wroteUnlessStale } from "../kernel/optimistic-update.ts";
 import { triggersOf } from "./area.ts";
-import { type DeliveryRecord, deliveryItem } from "./delivery.ts";
-import { deliveriesPk, UNSENT_DELIVERIES_PK } from "./keys.ts";
+import type { DeliveryRecord } from "./trigger-records.ts";
 
 /**
  * How old an unsent delivery must be before the sweep queues it: a large event's record is in the index from its
@@ -37,12 +36,7 @@ export async function sweepUnsentDeliveries(
   let cursor: string | null = null;
   do {
     // Oldest first: the first delivery younger than the cutoff ends the sweep, so an idle one reads one empty page.
-    const page: Page<DeliveryRecord> = await deps.store.queryIndex(
-      "gsi1",
-      UNSENT_DELIVERIES_PK,
-      { limit: 100, cursor },
-      false,
-    );
+    const page: Page<DeliveryRecord> = await deps.repos.deliveries.listUnsent({ limit: 100, cursor });
     for (const listed of page.items) {
       if (listed.createdAt > cutoff || result.found >= max) return result;
       result.found++;
@@ -56,10 +50,7 @@ export async function sweepUnsentDeliveries(
 /** Queues one unsent delivery again and takes it out of the index; false when it was attempted meanwhile. */
 async function requeue(deps: Deps, listed: DeliveryRecord): Promise<boolean> {
   // The index is eventually consistent: the record itself says whether the delivery is still where it was indexed.
-  const rec = await deps.store.getItem<DeliveryRecord>(
-    deliveriesPk(listed.orgId, listed.subscription),
-    listed.deliveryId,
-  );
+  const rec = await deps.repos.deliveries.get(listed.orgId, listed.subscription, listed.deliveryId);
   if (rec?.status !== "pending" || rec.attempts !== listed.attempts) return false;
   // A retry the worker could not queue keeps its backoff: it is queued for when it was due.
   const dueIn = rec.nextAttemptAt ? parseIsoMicro(rec.nextAttemptAt) - deps.clock.nowMs() : 0;
@@ -68,13 +59,6 @@ async function requeue(deps: Deps, listed: DeliveryRecord): Promise<boolean> {
     Math.max(0, dueIn),
   );
   // Queued (a queue keeps its messages): out of the index, unless the worker already recorded an attempt (which did).
-  try {
-    await deps.store.putItem(deliveryItem(rec, false), {
-      condition: "attempts = :a",
-      values: { ":a": rec.attempts },
-    });
-  } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
-  }
+  await wroteUnlessStale(() => deps.repos.deliveries.save(rec, { unsent: false, expect: { attempts: rec.attempts } }));
   return true;
 }

@@ -1,58 +1,13 @@
 import type { Deps } from "../deps.ts";
 import { isoMicro, nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
-import { ConflictError } from "../errors.ts";
+import { wroteUnlessStale } from "../kernel/optimistic-update.ts";
 import type { DeliveryMessage, DeliverySeed, StepwiseEvent, TriggerOptions } from "./area.ts";
 import { triggersOf, urlPolicyOf } from "./area.ts";
-import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, UNSENT_DELIVERIES_PK, unsentDeliverySk } from "./keys.ts";
 import { signedHeaders } from "./standard-webhooks.ts";
+import type { DeliveryRecord } from "./trigger-records.ts";
 import { refusedResolved, refusedUrl, systemResolver } from "./url-policy.ts";
 import { secretBoxOf } from "./webhooks.ts";
-
-export type DeliveryStatus = "pending" | "succeeded" | "failed";
-
-export interface DeliveryAttempt {
-  attempt: number;
-  at: string;
-  /** The receiver's HTTP status; null when it did not answer (timeout, refused connection). */
-  statusCode: number | null;
-  durationMs: number;
-  error: string | null;
-}
-
-export interface DeliveryRecord {
-  deliveryId: string;
-  orgId: string;
-  subscription: string;
-  eventId: string;
-  type: string;
-  /** The exact body sent on every attempt (and on redelivery): the event's JSON. */
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  responseStatus: number | null;
-  durationMs: number | null;
-  lastError: string | null;
-  attemptLog: DeliveryAttempt[];
-  nextAttemptAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-  redeliveryOf: string | null;
-}
-
-/** What a subscription stores (its secret sealed). */
-export interface SubscriptionRecord {
-  orgId: string;
-  name: string;
-  url: string;
-  events: string[];
-  secretSealed: string;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-}
 
 /** The sealing context of a subscription's secret. */
 export const subscriptionSealContext = (orgId: string, name: string) => ({
@@ -115,25 +70,9 @@ function pendingDelivery(orgId: string, subscription: string, deliveryId: string
   };
 }
 
-/** The stored item of a delivery; `unsent` also puts it in the sweep's index (it may have no queue message). */
-export function deliveryItem(record: DeliveryRecord, unsent: boolean): Record<string, unknown> {
-  const item: Record<string, unknown> = { pk: deliveriesPk(record.orgId, record.subscription), sk: record.deliveryId };
-  if (unsent) {
-    item.gsi1pk = UNSENT_DELIVERIES_PK;
-    item.gsi1sk = unsentDeliverySk(record.createdAt, record.orgId, record.deliveryId);
-  }
-  return { ...item, ...record };
-}
-
 /** Writes a delivery's record unless it exists (the worker and the publisher may both write it); true when written. */
-async function putIfAbsent(deps: Deps, record: DeliveryRecord, unsent: boolean): Promise<boolean> {
-  try {
-    await deps.store.putItem(deliveryItem(record, unsent), { ifAbsent: true });
-    return true;
-  } catch (err) {
-    if (err instanceof ConflictError) return false;
-    throw err;
-  }
+function putIfAbsent(deps: Deps, record: DeliveryRecord, unsent: boolean): Promise<boolean> {
+  return wroteUnlessStale(() => deps.repos.deliveries.save(record, { unsent, expect: { absent: true } }));
 }
 
 /**
@@ -157,7 +96,7 @@ export async function queueDelivery(
   const ids = { deliveryId: record.deliveryId, eventId: record.eventId, subscription };
   if (Buffer.byteLength(JSON.stringify(seed)) > MAX_SEED_BYTES) {
     // Too large to ride in the message: the record first, in the sweep's index until its first attempt is recorded.
-    await deps.store.putItem(deliveryItem(record, true));
+    await deps.repos.deliveries.save(record, { unsent: true });
     await queue
       .enqueue(message, 0)
       .catch((err) =>
@@ -192,8 +131,7 @@ export type ProcessOutcome = "succeeded" | "retrying" | "failed" | "deferred" | 
  */
 export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: AbortSignal): Promise<ProcessOutcome> {
   const area = triggersOf(deps);
-  const pk = deliveriesPk(msg.orgId, msg.subscription);
-  const stored = await deps.store.getItem<DeliveryRecord>(pk, msg.deliveryId);
+  const stored = await deps.repos.deliveries.get(msg.orgId, msg.subscription, msg.deliveryId);
   // The publisher writes the record just after queuing the first message. When this worker is first (or the publisher
   // died), the message's seed stands in for it and the attempt's write creates it: no extra read or write either way.
   const rec = stored ?? (msg.seed ? pendingDelivery(msg.orgId, msg.subscription, msg.deliveryId, msg.seed) : null);
@@ -217,10 +155,7 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
     );
     return "deferred";
   }
-  const sub = await deps.store.getItem<SubscriptionRecord>(
-    subscriptionPk(msg.orgId, msg.subscription),
-    SUBSCRIPTION_SK,
-  );
+  const sub = await deps.repos.subscriptions.get(msg.orgId, msg.subscription);
   const o = area.options.delivery;
   const attempt = rec.attempts + 1;
   const startedAt = performance.now();
@@ -280,18 +215,13 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
     updatedAt: isoMicro(at),
     completedAt: succeeded || exhausted ? isoMicro(at) : null,
   };
-  try {
-    // Conditional on the attempt count read: a duplicate queue message's attempt does not count twice. Written from
-    // the seed, the record may not exist yet, or the publisher may have written it meanwhile (still unattempted).
-    // The item has no index keys: a first attempt takes the delivery out of the sweep's index.
-    await deps.store.putItem(deliveryItem(next, false), {
-      condition: stored ? "attempts = :a" : "attribute_not_exists(pk) OR attempts = :a",
-      values: { ":a": rec.attempts },
-    });
-  } catch (err) {
-    if (err instanceof ConflictError) return "done";
-    throw err;
-  }
+  // Conditional on the attempt count read: a duplicate queue message's attempt does not count twice. Written from
+  // the seed, the record may not exist yet, or the publisher may have written it meanwhile (still unattempted).
+  // Written as sent: a first attempt takes the delivery out of the sweep's list.
+  const recorded = await wroteUnlessStale(() =>
+    deps.repos.deliveries.save(next, { unsent: false, expect: { attempts: rec.attempts, orAbsent: !stored } }),
+  );
+  if (!recorded) return "done";
   if (next.status === "pending") {
     const retry: DeliveryMessage = {
       orgId: msg.orgId,
@@ -309,11 +239,7 @@ export async function processDelivery(deps: Deps, msg: DeliveryMessage, stop?: A
         subscription: msg.subscription,
         error: (err as Error).message,
       });
-      await deps.store
-        .putItem(deliveryItem(next, true), { condition: "attempts = :a", values: { ":a": attempt } })
-        .catch((e) => {
-          if (!(e instanceof ConflictError)) throw e;
-        });
+      await wroteUnlessStale(() => deps.repos.deliveries.save(next, { unsent: true, expect: { attempts: attempt } }));
     }
     return "retrying";
   }

@@ -2,7 +2,7 @@ import type { Clock } from "../domain/clock.ts";
 import { nowIso } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
 import { RUN_STATUSES, type RunRecord, type RunStatus } from "../domain/records.ts";
-import { runSummary } from "../use-cases/runs.ts";
+import { runSummary } from "../runs/runs.ts";
 import type { JobRunLike, StepwiseEvent } from "./area.ts";
 
 /** Statuses of job runs, as the contract lists them. */

@@ -4,7 +4,7 @@ import type { JobRunLike, StepwiseEvent } from "./area.ts";
 import { triggersOf } from "./area.ts";
 import { eventBody, queueDelivery } from "./delivery.ts";
 import { jobRunEvent, matchesEvent, runEvent } from "./events.ts";
-import { onScheduledJobRunChange, onScheduledRunChange } from "./schedules.ts";
+import { onScheduledJobRunChange, onScheduledRunChange } from "./schedule-firing.ts";
 import { allSubscriptions } from "./subscriptions.ts";
 
 const logError = (deps: Deps, msg: string, err: unknown, extra: Record<string, unknown> = {}) =>

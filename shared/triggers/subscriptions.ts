@@ -2,20 +2,13 @@ import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
 import type { Principal } from "../domain/records.ts";
-import { listSortKey } from "../domain/sort-keys.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import type { PageRequest } from "../ports/run-store.ts";
 import { triggersOf, urlPolicyOf } from "./area.ts";
-import {
-  type DeliveryRecord,
-  deliveryView,
-  queueDelivery,
-  type SubscriptionRecord,
-  subscriptionSealContext,
-} from "./delivery.ts";
+import { deliveryView, queueDelivery, subscriptionSealContext } from "./delivery.ts";
 import { isEventPattern } from "./events.ts";
-import { deliveriesPk, SUBSCRIPTION_SK, subscriptionPk, subscriptionsIndexPk } from "./keys.ts";
 import { isStandardSecret, newSigningSecret } from "./standard-webhooks.ts";
+import type { SubscriptionRecord } from "./trigger-records.ts";
 import { refusedResolved, refusedUrl, systemResolver } from "./url-policy.ts";
 import { secretBoxOf } from "./webhooks.ts";
 
@@ -58,8 +51,7 @@ const view = (s: SubscriptionRecord) => ({
   updatedBy: s.updatedBy,
 });
 
-const getSubscription = (deps: Deps, orgId: string, name: string) =>
-  deps.store.getItem<SubscriptionRecord>(subscriptionPk(orgId, name), SUBSCRIPTION_SK);
+const getSubscription = (deps: Deps, orgId: string, name: string) => deps.repos.subscriptions.get(orgId, name);
 
 async function subscriptionOr404(deps: Deps, orgId: string, name: string): Promise<SubscriptionRecord> {
   const s = SUBSCRIPTION_NAME_PATTERN.test(name) ? await getSubscription(deps, orgId, name) : null;
@@ -98,19 +90,13 @@ export async function putSubscription(deps: Deps, p: Principal, name: string, bo
     updatedAt: at,
     updatedBy: p.userId,
   };
-  await deps.store.putItem({
-    pk: subscriptionPk(p.orgId, name),
-    sk: SUBSCRIPTION_SK,
-    gsi1pk: subscriptionsIndexPk(p.orgId),
-    gsi1sk: listSortKey(record.createdAt, name),
-    ...record,
-  });
+  await deps.repos.subscriptions.put(record);
   return { created: !existing, body: generated ? { ...view(record), secret: generated } : view(record) };
 }
 
 /** The org's subscriptions, newest first (by creation; an update keeps a subscription's place), without secrets. */
 export async function listSubscriptions(deps: Deps, p: Principal, page: PageRequest) {
-  const res = await deps.store.queryIndex<SubscriptionRecord>("gsi1", subscriptionsIndexPk(p.orgId), page, true);
+  const res = await deps.repos.subscriptions.list(p.orgId, page, true);
   return { items: res.items.map(view), nextCursor: res.nextCursor };
 }
 
@@ -119,9 +105,8 @@ export async function allSubscriptions(deps: Deps, orgId: string): Promise<Subsc
   const out: SubscriptionRecord[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: SubscriptionRecord[]; nextCursor: string | null } = await deps.store.queryIndex(
-      "gsi1",
-      subscriptionsIndexPk(orgId),
+    const page: { items: SubscriptionRecord[]; nextCursor: string | null } = await deps.repos.subscriptions.list(
+      orgId,
       { limit: 100, cursor },
       false,
     );
@@ -134,13 +119,13 @@ export async function allSubscriptions(deps: Deps, orgId: string): Promise<Subsc
 /** Deletes a subscription; deliveries still queued for it end as failed. */
 export async function deleteSubscription(deps: Deps, p: Principal, name: string): Promise<void> {
   await subscriptionOr404(deps, p.orgId, name);
-  await deps.store.deleteItem(subscriptionPk(p.orgId, name), SUBSCRIPTION_SK);
+  await deps.repos.subscriptions.delete(p.orgId, name);
 }
 
 /** A subscription's deliveries, newest first, each with its attempts. */
 export async function listDeliveries(deps: Deps, p: Principal, name: string, page: PageRequest) {
   await subscriptionOr404(deps, p.orgId, name);
-  const res = await deps.store.queryIndex<DeliveryRecord>(null, deliveriesPk(p.orgId, name), page, true);
+  const res = await deps.repos.deliveries.list(p.orgId, name, page);
   return { items: res.items.map(deliveryView), nextCursor: res.nextCursor };
 }
 
@@ -148,7 +133,7 @@ export async function listDeliveries(deps: Deps, p: Principal, name: string, pag
 export async function redeliver(deps: Deps, p: Principal, name: string, deliveryId: string) {
   await subscriptionOr404(deps, p.orgId, name);
   const original = /^dlv_[0-9A-HJKMNP-TV-Z]{26}$/.test(deliveryId)
-    ? await deps.store.getItem<DeliveryRecord>(deliveriesPk(p.orgId, name), deliveryId)
+    ? await deps.repos.deliveries.get(p.orgId, name, deliveryId)
     : null;
   if (!original) throw new NotFoundError(`delivery '${deliveryId}' not found in subscription '${name}'`);
   const copy = await queueDelivery(

@@ -6,24 +6,13 @@ import { newId } from "../domain/ids.ts";
 import type { Principal } from "../domain/records.ts";
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from "../errors.ts";
 import type { PageRequest } from "../ports/run-store.ts";
-import { triggerRun } from "../use-cases/runs.ts";
+import { triggerRun } from "../runs/runs.ts";
 import { triggersOf } from "./area.ts";
-import { WEBHOOK_SK, webhookPk, webhooksIndexPk } from "./keys.ts";
 import { checkGithubSignature, checkStandardSignature, newSigningSecret } from "./standard-webhooks.ts";
+import type { WebhookRecord } from "./trigger-records.ts";
 
 /** The body of `POST /api/workflows/{name}/webhooks` (optional). */
 export const WebhookBodySchema = z.object({ description: z.string().max(500).optional() }).strict();
-
-interface WebhookRecord {
-  webhookId: string;
-  orgId: string;
-  workflow: string;
-  description: string | null;
-  /** The secret sealed by the secret box (KMS in the cloud, a local key embedded): HMAC checks need it back. */
-  secretSealed: string;
-  createdAt: string;
-  createdBy: string;
-}
 
 const WEBHOOK_ID = /^wh_[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -46,7 +35,7 @@ const view = (w: WebhookRecord) => ({
 
 /** Creates an inbound webhook for a workflow; the secret is returned this once and stored sealed. */
 export async function createWebhook(deps: Deps, p: Principal, workflow: string, description?: string) {
-  const wf = await deps.store.getWorkflow(p.orgId, workflow);
+  const wf = await deps.repos.workflows.get(p.orgId, workflow);
   if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
   const webhookId = newId("wh", deps.clock.nowMs());
   const secret = newSigningSecret();
@@ -59,33 +48,22 @@ export async function createWebhook(deps: Deps, p: Principal, workflow: string, 
     createdAt: nowIso(deps.clock),
     createdBy: p.userId,
   };
-  await deps.store.putItem(
-    {
-      pk: webhookPk(webhookId),
-      sk: WEBHOOK_SK,
-      gsi1pk: webhooksIndexPk(p.orgId, wf.name),
-      gsi1sk: webhookId,
-      ...record,
-    },
-    { ifAbsent: true },
-  );
+  await deps.repos.webhooks.create(record);
   return { ...view(record), secret };
 }
 
 /** A workflow's webhooks, newest first, without secrets. */
 export async function listWebhooks(deps: Deps, p: Principal, workflow: string, page: PageRequest) {
-  const wf = await deps.store.getWorkflow(p.orgId, workflow);
+  const wf = await deps.repos.workflows.get(p.orgId, workflow);
   if (!wf) throw new NotFoundError(`workflow '${workflow}' not found`);
-  const res = await deps.store.queryIndex<WebhookRecord>("gsi1", webhooksIndexPk(p.orgId, workflow), page, true);
+  const res = await deps.repos.webhooks.list(p.orgId, workflow, page);
   // A hook of an archived workflow answers 404 and starts nothing until the workflow is PUT again.
-  const workflowArchived = (await archiveMarker(deps.store, p.orgId, "workflow", workflow)) !== null;
+  const workflowArchived = (await archiveMarker(deps, p.orgId, "workflow", workflow)) !== null;
   return { items: res.items.map((w) => ({ ...view(w), workflowArchived })), nextCursor: res.nextCursor };
 }
 
 async function loadOwned(deps: Deps, orgId: string, workflow: string, webhookId: string) {
-  const hook = WEBHOOK_ID.test(webhookId)
-    ? await deps.store.getItem<WebhookRecord>(webhookPk(webhookId), WEBHOOK_SK)
-    : null;
+  const hook = WEBHOOK_ID.test(webhookId) ? await deps.repos.webhooks.get(webhookId) : null;
   // Another org's hook is as absent as a missing one.
   if (!hook || hook.orgId !== orgId || hook.workflow !== workflow)
     throw new NotFoundError(`webhook '${webhookId}' not found for workflow '${workflow}'`);
@@ -95,7 +73,7 @@ async function loadOwned(deps: Deps, orgId: string, workflow: string, webhookId:
 /** Revokes a webhook: later calls to its URL get 404. */
 export async function deleteWebhook(deps: Deps, p: Principal, workflow: string, webhookId: string): Promise<void> {
   await loadOwned(deps, p.orgId, workflow, webhookId);
-  await deps.store.deleteItem(webhookPk(webhookId), WEBHOOK_SK);
+  await deps.repos.webhooks.delete(webhookId);
 }
 
 export interface InboundCall {
@@ -137,9 +115,7 @@ function signedDeliveryId(secret: string, call: InboundCall, nowMs: number): str
 export async function receiveWebhook(deps: Deps, call: InboundCall): Promise<{ runId: string }> {
   const limit = triggersOf(deps).options.maxWebhookBodyBytes;
   if (call.rawBody.length > limit) throw new PayloadTooLargeError(`a webhook body may be at most ${limit} bytes`);
-  const hook = WEBHOOK_ID.test(call.webhookId)
-    ? await deps.store.getItem<WebhookRecord>(webhookPk(call.webhookId), WEBHOOK_SK)
-    : null;
+  const hook = WEBHOOK_ID.test(call.webhookId) ? await deps.repos.webhooks.get(call.webhookId) : null;
   if (!hook) throw new NotFoundError(`webhook '${call.webhookId}' not found`);
   const secret = await secretBoxOf(deps).decrypt(hook.secretSealed, sealContext(hook.orgId, hook.webhookId));
   const deliveryId = signedDeliveryId(secret, call, deps.clock.nowMs());

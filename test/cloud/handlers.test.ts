@@ -14,7 +14,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { INLINE_ANSWER_MAX_BYTES } from "../../shared/use-cases/large-answers.ts";
+import { INLINE_ANSWER_MAX_BYTES } from "../../shared/human-steps/large-answers.ts";
 import { pollUntil } from "../support/poll.ts";
 import { ACCOUNT, PLATFORM_KEY, REGION } from "./support/cloud-stack.ts";
 import { type Scenario, startScenario } from "./support/scenario.ts";

@@ -4,6 +4,7 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { z } from "zod";
+import { authenticate, authorize } from "../../../shared/access/auth.ts";
 import type { Deps } from "../../../shared/deps.ts";
 import type { Principal } from "../../../shared/domain/records.ts";
 import { zodDetails } from "../../../shared/domain/workflow.ts";
@@ -14,7 +15,6 @@ import {
   ValidationError,
 } from "../../../shared/errors.ts";
 import type { PageRequest } from "../../../shared/ports/run-store.ts";
-import { authenticate, authorize } from "../../../shared/use-cases/auth.ts";
 import { matchRoute, routeOfKey } from "../match-route.ts";
 import { pathParamsSchema } from "../path-params.ts";
 import type { ApiResult } from "../respond.ts";

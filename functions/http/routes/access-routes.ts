@@ -1,6 +1,6 @@
+import { createKey, createOrg, deleteKey, listKeys } from "../../../shared/access/auth.ts";
 import { ENGINE_VERSION } from "../../../shared/config.ts";
-import { createKey, createOrg, deleteKey, listKeys } from "../../../shared/use-cases/auth.ts";
-import { getRetention, putRetention } from "../../../shared/use-cases/retention.ts";
+import { getRetention, putRetention } from "../../../shared/retention/retention.ts";
 import { defineRoute, json, ok } from "../route.ts";
 import {
   Health,

@@ -1,13 +1,5 @@
-import {
-  archiveJob,
-  cancelJobRun,
-  createJobRun,
-  getJobRun,
-  listJobRuns,
-  listJobs,
-  putJob,
-  showJob,
-} from "../../../shared/jobs/jobs.ts";
+import { cancelJobRun, createJobRun, getJobRun, listJobRuns } from "../../../shared/jobs/job-runs.ts";
+import { archiveJob, listJobs, putJob, showJob } from "../../../shared/jobs/jobs.ts";
 import { defineRoute, json, ok } from "../route.ts";
 import {
   JobBody,

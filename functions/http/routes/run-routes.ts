@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFoundError } from "../../../shared/errors.ts";
+import { textAnswer } from "../../../shared/human-steps/large-answers.ts";
 import { restartRun } from "../../../shared/runs/restart.ts";
-import { textAnswer } from "../../../shared/use-cases/large-answers.ts";
 import {
   auditTrail,
   cancelRun,
@@ -12,7 +12,7 @@ import {
   runLogs,
   runView,
   triggerRun,
-} from "../../../shared/use-cases/runs.ts";
+} from "../../../shared/runs/runs.ts";
 import { defineRoute, json, ok } from "../route.ts";
 import {
   AuditTrail,

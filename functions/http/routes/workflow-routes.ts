@@ -1,4 +1,4 @@
-import { listRuns, triggerRun } from "../../../shared/use-cases/runs.ts";
+import { listRuns, triggerRun } from "../../../shared/runs/runs.ts";
 import {
   archiveWorkflow,
   getWorkflow,
@@ -6,7 +6,7 @@ import {
   listWorkflows,
   putWorkflow,
   showWorkflow,
-} from "../../../shared/use-cases/workflows.ts";
+} from "../../../shared/workflows/workflows.ts";
 import { defineRoute, json, ok, type RouteRequest } from "../route.ts";
 import {
   ArchivedQuery,

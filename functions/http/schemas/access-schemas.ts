@@ -1,9 +1,9 @@
 // Request and response schemas of the access routes: health, orgs, keys, whoami, retention settings.
 
 import { z } from "zod";
+import type { createKey, createOrg, listKeys } from "../../../shared/access/auth.ts";
 import type { Principal } from "../../../shared/domain/records.ts";
-import type { createKey, createOrg, listKeys } from "../../../shared/use-cases/auth.ts";
-import type { RetentionSettings } from "../../../shared/use-cases/retention.ts";
+import type { RetentionSettings } from "../../../shared/retention/retention.ts";
 import { answers, iso, named, type Out, page, role } from "./schema-kit.ts";
 
 export const KeyBody = named("KeyRequest", z.object({ name: z.string().min(1).max(100), role }).strict());

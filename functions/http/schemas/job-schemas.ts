@@ -9,15 +9,8 @@ import {
   JobRunCancelBodySchema,
   JobRunQuerySchema,
 } from "../../../shared/jobs/job-records.ts";
-import type {
-  createJobRun,
-  getJobRun,
-  jobView,
-  listJobRuns,
-  listJobs,
-  putJob,
-  showJob,
-} from "../../../shared/jobs/jobs.ts";
+import type { createJobRun, getJobRun, listJobRuns } from "../../../shared/jobs/job-runs.ts";
+import type { jobView, listJobs, putJob, showJob } from "../../../shared/jobs/jobs.ts";
 import { Trigger, WorkflowRef } from "./run-schemas.ts";
 import { answers, iso, named, type Out, page } from "./schema-kit.ts";
 

@@ -4,15 +4,8 @@ import { z } from "zod";
 import { RUN_STATUSES, TASK_STATUSES } from "../../../shared/domain/records.ts";
 import { VALUE_TYPES, WorkflowDefinitionSchema } from "../../../shared/domain/workflow.ts";
 import type { restartRun } from "../../../shared/runs/restart.ts";
-import type {
-  auditTrail,
-  cancelRun,
-  listRuns,
-  listTasks,
-  runView,
-  triggerRun,
-} from "../../../shared/use-cases/runs.ts";
-import type { listVersions, listWorkflows, putWorkflow, workflowView } from "../../../shared/use-cases/workflows.ts";
+import type { auditTrail, cancelRun, listRuns, listTasks, runView, triggerRun } from "../../../shared/runs/runs.ts";
+import type { listVersions, listWorkflows, putWorkflow, workflowView } from "../../../shared/workflows/workflows.ts";
 import { answers, hash, iso, named, type Out, page, role } from "./schema-kit.ts";
 
 const parametersBody = z.record(z.string(), z.unknown()).describe("the workflow's parameters, by name");
