@@ -261,9 +261,13 @@ export function pageTests(): void {
       // Signed: Standard Webhooks' header (contract v1.1) or the service's earlier one.
       const signed = received[0]?.headers["webhook-signature"] ?? received[0]?.headers["stepwise-signature"];
       expect(String(signed)).toMatch(/v1[,=]/);
-      const first = (await rows.first().getAttribute("data-delivery")) ?? "";
-      await rows.first().getByRole("button", { name: "Attempts" }).click();
-      expect(await page.locator("tr.row-detail").textContent()).toContain("200");
+      // The succeeded row: under load another event's delivery may still be queued at the top of the list.
+      const done = page.locator('tr[data-delivery][data-status="succeeded"]').first();
+      const first = (await done.getAttribute("data-delivery")) ?? "";
+      await done.getByRole("button", { name: "Attempts" }).click();
+      await expect
+        .poll(() => page.locator("tr.row-detail").textContent(), { timeout: STATUS_TIMEOUT })
+        .toContain("200");
       const before = received.length;
       await page.getByRole("button", { name: `Redeliver ${first}` }).click();
       await page.getByText(`redelivery of ${first}`).waitFor({ timeout: STATUS_TIMEOUT });
