@@ -436,7 +436,7 @@ function report(results: CaseResult[]): string {
   part("engine work inside Advance (records, logs, spawn setup)", (r) => r.breakdown.overheadMs);
   part("= server: createdAt → completedAt", (r) => r.breakdown.serverMs);
   part("+ client: trigger HTTP, poll resolution, detection", (r) => r.breakdown.detectMs);
-  part("audit events per run (each one a serial, conditional commit)", (r) => r.breakdown.events);
+  part("audit events per run (commits batch them: see DynamoDB write requests)", (r) => r.breakdown.events);
   part("server time per audit event", (r) => r.breakdown.msPerEvent);
   out.push(
     "Where the engine's latency goes (from the run and task records of the sequential runs):",

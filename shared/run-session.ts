@@ -1,4 +1,5 @@
 import type { Deps } from "./deps.ts";
+import { chainEvent, plainRecord } from "./domain/audit.ts";
 import { nowIso } from "./domain/clock.ts";
 import { assertRunTransition, assertTaskTransition } from "./domain/lifecycle.ts";
 import { isTerminalRun, type RunRecord, type RunStatus, type TaskRecord } from "./domain/records.ts";
@@ -50,22 +51,40 @@ export class RunSession {
     if (fresh && fresh.head.seq >= this.state.head.seq) this.state = fresh;
   }
 
-  /** Commits the change `build` makes from the current state; null from `build` means nothing to do. */
+  /**
+   * Commits the change `build` makes from the current state; null from `build` means nothing to do. Changes asked
+   * for while a commit is under way wait for it, then go together as one commit (each still its own audited event,
+   * each built on the state the ones before it leave): parallel nodes finishing together cost one audit item.
+   */
   apply(build: (s: RunState) => Change | null): Promise<Change | null> {
-    return this.serial(async () => {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ build, resolve, reject });
+      if (this.queue.length === 1) void this.serial(() => this.commitQueued());
+    });
+  }
+
+  private queue: Queued[] = [];
+
+  private async commitQueued(): Promise<void> {
+    const batch = this.queue.splice(0);
+    try {
       for (let i = 0; i < 20; i++) {
-        const change = build(this.state);
-        if (!change) return null;
+        const at = nowIso(this.deps.clock);
+        const built = buildAll(this.state, batch, at);
+        const changes = built.filter((b): b is Change => b !== null && !(b instanceof Error));
+        if (changes.length === 0) return settle(batch, built);
         try {
-          await this.deps.store.commit(this.state, change, nowIso(this.deps.clock));
-          return change;
+          await this.deps.store.commitAll(this.state, changes, at);
+          return settle(batch, built);
         } catch (err) {
           if (!(err instanceof StaleStateError)) throw err;
           await this.reloadNow();
         }
       }
       throw new StaleStateError(`run ${this.run.runId} kept changing under the engine`);
-    });
+    } catch (err) {
+      for (const q of batch) q.reject(err);
+    }
   }
 
   /** Moves the run to `to` (no-op when already there or terminal). */
@@ -118,6 +137,40 @@ export class RunSession {
       };
     });
   }
+}
+
+interface Queued {
+  build: (s: RunState) => Change | null;
+  resolve: (c: Change | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Builds each queued change on the state the ones before it leave (a build that throws fails only its caller). */
+function buildAll(state: RunState, batch: Queued[], at: string): Array<Change | null | Error> {
+  const work: RunState = { run: state.run, tasks: new Map(state.tasks), head: state.head };
+  return batch.map((q) => {
+    let change: Change | null;
+    try {
+      change = q.build(work);
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+    if (!change) return null;
+    const { target, next } = change;
+    if (target.kind === "run") work.run = next as RunRecord;
+    else work.tasks.set(target.nodeId, next as TaskRecord);
+    const { body, hash } = chainEvent(work.head, change.event, plainRecord(next), at);
+    work.head = { seq: body.seq, hash };
+    return change;
+  });
+}
+
+function settle(batch: Queued[], built: Array<Change | null | Error>): void {
+  batch.forEach((q, i) => {
+    const b = built[i] ?? null;
+    if (b instanceof Error) q.reject(b);
+    else q.resolve(b);
+  });
 }
 
 /** Tells every run-event subscriber about a status change; a failing subscriber never fails the run. */

@@ -19,6 +19,30 @@ export interface AuditEventBody {
 /** The hash that chains an audit event to the one before it. */
 export const auditEventHash = (body: AuditEventBody): string => hashJson(body);
 
+/** The event that follows `head`: its body (with the hash of the record `version` it produced) and its hash. */
+export function chainEvent(
+  head: { seq: number; hash: string },
+  event: { type: string; from: string | null; to: string | null; actor: string; detail: Record<string, unknown> },
+  version: unknown,
+  at: string,
+): { body: AuditEventBody; hash: string } {
+  const body: AuditEventBody = {
+    seq: head.seq + 1,
+    at,
+    type: event.type,
+    from: event.from,
+    to: event.to,
+    actor: event.actor,
+    detail: event.detail,
+    prevHash: head.hash,
+    snapshotHash: hashJson(version),
+  };
+  return { body, hash: auditEventHash(body) };
+}
+
+/** A record as it is stored and hashed: a JSON copy, undefined attributes dropped. */
+export const plainRecord = (v: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(v));
+
 /** Recomputes a chain; returns one problem per broken link. */
 export function verifyChain(events: Array<AuditEventBody & { hash: string }>): string[] {
   const problems: string[] = [];
@@ -42,4 +66,17 @@ export function verifyChain(events: Array<AuditEventBody & { hash: string }>): s
     prev = hash;
   });
   return problems;
+}
+
+/** What a record an audit event changed is: the run, or one task of it. */
+export type AuditTarget = { kind: "run" } | { kind: "task"; nodeId: string };
+
+/**
+ * An audit event as stored: its chained body and hash, the record it changed, and the delta from that record's
+ * previous version to the one whose hash is `snapshotHash`.
+ */
+export interface StoredAuditEvent extends AuditEventBody {
+  hash: string;
+  target: AuditTarget;
+  delta: { set: Record<string, unknown>; unset: string[] };
 }

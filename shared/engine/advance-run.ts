@@ -8,12 +8,12 @@ import { isoMicro } from "../domain/clock.ts";
 import { isTerminalRun } from "../domain/records.ts";
 import { durationBetween, stripAttempt } from "../domain/task-records.ts";
 import type { WorkflowDefinition, WorkflowNode } from "../domain/workflow.ts";
-import { runSecrets } from "../human-steps/secrets.ts";
 import type { RunState } from "../ports/run-store.ts";
 import { type ExecutableNode, executorFor, isExecutable, type TaskOutcome } from "../ports/task-executor.ts";
 import { ENGINE_ACTOR, finishRun, RunSession } from "../run-session.ts";
 import type { AdvanceOutput } from "../state-machine/run-state-machine.ts";
 import { recordAttempt, setupFailure, withoutRetryDue } from "./attempt-recorder.ts";
+import { attemptRequest } from "./attempt-request.ts";
 import {
   type Action,
   type Ending,
@@ -26,9 +26,8 @@ import {
   timeoutMsOf,
   type Verdict,
 } from "./planner.ts";
-import { deriveContext, interpolate, plainContext } from "./run-context.ts";
 import { secretMasker } from "./secret-mask.ts";
-import { logKey } from "./storage-keys.ts";
+import { Wakeup } from "./wakeup.ts";
 
 interface InFlight {
   node: WorkflowNode;
@@ -64,7 +63,7 @@ class EffectsLoop {
   private readonly startMs: number;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly timers = new Map<string, number>(); // nodeId → due (epoch ms): waits and retry backoffs
-  private wake: (() => void) | null = null;
+  private readonly wakeup = new Wakeup();
   private verdict: Verdict = NO_VERDICT;
   /** Masks the run's secret values, as last read by a task of this call (for engine faults, which carry no secrets). */
   private mask: (text: string) => string = (text) => text;
@@ -81,34 +80,12 @@ class EffectsLoop {
     return this.deps.clock.nowMs();
   }
 
-  private notify(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  private sleepUntilEvent(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(
-        () => {
-          this.wake = null;
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-  }
-
   async run(): Promise<AdvanceOutput> {
     const s = this.session;
     if (s.run.status === "queued") await s.setRunStatus("running");
     for (const action of planRecovery(this.def, s.state, this.now())) await this.apply(action);
     const stopping = this.deps.stopping;
-    const onStop = () => this.notify();
+    const onStop = () => this.wakeup.notify();
     stopping?.addEventListener("abort", onStop);
     try {
       return await this.loop();
@@ -142,7 +119,7 @@ class EffectsLoop {
       const step = plan(this.input());
       this.verdict = step.verdict;
       if (step.kind === "act") {
-        for (const action of step.actions) await this.apply(action);
+        await this.applyAll(step.actions);
         continue;
       }
       if (step.kind === "end") return this.end(step.ending);
@@ -154,7 +131,7 @@ class EffectsLoop {
         return output(this.session, "advance");
       }
       const untilPoll = this.deps.settings.cancelPollMs - (this.now() - lastPoll);
-      await this.sleepUntilEvent(Math.min(step.until - this.now(), untilPoll));
+      await this.wakeup.sleep(Math.min(step.until - this.now(), untilPoll));
       for (const action of planDueTimers(this.input())) {
         this.timers.delete(action.node.id);
         await this.apply(action);
@@ -165,6 +142,15 @@ class EffectsLoop {
         if (status && isTerminalRun(status)) await this.session.reload();
       }
     }
+  }
+
+  /**
+   * Makes the changes of one plan step together: asked for at once, they go to the store as one commit (the
+   * session batches them), so the starts of every ready node cost one audit item.
+   */
+  private async applyAll(actions: Action[]): Promise<void> {
+    const results = await Promise.allSettled(actions.map((a) => this.apply(a)));
+    for (const r of results) if (r.status === "rejected") throw r.reason;
   }
 
   /** Makes one change the planner asked for. */
@@ -299,7 +285,7 @@ class EffectsLoop {
       .finally(() => {
         // A retry may already be in flight under the same id (its timer fired during cleanup): keep it.
         if (this.inFlight.get(node.id)?.done === done) this.inFlight.delete(node.id);
-        this.notify();
+        this.wakeup.notify();
       });
     this.inFlight.set(node.id, { node, abort, done });
   }
@@ -309,37 +295,14 @@ class EffectsLoop {
     const task = s.task(node);
     const attempt = task.attempt || 1;
     const executor = executorFor(this.deps.executors, node);
-    const hooks = this.deps.files;
     let outcome: TaskOutcome | null = null;
     let setupError: ReturnType<typeof setupFailure> | null = null;
     let secrets: Record<string, string> = {};
     try {
-      const ctx = deriveContext(s.state.tasks.values());
-      const params = s.run.parameters;
-      const runInfo = { id: s.run.runId, nodeId: node.id, attempt, workflow: s.run.workflow.name };
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(("env" in node ? node.env : undefined) ?? {}))
-        env[k] = interpolate(v, { context: plainContext(ctx), params, run: runInfo });
-      secrets = await runSecrets(this.deps, s.run.orgId, s.run.runId);
+      const prepared = await attemptRequest(this.deps, s, node, attempt);
+      secrets = prepared.secrets;
       this.mask = secretMasker(secrets);
-      const started = await executor.start(
-        {
-          node,
-          orgId: s.run.orgId,
-          env: { ...env, ...secretEnv(secrets) },
-          params,
-          context: plainContext(ctx),
-          secrets,
-          run: runInfo,
-          timeoutMs: timeoutMsOf(node),
-          onLogProgress: (log) =>
-            this.deps.blobs.put(logKey(s.run.orgId, s.run.runId, node.id, attempt), log, "text/plain; charset=utf-8"),
-          prepareInputs: hooks?.prepareInputs
-            ? (dir) => hooks.prepareInputs?.(s.state, node, dir) ?? Promise.resolve()
-            : undefined,
-        },
-        signal,
-      );
+      const started = await executor.start(prepared.request, signal);
       if (started.kind === "started") {
         // The attempt runs on outside this call: its handle waits in the record for the wake-up (completeTask).
         const handle = started.handle;
@@ -423,11 +386,4 @@ class EffectsLoop {
     await finishRun(s, "succeeded", {}, ENGINE_ACTOR, this.def);
     return output(s, "done");
   }
-}
-
-function secretEnv(secrets: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(secrets))
-    env[`STEPWISE_SECRET_${k.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`] = v;
-  return env;
 }

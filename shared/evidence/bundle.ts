@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
-import type { TaskRecord } from "../domain/records.ts";
 import type { BlobStore } from "../ports/blob-store.ts";
 import { bundleFilePath, bundleLogPath } from "./bundle-paths.ts";
 import { withBundleEntry } from "./bundle-problems.ts";
 import { type Digest, HashingStream } from "./hashing.ts";
 import { manifestRoot } from "./manifest.ts";
+import { taskRecordsOf } from "./stored-records.ts";
 import { readTar, TarWriter } from "./tar.ts";
 import {
   type ContentSource,
@@ -29,7 +29,8 @@ bundle.json           what this is: run id, root, when it was exported
 manifest.json         the run's evidence manifest; sha256 of its canonical JSON (RFC 8785) is the root
 records/run.json      the stored run record
 records/tasks.json    the stored task records (every attempt's evidence)
-records/audit.json    the hash-chained audit events, each with the snapshot of the record it produced
+records/audit.json    the hash-chained audit events, each with its change to the record it produced (a delta)
+                      and the hash of the version that gives
 records/workflow.json the workflow definition the run executed
 files/<node>/<attempt>/<path>  every file a task wrote under out/
 logs/<node>/<attempt>.log      every attempt's full log
@@ -97,7 +98,7 @@ export async function writeBundle(src: BundleSource, dest: string): Promise<{ si
     await tar.add("records/audit.json", json(m.audit));
     await tar.add("records/workflow.json", json(m.workflow));
     let n = 0;
-    for (const t of m.tasks as unknown as TaskRecord[]) {
+    for (const t of taskRecordsOf(m.tasks)) {
       for (const a of t.attempts ?? []) {
         for (const f of a.outputs ?? []) {
           const staged = await stage(src.blobs, src.fileKey(t.nodeId, a.attempt, f.path), scratch, n++);
@@ -209,7 +210,7 @@ export async function verifyBundle(path: string): Promise<BundleReport> {
 function unexpectedEntries(material: EvidenceMaterial, digests: Map<string, Digest>): string[] {
   const expected = new Set<string>();
   // Records may have been edited into any shape: verifyMaterial reports that; here only well-formed parts count.
-  for (const t of Array.isArray(material.tasks) ? (material.tasks as unknown as TaskRecord[]) : []) {
+  for (const t of Array.isArray(material.tasks) ? taskRecordsOf(material.tasks) : []) {
     for (const a of Array.isArray(t?.attempts) ? t.attempts : []) {
       for (const f of Array.isArray(a?.outputs) ? a.outputs : [])
         expected.add(bundleFilePath(t.nodeId, a.attempt, f.path));

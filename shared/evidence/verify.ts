@@ -1,8 +1,17 @@
-import { type AuditEventBody, GENESIS_HASH, verifyChain } from "../domain/audit.ts";
+import { GENESIS_HASH, verifyChain } from "../domain/audit.ts";
 import { hashJson, sha256 } from "../domain/hash.ts";
-import type { RunRecord, TaskRecord } from "../domain/records.ts";
+import type { RunRecord } from "../domain/records.ts";
 import type { Digest } from "./hashing.ts";
 import { buildManifest, type Manifest, manifestRoot } from "./manifest.ts";
+import {
+  eventVersions,
+  isRunRecord,
+  type StoredEvent,
+  storedEvents,
+  targetKey,
+  taskRecordsOf,
+  versionKey,
+} from "./stored-records.ts";
 
 type Item = Record<string, unknown>;
 
@@ -10,7 +19,7 @@ type Item = Record<string, unknown>;
 export interface EvidenceMaterial {
   run: Item | null;
   tasks: Item[];
-  /** Audit events with their `target`, `snapshot` and `snapshotHash`. */
+  /** Audit events in order, each with its `target`, its `delta` to that record and the `snapshotHash` it gives. */
   audit: Item[];
   workflow: { name: string; version: number; definitionHash: string; definition: unknown } | null;
 }
@@ -42,8 +51,6 @@ export interface VerifyReport {
   restartedFrom?: string[];
 }
 
-type StoredEvent = AuditEventBody & { hash: string; target?: unknown; snapshot?: unknown };
-
 const recordOf = (item: Item): Item => {
   const { seq: _s, auditHash: _h, ...rest } = item;
   return rest;
@@ -51,21 +58,6 @@ const recordOf = (item: Item): Item => {
 const withoutRoot = (item: Item): Item => {
   const { root: _r, ...rest } = item;
   return rest;
-};
-const targetKey = (t: unknown): string | null => {
-  if (!t || typeof t !== "object") return null;
-  const o = t as { kind?: unknown; nodeId?: unknown };
-  if (o.kind === "run") return "run";
-  if (o.kind === "task" && typeof o.nodeId === "string") return `task:${o.nodeId}`;
-  return null;
-};
-/** What a snapshot is a version of, read from its content (the stored `target` is not covered by the hash). */
-const snapshotKey = (snap: unknown): string | null => {
-  if (!snap || typeof snap !== "object") return null;
-  const s = snap as { nodeId?: unknown; runId?: unknown };
-  if (typeof s.nodeId === "string") return `task:${s.nodeId}`;
-  if (typeof s.runId === "string") return "run";
-  return null;
 };
 const label = (key: string) => (key === "run" ? "the run record" : `the record of task '${key.slice(5)}'`);
 
@@ -76,25 +68,28 @@ const label = (key: string) => (key === "run" ? "the run record" : `the record o
  */
 export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource): Promise<VerifyReport> {
   const problems: string[] = [];
-  const events = (m.audit as unknown as StoredEvent[]).slice().sort((a, b) => Number(a.seq) - Number(b.seq));
-  problems.push(...verifyChain(events));
+  const { events, problems: malformed } = storedEvents(m.audit);
+  problems.push(...malformed, ...verifyChain(events));
 
-  // Every snapshot must be the one its event hashed; the last one per record must be what is stored.
+  // Every record version rebuilt from the deltas must be the one its event hashed; the last one per record must be
+  // what is stored.
   const lastByKey = new Map<string, StoredEvent>();
-  for (const ev of events) {
-    if (hashJson(ev.snapshot ?? null) !== ev.snapshotHash) {
-      problems.push(`audit event ${ev.seq}: its stored snapshot does not match its snapshotHash`);
-      continue;
+  const versions = eventVersions(events);
+  events.forEach((ev, i) => {
+    const version = versions[i] ?? null;
+    if (hashJson(version) !== ev.snapshotHash) {
+      problems.push(`audit event ${ev.seq}: the record version its delta gives does not match its snapshotHash`);
+      return;
     }
-    const key = snapshotKey(ev.snapshot);
+    const key = versionKey(version);
     if (!key) {
-      problems.push(`audit event ${ev.seq}: its snapshot is neither a run nor a task record`);
-      continue;
+      problems.push(`audit event ${ev.seq}: the version it produced is neither a run nor a task record`);
+      return;
     }
     if (ev.target !== undefined && targetKey(ev.target) !== key)
-      problems.push(`audit event ${ev.seq}: its target does not match the record its snapshot is of`);
+      problems.push(`audit event ${ev.seq}: its target does not match the record its version is of`);
     lastByKey.set(key, ev);
-  }
+  });
 
   const stored = new Map<string, Item>();
   if (m.run) stored.set("run", m.run);
@@ -119,7 +114,11 @@ export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource
     problems.push("the run record is missing");
     return report(null, problems, null, null, false, events.length, 0, 0, 0, 0);
   }
-  const runRecord = recordOf(m.run) as unknown as RunRecord;
+  const runRecord = recordOf(m.run);
+  if (!isRunRecord(runRecord)) {
+    problems.push("the run record is not a run record");
+    return report(null, problems, null, null, false, events.length, 0, 0, 0, 0);
+  }
 
   if (!m.workflow) {
     problems.push(`the workflow definition ${runRecord.workflow?.definitionHash} of the run is missing`);
@@ -206,60 +205,60 @@ export async function verifyMaterial(m: EvidenceMaterial, content: ContentSource
 export function manifestAtSeal(
   run: Item,
   taskItems: Item[],
-  audit: Item[],
+  audit: unknown[],
 ): { manifest: Manifest; sealed: boolean; sealedRoot: string | null; eventsAfterSeal: number } {
-  const events = (audit as unknown as StoredEvent[]).slice().sort((a, b) => Number(a.seq) - Number(b.seq));
+  const { events } = storedEvents(audit);
+  const versions = eventVersions(events);
   const stored = new Map<string, Item>([["run", run]]);
   for (const t of taskItems) stored.set(`task:${String(t.nodeId)}`, t);
-  // The seal is the run's terminal event: the first whose run snapshot carries a root.
-  const sealIdx = events.findIndex((ev) => {
-    const snap = ev.snapshot as { root?: unknown } | undefined;
-    return snapshotKey(snap) === "run" && typeof snap?.root === "string";
-  });
+  // The seal is the run's terminal event: the first whose run version carries a root.
+  const sealIdx = versions.findIndex((v) => versionKey(v) === "run" && typeof v?.root === "string");
   const sealEvent = events[sealIdx];
-  if (!sealEvent) {
+  const sealVersion = versions[sealIdx];
+  if (!sealEvent || !sealVersion) {
     const last = events[events.length - 1];
-    const head = last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
-    const tasks = taskItems.map((t) => recordOf(t) as unknown as TaskRecord);
+    const head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
     return {
-      manifest: buildManifest(recordOf(run) as unknown as RunRecord, tasks, head),
+      manifest: buildManifest(runRecordOf(recordOf(run)), taskRecordsOf(taskItems.map(recordOf)), head),
       sealed: false,
       sealedRoot: null,
       eventsAfterSeal: 0,
     };
   }
-  const sealSeq = Number(sealEvent.seq);
+  const sealSeq = sealEvent.seq;
   const prev = events[sealIdx - 1];
-  const head = prev ? { seq: Number(prev.seq), hash: prev.hash } : { seq: 0, hash: GENESIS_HASH };
+  const head = prev ? { seq: prev.seq, hash: prev.hash } : { seq: 0, hash: GENESIS_HASH };
   const atSeal = (key: string): Item | null => {
     const item = stored.get(key);
     // An ended run never changes, so the stored run item is the one the terminal event wrote.
     if (item && (Number(item.seq) < sealSeq || (key === "run" && Number(item.seq) === sealSeq))) return recordOf(item);
-    if (key === "run") return sealEvent.snapshot as Item;
+    if (key === "run") return sealVersion;
     let found: Item | null = null;
-    for (const ev of events) {
-      if (Number(ev.seq) >= sealSeq) break;
-      if (snapshotKey(ev.snapshot) === key) found = ev.snapshot as Item;
-    }
+    events.forEach((ev, i) => {
+      if (ev.seq < sealSeq && versionKey(versions[i]) === key) found = versions[i] ?? null;
+    });
     return found;
   };
   const keys = new Set(stored.keys());
-  for (const ev of events) {
-    const k = snapshotKey(ev.snapshot);
+  for (const v of versions) {
+    const k = versionKey(v);
     if (k) keys.add(k);
   }
-  const tasks = [...keys]
-    .filter((k) => k !== "run")
-    .map(atSeal)
-    .filter((t): t is Item => t !== null) as unknown as TaskRecord[];
-  const runAtSeal = withoutRoot(atSeal("run") ?? recordOf(run)) as unknown as RunRecord;
-  const root = (sealEvent.snapshot as { root?: unknown }).root;
+  const tasks = taskRecordsOf([...keys].filter((k) => k !== "run").map(atSeal));
+  const runAtSeal = runRecordOf(withoutRoot(atSeal("run") ?? recordOf(run)));
+  const root = sealVersion.root;
   return {
     manifest: buildManifest(runAtSeal, tasks, head),
     sealed: true,
     sealedRoot: typeof root === "string" ? root : null,
     eventsAfterSeal: events.length - 1 - sealIdx,
   };
+}
+
+/** The run record for a manifest; one edited out of shape still gives a manifest (whose root then differs). */
+function runRecordOf(item: Item): RunRecord {
+  if (isRunRecord(item)) return item;
+  throw new Error("the run record is not a run record");
 }
 
 function report(

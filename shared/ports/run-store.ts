@@ -99,8 +99,13 @@ export interface RunStore {
   // Runs
   createRun(run: RunRecord, actor: string): Promise<RunState>;
   loadRun(orgId: string, runId: string): Promise<RunState | null>;
-  /** Appends the change's audit event (conditional on the chain head) then writes the item. Throws StaleStateError. */
+  /** Appends the change's audit event (conditional on the chain head) then writes the record. Throws StaleStateError. */
   commit(state: RunState, change: Change, at: string): Promise<void>;
+  /**
+   * Commits several changes at once, in order, as one audit item (each change its own chained event): all of
+   * them or, when another writer moved the chain first, none (StaleStateError). Each record is written once.
+   */
+  commitAll(state: RunState, changes: Change[], at: string): Promise<void>;
   getRunStatus(orgId: string, runId: string): Promise<RunStatus | null>;
   listRuns(orgId: string, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>>;
   listAudit(orgId: string, runId: string): Promise<AuditEvent[]>;

@@ -1,0 +1,236 @@
+/**
+ * Commits on a run: one conditional put of the commit's audit item (the lock: it fails when another writer took
+ * the next sequence number), then each record the commit changed rolled forward once, never over a newer version.
+ * A writer that dies between the two leaves the audit item; the next load replays it and the next commit writes
+ * its records.
+ */
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GENESIS_HASH } from "../../domain/audit.ts";
+import { applyDelta, asRecordDelta } from "../../domain/record-delta.ts";
+import type { RunRecord, TaskRecord } from "../../domain/records.ts";
+import { StaleStateError } from "../../errors.ts";
+import type { Change, ChangeTarget, RunState } from "../../ports/run-store.ts";
+import { commitItem, eventsOfItem, lastSeqOf, prepareCommit } from "./run-audit-items.ts";
+import {
+  AUDIT_PREFIX,
+  auditSk,
+  type Item,
+  isConditionFailure,
+  runPk,
+  strip,
+  TASK_PREFIX,
+  targetSk,
+} from "./run-keys.ts";
+import { queryAll } from "./run-query.ts";
+
+export interface Table {
+  db: DynamoDBDocumentClient;
+  table: string;
+}
+
+/** A record version waiting to be written: from an audit item a load found ahead of the records. */
+interface PendingRecord {
+  target: ChangeTarget;
+  version: Item;
+  seq: number;
+  hash: string;
+}
+
+// Record versions a load saw ahead of their items, keyed by the loaded state, written by its next commit.
+const unapplied = new WeakMap<RunState, Map<string, PendingRecord>>();
+
+const keyOf = (t: ChangeTarget): string => (t.kind === "run" ? "run" : `task:${t.nodeId}`);
+
+function isTarget(v: unknown): v is ChangeTarget {
+  if (!v || typeof v !== "object") return false;
+  const t = v as { kind?: unknown; nodeId?: unknown };
+  return t.kind === "run" || (t.kind === "task" && typeof t.nodeId === "string");
+}
+
+function isRunRecord(v: Item): v is Item & RunRecord {
+  return typeof v.runId === "string" && typeof v.orgId === "string" && typeof v.status === "string";
+}
+
+function isTaskRecord(v: Item): v is Item & TaskRecord {
+  return typeof v.nodeId === "string" && typeof v.status === "string";
+}
+
+function applyInMemory(state: RunState, target: ChangeTarget, version: Item): void {
+  if (target.kind === "run") {
+    if (isRunRecord(version)) state.run = version;
+  } else if (isTaskRecord(version)) state.tasks.set(target.nodeId, version);
+}
+
+/** The run's records and the head of its chain, with audit items ahead of the records replayed. */
+export async function loadRun(t: Table, orgId: string, runId: string): Promise<RunState | null> {
+  const pk = runPk(orgId, runId);
+  // The records only (RUN and TASK#…, which sort between AUDIT# and WAIT), not the audit trail.
+  const items = await queryAll(t.db, {
+    TableName: t.table,
+    KeyConditionExpression: "pk = :p AND sk BETWEEN :a AND :b",
+    ExpressionAttributeValues: { ":p": pk, ":a": "RUN", ":b": `${TASK_PREFIX}\uffff` },
+    ConsistentRead: true,
+  });
+  let runItem: Item | undefined;
+  const taskItems: Item[] = [];
+  for (const item of items) {
+    if (item.sk === "RUN") runItem = item;
+    else if (String(item.sk).startsWith(TASK_PREFIX)) taskItems.push(item);
+  }
+  const stored = [runItem, ...taskItems].filter((i): i is Item => i !== undefined);
+  const seqOf = new Map<string, number>(
+    stored.map((i) => [i.sk === "RUN" ? "run" : `task:${i.nodeId}`, Number(i.seq)]),
+  );
+  const maxSeq = Math.max(0, ...seqOf.values());
+  const later = await commitsFrom(t, pk, maxSeq);
+  if (!runItem && later.length === 0) return null;
+
+  const state: RunState = {
+    run: runItem ? strip<RunRecord>(runItem, ["seq", "auditHash"]) : ({} as RunRecord),
+    tasks: new Map(taskItems.map((i) => [String(i.nodeId), strip<TaskRecord>(i, ["seq", "auditHash"])])),
+    head: { seq: 0, hash: GENESIS_HASH },
+  };
+  const top = stored.reduce<Item | undefined>((a, b) => (!a || Number(b.seq) > Number(a.seq) ? b : a), undefined);
+  if (top) state.head = { seq: Number(top.seq), hash: String(top.auditHash) };
+  const pending = new Map<string, PendingRecord>();
+  for (const ev of later.flatMap(eventsOfItem)) {
+    const seq = Number(ev.seq);
+    if (!isTarget(ev.target)) throw new Error(`audit event ${seq} of ${runId} names no record`);
+    const key = keyOf(ev.target);
+    if (seq <= (seqOf.get(key) ?? 0)) continue; // its record already has it (or a later version)
+    const base = pending.get(key)?.version ?? currentItem(state, ev.target);
+    const version = versionOf(base, ev);
+    pending.set(key, { target: ev.target, version, seq, hash: String(ev.hash) });
+    applyInMemory(state, ev.target, version);
+    if (seq > state.head.seq) state.head = { seq, hash: String(ev.hash) };
+  }
+  if (!runItem && !pending.has("run")) return null;
+  if (pending.size) unapplied.set(state, pending);
+  return state;
+}
+
+const currentItem = (state: RunState, t: ChangeTarget): Item | null => {
+  const rec = t.kind === "run" ? (state.run.runId ? state.run : undefined) : state.tasks.get(t.nodeId);
+  return rec ? { ...rec } : null;
+};
+
+/** The record version an event produced: its delta on the version before (old single-event items: the snapshot). */
+function versionOf(base: Item | null, ev: Item): Item {
+  const delta = asRecordDelta(ev.delta);
+  if (delta) return applyDelta(base, delta);
+  if (ev.snapshot && typeof ev.snapshot === "object") return { ...(ev.snapshot as Item) };
+  throw new Error(`audit event ${String(ev.seq)} carries neither a delta nor a snapshot`);
+}
+
+/**
+ * The audit items from the one holding event `seq` on (newest first, read back until it): usually one item, the
+ * last commit, whose records are already written.
+ */
+async function commitsFrom(t: Table, pk: string, seq: number): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const res = await t.db.send(
+      new QueryCommand({
+        TableName: t.table,
+        KeyConditionExpression: "pk = :p AND begins_with(sk, :a)",
+        ExpressionAttributeValues: { ":p": pk, ":a": AUDIT_PREFIX },
+        ScanIndexForward: false,
+        Limit: 2,
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of (res.Items ?? []) as Item[]) {
+      if (lastSeqOf(item) <= seq) return out.reverse();
+      out.push(item);
+      if (Number(item.seq) <= seq) return out.reverse();
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out.reverse();
+}
+
+/** Appends the changes as one audit item (conditional on the chain head), then rolls their records forward. */
+export async function commitAll(t: Table, state: RunState, changes: Change[], at: string): Promise<void> {
+  if (changes.length === 0) return;
+  const { events, records } = prepareCommit(state, changes, at);
+  const first = events[0];
+  const last = events[events.length - 1];
+  if (!first || !last) return;
+  try {
+    await t.db.send(
+      new PutCommand({
+        TableName: t.table,
+        Item: commitItem(state.run.orgId, state.run.runId, events),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw new StaleStateError(`audit seq ${first.seq} of ${state.run.runId} was taken`);
+    throw err;
+  }
+  // Versions this writer loaded but nobody wrote yet (a crashed or slower writer) go first, all of them: no record
+  // of a commit is written before every record of the commits before it (a load replays from the newest one).
+  for (const p of unapplied.get(state)?.values() ?? []) await putRecord(t, state, p);
+  unapplied.delete(state);
+  for (const r of records.values()) await putRecord(t, state, r);
+  for (const r of records.values()) applyInMemory(state, r.target, r.version);
+  state.head = { seq: last.seq, hash: last.hash };
+}
+
+async function putRecord(t: Table, state: RunState, r: PendingRecord): Promise<void> {
+  try {
+    await t.db.send(
+      new PutCommand({
+        TableName: t.table,
+        Item: recordItem(state, r),
+        ConditionExpression: "attribute_not_exists(pk) OR seq < :seq",
+        ExpressionAttributeValues: { ":seq": r.seq },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err; // a newer version is already there
+  }
+}
+
+function runIndexKeys(run: Item): Item {
+  const workflow = run.workflow as { name?: unknown } | undefined;
+  const keys: Item = {
+    gsi1pk: `ORG#${run.orgId}#RUNS`,
+    gsi1sk: run.runId,
+    gsi2pk: `ORG#${run.orgId}#WF#${workflow?.name}#RUNS`,
+    gsi2sk: run.runId,
+  };
+  if (run.jobRunId) {
+    keys.gsi3pk = `ORG#${run.orgId}#JR#${run.jobRunId}#RUNS`;
+    keys.gsi3sk = run.runId;
+  }
+  return keys;
+}
+
+function recordItem(state: RunState, r: PendingRecord): Item {
+  const { orgId, runId } = state.run;
+  const base: Item = { pk: runPk(orgId, runId), sk: targetSk(r.target), ...r.version, seq: r.seq, auditHash: r.hash };
+  if (r.target.kind === "run") Object.assign(base, runIndexKeys(r.version));
+  const status = r.version.status;
+  if (r.target.kind === "task" && (status === "awaiting_approval" || status === "awaiting_input")) {
+    // A sparse index of the org's waiting human steps: the approvals inbox.
+    base.gsi3pk = `ORG#${orgId}#HUMAN`;
+    base.gsi3sk = `${r.version.waitingSince ?? ""}#${runId}#${r.target.nodeId}`;
+  }
+  return base;
+}
+
+/** The flat list of a run's audit events, in order, from its audit items. */
+export async function auditEvents(t: Table, orgId: string, runId: string): Promise<Item[]> {
+  const items = await queryAll(t.db, {
+    TableName: t.table,
+    KeyConditionExpression: "pk = :p AND begins_with(sk, :a)",
+    ExpressionAttributeValues: { ":p": runPk(orgId, runId), ":a": AUDIT_PREFIX },
+    ConsistentRead: true,
+  });
+  return items.flatMap(eventsOfItem);
+}
+
+export { auditSk };

@@ -1,0 +1,105 @@
+// The audit trail as one chained item per commit against dynalite: a run's trail verifies, an edited delta is
+// found, and a batched commit is all-or-nothing when another writer moved the chain first.
+import { describe, expect, it } from "vitest";
+import type { DynamoRunStore } from "../../shared/adapters/dynamo/run-store.ts";
+import type { TaskRecord } from "../../shared/domain/records.ts";
+import { StaleStateError } from "../../shared/errors.ts";
+import type { Change } from "../../shared/ports/run-store.ts";
+import { type Json, runToEnd, useTestStack } from "../evidence/evidence-helpers.ts";
+import { expectIntactChain } from "../support/audit-chain.ts";
+
+const FAN = 4;
+const DIAMOND = {
+  name: "chained-diamond",
+  nodes: [
+    { id: "start", type: "command", command: "echo start" },
+    ...Array.from({ length: FAN }, (_, i) => ({
+      id: `fan-${i + 1}`,
+      type: "command",
+      needs: ["start"],
+      command: `echo fan-${i + 1}`,
+    })),
+    { id: "join", type: "command", needs: Array.from({ length: FAN }, (_, i) => `fan-${i + 1}`), command: "echo join" },
+  ],
+};
+
+const t = useTestStack();
+const store = () => t.stack.deps.store as DynamoRunStore;
+const auditItems = async (runId: string) =>
+  (await store().rawRunItems("default", runId)).filter((i) => String(i.sk).startsWith("AUDIT#"));
+
+describe("chained commits", () => {
+  it("keeps one audit item per commit, the fan-out's starts in one, and the trail verifies", async () => {
+    const run = await runToEnd(t.api, DIAMOND);
+    expect(run.status).toBe("succeeded");
+    const audit = (await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[];
+    expectIntactChain(audit);
+    const items = await auditItems(run.runId);
+    expect(items.length).toBeLessThan(audit.length);
+    // The commit after `start` finished starts every fan node at once: one item, one event per node.
+    const starts = items.find((i) => Array.isArray(i.more) && i.more.length === FAN - 1);
+    if (!starts) throw new Error("no audit item holds the fan-out's starts");
+    expect([starts, ...(starts.more as Json[])].map((e: Json) => e.detail.nodeId).sort()).toEqual(
+      Array.from({ length: FAN }, (_, i) => `fan-${i + 1}`),
+    );
+    // Events carry deltas, not whole records.
+    expect(items.every((i) => i.snapshot === undefined && typeof i.delta === "object")).toBe(true);
+    const report = await t.api.get(`/api/runs/${run.runId}/verify`);
+    expect(report).toMatchObject({ valid: true, problems: [], sealed: true });
+    expect(report.checked.auditEvents).toBe(audit.length);
+  }, 60_000);
+
+  it("finds one event's delta edited in the table", async () => {
+    const run = await runToEnd(t.api, DIAMOND);
+    const item = structuredClone((await auditItems(run.runId)).find((i) => Array.isArray(i.more)));
+    if (!item) throw new Error("no batched audit item");
+    const edited = (item.more as Json[])[0];
+    edited.delta.set.status = "failed";
+    await store().putItem(item);
+    const report = await t.api.get(`/api/runs/${run.runId}/verify`);
+    expect(report.valid).toBe(false);
+    expect(report.problems).toContain(
+      `audit event ${edited.seq}: the record version its delta gives does not match its snapshotHash`,
+    );
+  }, 60_000);
+
+  it("commits a batch all or nothing when another writer took the next sequence number", async () => {
+    const run = await runToEnd(t.api, DIAMOND);
+    const mine = await store().loadRun("default", run.runId);
+    const theirs = await store().loadRun("default", run.runId);
+    if (!mine || !theirs) throw new Error("run not found");
+    const note = (s: typeof mine, nodeId: string, text: string): Change => {
+      const cur = s.tasks.get(nodeId) as TaskRecord;
+      return {
+        target: { kind: "task", nodeId },
+        event: { type: "task.note", from: cur.status, to: cur.status, actor: "test", detail: { nodeId, text } },
+        next: { ...cur, host: text },
+      };
+    };
+    const before = await store().rawRunItems("default", run.runId);
+    await store().commit(theirs, note(theirs, "join", "theirs"), new Date().toISOString());
+    const batch = ["fan-1", "fan-2", "fan-3"].map((n) => note(mine, n, "mine"));
+    await expect(store().commitAll(mine, batch, new Date().toISOString())).rejects.toBeInstanceOf(StaleStateError);
+    // Nothing of the refused batch is stored: its records are as they were, the trail has only their event more.
+    const after = await store().rawRunItems("default", run.runId);
+    for (const n of ["fan-1", "fan-2", "fan-3"])
+      expect(after.find((i) => i.sk === `TASK#${n}`)).toEqual(before.find((i) => i.sk === `TASK#${n}`));
+    expect(after.find((i) => i.sk === "TASK#join")?.host).toBe("theirs");
+    const audit = (await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[];
+    expectIntactChain(audit);
+    expect(audit.filter((e) => e.type === "task.note").map((e) => e.detail.text)).toEqual(["theirs"]);
+    // Reloaded, the same batch goes through as one more item and each record is rolled forward.
+    const fresh = await store().loadRun("default", run.runId);
+    if (!fresh) throw new Error("run not found");
+    await store().commitAll(
+      fresh,
+      ["fan-1", "fan-2", "fan-3"].map((n) => note(fresh, n, "mine")),
+      new Date().toISOString(),
+    );
+    const final = await store().rawRunItems("default", run.runId);
+    for (const n of ["fan-1", "fan-2", "fan-3"]) expect(final.find((i) => i.sk === `TASK#${n}`)?.host).toBe("mine");
+    const trail = (await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[];
+    expectIntactChain(trail);
+    expect(trail.length).toBe(audit.length + 3);
+  }, 60_000);
+});
