@@ -137,6 +137,10 @@ const LocalEnvSchema = z.object({
   STEPWISE_DATA_DIR: z.string().min(1).default(".stepwise"),
   STEPWISE_API_KEY: z.string().min(16).optional(),
   STEPWISE_EXAMPLES_DIR: z.string().default("examples"),
+  /** How the SDK clients reach the embedded emulators (local/emulator-transport.ts). */
+  STEPWISE_EMULATOR_TRANSPORT: z.enum(["in-process", "tcp"]).default("in-process"),
+  /** Who spawns command and script tasks (shared/adapters/process/task-spawner.ts). */
+  STEPWISE_TASK_SPAWN: z.enum(["helper", "direct"]).default("helper"),
 });
 export type LocalConfig = z.infer<typeof LocalEnvSchema>;
 
