@@ -37,7 +37,7 @@ export interface Settings {
  * composition root (shared/services.ts) and never changed after. Typed throughout: no registry, no bag.
  */
 export interface Deps {
-  /** Runs, their tasks and audit chain; orgs, keys, workflows and idempotency claims. */
+  /** Runs: their records, tasks, audit chain and waits. */
   store: RunStore;
   /** One repository per other aggregate: jobs, schedules, subscriptions, deliveries, webhooks, ... */
   repos: Repositories;
