@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { makeS3Client } from "../shared/adapters/aws-clients.ts";
+import { ensureBucket } from "../shared/adapters/emulator-setup.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { downloadVerified, HashingStream, uploadHashed } from "../shared/evidence/hashing.ts";
 
@@ -54,7 +54,7 @@ export async function benchHashing(sizeMiB = 256): Promise<HashingBench> {
     const bytes = sizeMiB * MiB;
     const info = (await s3.run()) as AddressInfo;
     const client = makeS3Client({ endpoint: `http://127.0.0.1:${info.port}` });
-    await client.send(new CreateBucketCommand({ Bucket: "bench" }));
+    await ensureBucket(client, "bench");
     const blobs = new S3BlobStore(client, "bench");
     // One small upload first, so connection setup is not timed.
     await blobs.put("warm-up", "x");

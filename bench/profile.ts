@@ -3,19 +3,7 @@
  * store's DynamoDB client and the blob store's S3 client times each command end to end and its HTTP exchange with
  * the emulator (after serializing and SigV4 signing); the rest of a call is the SDK's own work.
  */
-
-/** The part of an SDK client's middleware stack the profiler uses. */
-export interface ProfiledClient {
-  middlewareStack: {
-    add(
-      mw: (
-        next: (a: unknown) => Promise<unknown>,
-        context: { commandName?: string },
-      ) => (a: unknown) => Promise<unknown>,
-      opts: { step: "initialize" | "deserialize"; name: string; priority?: "high" | "low" },
-    ): void;
-  };
-}
+import type { InstrumentableClient } from "../shared/adapters/aws-clients.ts";
 
 /** Totals of one client's calls. */
 export interface CallTotals {
@@ -34,38 +22,43 @@ export class SdkProfiler {
   totals: Record<string, CallTotals> = {};
 
   /** Adds the timers to `client` under `label` (e.g. "dynamodb"). */
-  install(label: string, client: ProfiledClient): void {
+  install(label: string, client: InstrumentableClient): void {
     this.totals[label] ??= empty();
     const t = () => this.totals[label] as CallTotals;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
+    client.addHook(
+      "initialize",
+      "benchProfileTotal",
+      async (call, next) => {
         const t0 = performance.now();
         try {
-          return await next(args);
+          return await next();
         } finally {
           const ms = performance.now() - t0;
           const tot = t();
           tot.calls++;
           tot.totalMs += ms;
-          const name = String(context.commandName);
-          tot.byCommand[name] ??= { calls: 0, totalMs: 0 };
-          const c = tot.byCommand[name];
-          c.calls++;
-          c.totalMs += ms;
+          tot.byCommand[call.command] ??= { calls: 0, totalMs: 0 };
+          const c = tot.byCommand[call.command];
+          if (c) {
+            c.calls++;
+            c.totalMs += ms;
+          }
         }
       },
-      { step: "initialize", name: "benchProfileTotal", priority: "high" },
+      "high",
     );
-    client.middlewareStack.add(
-      (next) => async (args) => {
+    client.addHook(
+      "deserialize",
+      "benchProfileHttp",
+      async (_call, next) => {
         const t0 = performance.now();
         try {
-          return await next(args);
+          return await next();
         } finally {
           t().httpMs += performance.now() - t0;
         }
       },
-      { step: "deserialize", name: "benchProfileHttp", priority: "low" },
+      "low",
     );
   }
 

@@ -1,76 +1,16 @@
-import { createWriteStream, existsSync } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import type { BundleReport } from "../shared/evidence/bundle.ts";
 import type { RunComparison } from "../shared/evidence/compare.ts";
 import type { VerifyReport } from "../shared/evidence/verify.ts";
-import { ApiError } from "./api-client.ts";
 import { type JsonOption, withJson } from "./commands/options.ts";
-import { resolveServer } from "./config.ts";
 import type { Context } from "./context.ts";
 import { CliError } from "./errors.ts";
+import { exportBundle } from "./export-command.ts";
 import { paint, renderKeyValues, renderTable } from "./format.ts";
 
 const seg = encodeURIComponent;
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-async function errorFrom(res: Response): Promise<ApiError> {
-  const text = await res.text().catch(() => "");
-  try {
-    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-    if (e?.message) return new ApiError(res.status, e.code ?? `http_${res.status}`, e.message);
-  } catch {
-    // not the contract's JSON
-  }
-  return new ApiError(res.status, `http_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim());
-}
-
-/** `runs export`: downloads the run's evidence bundle, following the API's redirect to storage for large ones. */
-async function exportBundle(ctx: Context, runId: string, output: string, opts: JsonOption): Promise<void> {
-  const server = await resolveServer(ctx.io.env, ctx.io.cwd);
-  const doFetch = ctx.io.fetch ?? fetch;
-  let res: Response;
-  try {
-    res = await doFetch(`${server.url}/api/runs/${seg(runId)}/export`, {
-      headers: { authorization: `Bearer ${server.apiKey}` },
-      redirect: "manual",
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach the Stepwise server at ${server.url} (${(err as Error).message})`);
-  }
-  const root = res.headers.get("x-stepwise-root");
-  if (res.status === 302) {
-    const location = res.headers.get("location");
-    if (!location) throw new CliError("the server redirected the export without a location");
-    // The presigned URL carries its own authorization; the API key never goes to storage.
-    res = await doFetch(location);
-  }
-  if (!res.ok || !res.body) throw await errorFrom(res);
-  const target = resolve(ctx.io.cwd, output);
-  const partial = `${target}.partial`;
-  try {
-    await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), createWriteStream(partial));
-    await rename(partial, target);
-  } catch (err) {
-    await rm(partial, { force: true });
-    throw new CliError(`cannot write ${output}: ${(err as Error).message}`);
-  }
-  const bytes = (await stat(target)).size;
-  if (opts.json) ctx.json({ runId, file: target, bytes, root });
-  else {
-    ctx.print(`exported ${runId} to ${output} (${formatBytes(bytes)})${root ? `, root ${root}` : ""}`);
-    ctx.note(`check it with no server: stepwise verify ${output}`);
-  }
-}
 
 /** The human form of a verify report. */
 export function renderVerifyReport(r: VerifyReport | BundleReport, source: string, color: boolean): string[] {
@@ -130,8 +70,11 @@ export function registerEvidenceCommands(program: Command, ctx: Context): void {
     runs
       .command("export <runId>")
       .description("write the run's evidence bundle (manifest, records, files, logs) as a .tgz")
-      .requiredOption("-o, --output <file>", "where to write the bundle, e.g. run.tgz"),
-  ).action(async (runId: string, opts: JsonOption & { output: string }) => exportBundle(ctx, runId, opts.output, opts));
+      .requiredOption("-o, --output <file>", "where to write the bundle, e.g. run.tgz")
+      .option("--timeout <seconds>", "how long to wait for the server to build the bundle", "1200"),
+  ).action(async (runId: string, opts: JsonOption & { output: string; timeout: string }) =>
+    exportBundle(ctx, runId, opts.output, opts),
+  );
 
   withJson(
     runs

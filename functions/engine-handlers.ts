@@ -5,6 +5,10 @@ import type { AdvanceOutput } from "../shared/state-machine/run-state-machine.ts
 import { type HandlerTelemetry, keysOf, noTelemetry } from "./telemetry.ts";
 
 const Ids = z.object({ runId: z.string().regex(/^run_/), orgId: z.string().min(1) });
+/** Advance's payload: the ids, and the execution it runs in ($$.Execution), for continue-as-new. */
+const AdvancePayload = Ids.extend({
+  execution: z.object({ name: z.string().min(1), startTime: z.string().min(1) }).optional(),
+});
 const AwaitPayload = Ids.extend({ token: z.string().min(1), seq: z.number().int().min(0) });
 const FailurePayload = Ids.extend({
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
@@ -30,7 +34,8 @@ export const transitionsAfter = (out: AdvanceOutput): number => (out.next === "a
 export const makeAdvanceHandler = (services: Services, telemetry: HandlerTelemetry = noTelemetry) =>
   telemetry.chain<unknown, AdvanceOutput>().handler(async (payload) => {
     services.deps.meter.handlerCalls++;
-    const out = await services.runs.advance(parsePayload(Ids, payload));
+    const { execution, ...ids } = parsePayload(AdvancePayload, payload);
+    const out = await services.runs.continueIfDue(await services.runs.advance(ids), execution);
     telemetry.transitions(transitionsAfter(out));
     return out;
   });

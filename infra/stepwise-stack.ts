@@ -12,6 +12,7 @@ import { ENV } from "../shared/config.ts";
 import { Containers, type ContainersProps } from "./constructs/containers.ts";
 import { Dashboard } from "./constructs/dashboard.ts";
 import { type EngineContext, machineIdentity } from "./constructs/engine-context.ts";
+import { EvidenceExport } from "./constructs/evidence-export.ts";
 import { StepwiseHttpApi } from "./constructs/http-api.ts";
 import { JobEngine } from "./constructs/job-engine.ts";
 import { Retention } from "./constructs/retention.ts";
@@ -66,7 +67,8 @@ export type FunctionName =
   | "deliverEvents"
   | "runNext"
   | "recordJobFailure"
-  | "reconcileJob";
+  | "reconcileJob"
+  | "exportBundle";
 
 /** The lambda nodes' functions as the CDK context names them (`-c stepwise:lambdaFunctionPrefix=team-`). */
 function userFunctionsFromContext(scope: Construct): ContainersProps["userFunctions"] {
@@ -158,6 +160,8 @@ export class StepwiseStack extends Stack {
       runEngine: this.runEngine,
       triggers: this.triggers,
     });
+    const evidenceExport = new EvidenceExport(this, "Export", ctx);
+    evidenceExport.grantStart(this.http.api);
     this.dashboard = new Dashboard(this, "Web", {
       distDir: dashboardDist,
       apiHost: this.http.endpointHost,
@@ -171,6 +175,7 @@ export class StepwiseStack extends Stack {
       scheduleTrigger: this.triggers.scheduleTrigger,
       deliverEvents: this.triggers.deliverEvents,
       ...this.jobEngine.functions,
+      exportBundle: evidenceExport.exportBundle,
     };
     // Only when allowed: the default deployment's functions carry no such variable.
     if (props.allowPrivateSubscriptionUrls) {

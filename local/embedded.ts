@@ -6,8 +6,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import dynalite from "dynalite";
-import S3rver from "s3rver";
 import { parse as parseYaml } from "yaml";
 import {
   makeAdvanceHandler,
@@ -18,7 +16,12 @@ import {
 import { makeApiHandler } from "../functions/http/api-handler.ts";
 import { matchRoute } from "../functions/http/match-route.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/access/auth.ts";
-import { makeDocumentClient, makeS3Client } from "../shared/adapters/aws-clients.ts";
+import {
+  type InstrumentableClient,
+  instrumentable,
+  makeDocumentClient,
+  makeS3Client,
+} from "../shared/adapters/aws-clients.ts";
 import { dynamoDurableList } from "../shared/adapters/dynamo/dynamo-durable-list.ts";
 import { dynamoRepositories } from "../shared/adapters/dynamo/dynamo-repositories.ts";
 import { LOCAL_DELIVERY_QUEUE_PK, LOCAL_SCHEDULER_PK } from "../shared/adapters/dynamo/keys.ts";
@@ -27,14 +30,17 @@ import { LocalOrchestrator } from "../shared/adapters/embedded/local-orchestrato
 import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";
 import { runtimeImage } from "../shared/adapters/process/runtime-image.ts";
+import type { TaskSpawn } from "../shared/adapters/process/task-spawner.ts";
 import { S3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { ENGINE_VERSION, type LocalExecutorSettings } from "../shared/config.ts";
 import type { Deps } from "../shared/deps.ts";
 import { type Clock, systemClock } from "../shared/domain/clock.ts";
 import { sha256 } from "../shared/domain/hash.ts";
 import { completeExternalTask } from "../shared/engine/complete-task.ts";
+import { inProcessExportWorker } from "../shared/evidence/in-process-export-worker.ts";
 import { LocalSecretBox } from "../shared/human-steps/secrets.ts";
 import { cursorSigningKey } from "../shared/kernel/signed-cursor.ts";
+import type { ExportJob } from "../shared/ports/export-worker.ts";
 import { CostMeter } from "../shared/ports/metrics.ts";
 import type { RunEventSubscriber } from "../shared/ports/run-events.ts";
 import { sweepAllOrgs } from "../shared/retention/retention.ts";
@@ -42,6 +48,7 @@ import { resumeQueues } from "../shared/runs/concurrency.ts";
 import { createServices, type Services } from "../shared/services.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { putWorkflow } from "../shared/workflows/workflows.ts";
+import { type EmulatorTransport, startEmulators } from "./emulator-transport.ts";
 import { lambdaContext } from "./lambda-context.ts";
 import { Late } from "./late.ts";
 import { localExecutors } from "./local-executors.ts";
@@ -73,6 +80,10 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
   /** Run-event subscribers after the built-in ones (tests that watch every status change). */
   subscribers?: RunEventSubscriber[];
+  /** How the SDK clients reach the emulators: "in-process" (default) or "tcp" (local/emulator-transport.ts). */
+  emulatorTransport?: EmulatorTransport;
+  /** How command and script tasks are spawned: "helper" (default, a small spawner process) or "direct". */
+  taskSpawn?: TaskSpawn;
 }
 
 export interface EmbeddedStack {
@@ -84,6 +95,8 @@ export interface EmbeddedStack {
   /** The use cases of this stack, as the cloud's handlers call them. */
   services: Services;
   orchestrator: LocalOrchestrator;
+  /** The run store's DynamoDB client and the blob store's S3 client, for the benchmark's counters and profiler. */
+  sdkClients: { dynamodb: InstrumentableClient; s3: InstrumentableClient };
   /** Stops the HTTP server and the emulators; runs that are not finished resume on the next start. */
   stop(): Promise<void>;
 }
@@ -182,19 +195,13 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const dataDir = resolve(opts.dataDir);
   await mkdir(join(dataDir, "s3"), { recursive: true });
 
-  const dyn = dynalite({ path: join(dataDir, "dynamodb"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((res) => dyn.listen(0, "127.0.0.1", () => res()));
-  const dynEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
-  await ensureTable(dynEndpoint, TABLE);
-
-  const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(dataDir, "s3") });
-  const s3Info = (await s3.run()) as AddressInfo;
-  const s3Endpoint = `http://127.0.0.1:${s3Info.port}`;
+  const emulators = await startEmulators(dataDir, opts.emulatorTransport ?? "in-process");
+  await ensureTable(emulators.dynamo.endpoint, TABLE, emulators.dynamo.requestHandler);
 
   const meter = new CostMeter();
-  const s3Client = makeS3Client({ endpoint: s3Endpoint }, meter);
+  const s3Client = makeS3Client(emulators.s3, meter);
   await ensureBucket(s3Client, BUCKET);
-  const docClient = makeDocumentClient({ endpoint: dynEndpoint }, meter);
+  const docClient = makeDocumentClient(emulators.dynamo, meter);
 
   const stopping = new AbortController();
   const knownKey = opts.apiKey ?? (await readLocalKey(dataDir));
@@ -204,7 +211,15 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const repos = dynamoRepositories(docClient, TABLE, cursorKey);
   const clock = opts.clock ?? systemClock;
   const workRoot = opts.settings?.workRoot ?? join(tmpdir(), "stepwise-tasks");
-  const local = localExecutors({ dataDir, workRoot, clock, meter, store, containers: opts.containers });
+  const local = localExecutors({
+    dataDir,
+    workRoot,
+    clock,
+    meter,
+    store,
+    containers: opts.containers,
+    taskSpawn: opts.taskSpawn ?? "helper",
+  });
   if (!(await repos.keys.orgExists(DEFAULT_ORG)))
     await repos.keys.createOrg(DEFAULT_ORG, new Date().toISOString()).catch(() => {});
 
@@ -237,6 +252,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
         [STATE.recordFailure]: call(engine.recordFailure, "record-failure"),
       },
       waitForToken: { [STATE.awaitHuman]: call(engine.awaitHuman, "await-human") },
+      startExecution: [STATE.continueAsNew],
       onAbnormalEnd: (detail) => call(engine.reconcile, "reconcile")({ detail }),
     },
     meter,
@@ -263,6 +279,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deliveryQueue: triggers.queue,
     secretBox: new LocalSecretBox(await localSecretsKey(dataDir)),
     executors: local.executors,
+    // Exports are built in this process, tracked like a handler call so that stop() lets them finish.
+    exportWorker: inProcessExportWorker(
+      (job) => call((e: unknown) => late.get().evidence.buildExport(e as ExportJob), "export-bundle")(job),
+      readableLogger(),
+    ),
     clock,
     meter,
     logger: readableLogger(),
@@ -355,6 +376,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
     deps,
     services,
     orchestrator,
+    sdkClients: { dynamodb: instrumentable(docClient), s3: instrumentable(s3Client) },
     async stop() {
       stopping.abort();
       clearInterval(sweeper);
@@ -363,8 +385,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
       orchestrator.shutdown();
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));
-      await s3.close();
-      await new Promise<void>((res) => dyn.close(() => res()));
+      await emulators.close();
+      local.spawner?.close();
     },
   };
 }

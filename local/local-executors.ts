@@ -4,6 +4,7 @@ import { LocalContainerExecutor } from "../shared/adapters/container/container-e
 import { LambdaExecutor } from "../shared/adapters/lambda/lambda-executor.ts";
 import { LocalLambdaInvoker } from "../shared/adapters/lambda/local-lambda-invoker.ts";
 import { processExecutors } from "../shared/adapters/process/process-executor.ts";
+import { directSpawn, type TaskSpawn, TaskSpawner } from "../shared/adapters/process/task-spawner.ts";
 import { type LocalExecutorSettings, loadLocalExecutorSettings } from "../shared/config.ts";
 import type { Clock } from "../shared/domain/clock.ts";
 import { recordedDigest } from "../shared/engine/pinned-image.ts";
@@ -19,7 +20,9 @@ export function localExecutors(opts: {
   meter: CostMeter;
   store: RunStore;
   containers?: LocalExecutorSettings;
-}): { executors: TaskExecutors; container: LocalContainerExecutor } {
+  /** How command and script tasks are spawned (shared/adapters/process/task-spawner.ts). */
+  taskSpawn: TaskSpawn;
+}): { executors: TaskExecutors; container: LocalContainerExecutor; spawner: TaskSpawner | null } {
   const container = new LocalContainerExecutor(
     opts.containers ?? loadLocalExecutorSettings(),
     opts.workRoot,
@@ -33,7 +36,10 @@ export function localExecutors(opts: {
     opts.clock,
     opts.meter,
   );
-  return { executors: { ...processExecutors(opts.workRoot, opts.clock), container, lambda }, container };
+  const spawner = opts.taskSpawn === "helper" ? new TaskSpawner() : null;
+  spawner?.warm();
+  const processes = processExecutors(opts.workRoot, opts.clock, spawner?.spawn ?? directSpawn);
+  return { executors: { ...processes, container, lambda }, container, spawner };
 }
 
 /** One embedded server's identity on this machine: its data dir, resolved, hashed (short, label-safe). */

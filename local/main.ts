@@ -10,6 +10,8 @@ const stack = await startEmbedded({
   host: config.STEPWISE_HOST,
   apiKey: config.STEPWISE_API_KEY,
   examplesDir: resolve(config.STEPWISE_EXAMPLES_DIR),
+  emulatorTransport: config.STEPWISE_EMULATOR_TRANSPORT,
+  taskSpawn: config.STEPWISE_TASK_SPAWN,
   log: (line) => console.log(line),
 });
 console.log(`Stepwise listening on ${stack.url}  (dashboard: ${stack.url}/, API: ${stack.url}/api)`);

@@ -30,6 +30,7 @@ export const ENV = {
   serviceName: "POWERTOOLS_SERVICE_NAME",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
   logLevel: "POWERTOOLS_LOG_LEVEL",
+  exportFunctionName: "EXPORT_FUNCTION_NAME",
 } as const;
 
 /** What the stack sets on every function for Powertools (service and namespace name the logs, traces and metrics). */
@@ -102,6 +103,8 @@ export const FUNCTION_ENV = {
     [ENV.schedulerRoleArn]: required,
     [ENV.scheduleTargetArn]: required,
     [ENV.scheduleGroupName]: required,
+    /** The function that builds evidence bundles, invoked asynchronously by POST /api/runs/{id}/exports. */
+    [ENV.exportFunctionName]: required,
     ...UrlPolicyEnv,
   }),
   advanceRun: StatusEnv.extend(SecretsEnv),
@@ -119,6 +122,8 @@ export const FUNCTION_ENV = {
    * redact the run's secrets from what the container wrote.
    */
   containerStopped: StatusEnv.extend({ ...SecretsEnv, [ENV.ecsCluster]: required }),
+  /** Builds one evidence bundle (invoked asynchronously by the API): it reads records and objects, writes exports. */
+  exportBundle: BaseEnv,
   /** The schedule that reconciles dead Express runs: a reconciler, with the reconciler's environment. */
   sweepExpressRuns: StatusEnv,
 } as const;
@@ -137,6 +142,10 @@ const LocalEnvSchema = z.object({
   STEPWISE_DATA_DIR: z.string().min(1).default(".stepwise"),
   STEPWISE_API_KEY: z.string().min(16).optional(),
   STEPWISE_EXAMPLES_DIR: z.string().default("examples"),
+  /** How the SDK clients reach the embedded emulators (local/emulator-transport.ts). */
+  STEPWISE_EMULATOR_TRANSPORT: z.enum(["in-process", "tcp"]).default("in-process"),
+  /** Who spawns command and script tasks (shared/adapters/process/task-spawner.ts). */
+  STEPWISE_TASK_SPAWN: z.enum(["helper", "direct"]).default("helper"),
 });
 export type LocalConfig = z.infer<typeof LocalEnvSchema>;
 

@@ -1,5 +1,6 @@
 import type { Clock } from "./domain/clock.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
+import type { ExportWorker } from "./ports/export-worker.ts";
 import type { FileHooks } from "./ports/file-hooks.ts";
 import type { JobRunOrchestrator } from "./ports/job-run-orchestrator.ts";
 import type { Logger } from "./ports/logger.ts";
@@ -27,6 +28,8 @@ export interface Settings {
   cancelPollMs: number;
   /** The longest single human wait the orchestrator can hold (the local interpreter's timers are bounded). */
   maxHumanWaitSeconds: number;
+  /** How old a Standard execution may get before the run continues in a new one (default: 351 days). */
+  continueAfterSeconds?: number;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface Settings {
  * composition root (shared/services.ts) and never changed after. Typed throughout: no registry, no bag.
  */
 export interface Deps {
-  /** Runs, their tasks and audit chain; orgs, keys, workflows and idempotency claims. */
+  /** Runs: their records, tasks, audit chain and waits. */
   store: RunStore;
   /** One repository per other aggregate: jobs, schedules, subscriptions, deliveries, webhooks, ... */
   repos: Repositories;
@@ -52,6 +55,8 @@ export interface Deps {
   events: RunEvents;
   /** Run files: place inputs, collect outputs, seal the evidence root. */
   files: FileHooks;
+  /** Builds evidence bundles asynchronously (a Lambda in the cloud, in process embedded). */
+  exportWorker: ExportWorker;
   /** Encrypts human-input secrets at rest; absent where the function has no key. */
   secrets?: SecretBox;
   /** Scheduler, publishers, delivery queue and their options. */

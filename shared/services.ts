@@ -8,6 +8,9 @@ import type { Clock } from "./domain/clock.ts";
 import { isTerminalRun } from "./domain/records.ts";
 import { advanceRun } from "./engine/advance-run.ts";
 import { completeExternalTask } from "./engine/complete-task.ts";
+import { continueIfDue } from "./engine/continue-as-new.ts";
+import { buildExport } from "./evidence/export-jobs.ts";
+import { inProcessExportWorker } from "./evidence/in-process-export-worker.ts";
 import { rootAtEnd } from "./evidence/manifest.ts";
 import { makeFileHooks } from "./evidence/run-files.ts";
 import { deleteRunSecrets } from "./human-steps/secrets.ts";
@@ -18,6 +21,7 @@ import {
   runNextWorkflow,
 } from "./jobs/job-run-engine.ts";
 import type { BlobStore } from "./ports/blob-store.ts";
+import type { ExportWorker } from "./ports/export-worker.ts";
 import type { JobRunOrchestrator } from "./ports/job-run-orchestrator.ts";
 import type { Logger } from "./ports/logger.ts";
 import type { CostMeter } from "./ports/metrics.ts";
@@ -49,6 +53,8 @@ export interface Adapters {
   /** Seals human-input secrets; null where the function holds no key. */
   secretBox: SecretBox | null;
   executors: TaskExecutors;
+  /** Where evidence bundles are built; absent: in this process, after the request has been answered. */
+  exportWorker?: ExportWorker;
   clock: Clock;
   meter: CostMeter;
   logger: Logger;
@@ -84,6 +90,7 @@ export function createServices(adapters: Adapters) {
     meter: adapters.meter,
     logger: adapters.logger,
     executors: adapters.executors,
+    exportWorker: adapters.exportWorker ?? inProcessExportWorker((job) => buildExport(deps, job), adapters.logger),
     secrets: adapters.secretBox ?? undefined,
     triggers: {
       scheduler: adapters.scheduler,
@@ -126,6 +133,7 @@ export function createServices(adapters: Adapters) {
     deps,
     runs: {
       advance: bind(deps, advanceRun),
+      continueIfDue: bind(deps, continueIfDue),
       awaitHuman: bind(deps, awaitHuman),
       recordFailure: bind(deps, recordFailure),
       reconcile: bind(deps, reconcileExecution),
@@ -142,6 +150,7 @@ export function createServices(adapters: Adapters) {
       sweepUnsentDeliveries: bind(deps, sweepUnsentDeliveries),
     },
     retention: { sweepAllOrgs: bind(deps, sweepAllOrgs) },
+    evidence: { buildExport: bind(deps, buildExport) },
   };
 }
 

@@ -4,6 +4,7 @@
 import type {
   AuditEvent,
   ErrorDetail,
+  ExportStatus,
   JobRun,
   JobRunSummary,
   JobSummary,
@@ -181,9 +182,20 @@ export function createApiClient(options: ApiClientOptions) {
 
     compareRuns: (runId: string, otherRunId: string) =>
       get<RunComparison>(`/api/runs/${enc(runId)}/compare/${enc(otherRunId)}`),
-    /** The run's evidence bundle (a gzipped tar), fetched with the key since a link cannot send it. */
+    /** The run's evidence bundle (a gzipped tar) at once, fetched with the key; runs of up to 32 MiB only. */
     exportRun: async (runId: string): Promise<Blob> => {
       const res = await raw("GET", `/api/runs/${enc(runId)}/export`, undefined, { accept: "application/gzip" });
+      return res.blob();
+    },
+    /** Starts building the run's evidence bundle on the server (any size); poll it with exportStatus. */
+    startExport: (runId: string) => post<ExportStatus>(`/api/runs/${enc(runId)}/exports`),
+    exportStatus: (runId: string, exportId: string) =>
+      get<ExportStatus>(`/api/runs/${enc(runId)}/exports/${enc(exportId)}`),
+    /** A ready export's bytes through the API, with the key (where storage hands out no presigned URL). */
+    exportedBundle: async (runId: string, exportId: string): Promise<Blob> => {
+      const res = await raw("GET", `/api/runs/${enc(runId)}/exports/${enc(exportId)}/bundle`, undefined, {
+        accept: "application/gzip",
+      });
       return res.blob();
     },
 

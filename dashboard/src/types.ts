@@ -56,6 +56,8 @@ export interface Page<T> {
 
 export type ErrorDetail = NonNullable<Schemas["Error"]["error"]["details"]>[number];
 export type WhoAmI = Schemas["Whoami"];
+/** An asynchronous export of a run's evidence bundle (POST /api/runs/{runId}/exports). */
+export type ExportStatus = Schemas["ExportStatus"];
 type KeysOf<U> = U extends unknown ? keyof U : never;
 type ValueOf<U, K extends PropertyKey> = U extends unknown ? (K extends keyof U ? U[K] : never) : never;
 /** A union's members merged into one object type: every member's fields, each optional. */

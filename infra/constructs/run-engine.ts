@@ -138,6 +138,8 @@ export class RunEngine extends Construct {
       }),
       [this.advanceRun, this.awaitHuman, this.recordFailure],
     );
+    // Continue-as-new (shared/engine/continue-as-new.ts): the machine starts a new execution of itself.
+    allow(this.stateMachine.role, ["states:StartExecution"], [ctx.machines.run.arn]);
     reconcileDeadExecutions(
       this,
       "ReconcileExecutionRule",
@@ -163,6 +165,8 @@ export class RunEngine extends Construct {
       [this.advanceRun, this.recordFailure],
       { express: true },
     );
+    // The same ContinueAsNew state, on itself (an Express execution ends within five minutes: never reached).
+    allow(this.expressStateMachine.role, ["states:StartExecution"], [ctx.machines.runExpress.arn]);
     // An Express execution that dies publishes nothing: the sweep finds its run by age. No retry, the next sweep
     // comes soon enough.
     new Rule(this, "SweepExpressRunsSchedule", {

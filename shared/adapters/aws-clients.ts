@@ -1,6 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { HttpHandler } from "@smithy/core/protocols";
+import type { MiddlewareStack } from "@smithy/types";
 import type { CostMeter } from "../ports/metrics.ts";
 
 export interface AwsEndpoint {
@@ -8,6 +10,44 @@ export interface AwsEndpoint {
   region?: string;
   /** Wraps the client for tracing (Powertools Tracer's captureAWSv3Client in the cloud). */
   capture?: ClientCapture;
+  /** How requests reach the endpoint: the SDK's HTTP handler unless given (the embedded mode's in-process one). */
+  requestHandler?: HttpHandler<Record<string, never>>;
+}
+
+/** A hook around every call of a client: the command's name, the serialized request (after build), a continuation. */
+export type CallHook = <T>(call: { command: string; request?: unknown }, next: () => Promise<T>) => Promise<T>;
+
+/** What a benchmark or profiler hooks on an SDK client (bench/profile.ts, bench/write-units.ts). */
+export interface InstrumentableClient {
+  addHook(step: "initialize" | "build" | "deserialize", name: string, hook: CallHook, priority?: "high" | "low"): void;
+}
+
+/** Hooks on a client's middleware stack, at the step named. */
+export function instrumentable<I extends object, O extends object>(client: {
+  middlewareStack: MiddlewareStack<I, O>;
+}): InstrumentableClient {
+  return {
+    addHook(step, name, hook, priority) {
+      const stack = client.middlewareStack;
+      const command = (context: { commandName?: string }) => String(context.commandName);
+      if (step === "initialize")
+        stack.add((next, context) => (args) => hook({ command: command(context) }, () => next(args)), {
+          step,
+          name,
+          priority,
+        });
+      else if (step === "build")
+        stack.add(
+          (next, context) => (args) => hook({ command: command(context), request: args.request }, () => next(args)),
+          { step, name, priority },
+        );
+      else
+        stack.add(
+          (next, context) => (args) => hook({ command: command(context), request: args.request }, () => next(args)),
+          { step, name, priority },
+        );
+    },
+  };
 }
 
 /** Instruments an SDK client in place and returns it (X-Ray subsegments per call in the cloud). */
@@ -29,7 +69,13 @@ const WRITE_COMMANDS = new Set([
 export function makeDocumentClient(opts: AwsEndpoint, meter?: CostMeter): DynamoDBDocumentClient {
   const client = new DynamoDBClient(
     opts.endpoint
-      ? { endpoint: opts.endpoint, region: opts.region ?? "us-east-1", credentials: localCredentials, maxAttempts: 5 }
+      ? {
+          endpoint: opts.endpoint,
+          region: opts.region ?? "us-east-1",
+          credentials: localCredentials,
+          maxAttempts: 5,
+          ...(opts.requestHandler ? { requestHandler: opts.requestHandler } : {}),
+        }
       : { region: opts.region },
   );
   if (meter) {
@@ -70,6 +116,7 @@ export function makeS3Client(opts: AwsEndpoint, meter?: CostMeter): S3Client {
           // s3rver stores aws-chunked trailers verbatim; checksums only where S3 requires them.
           requestChecksumCalculation: "WHEN_REQUIRED",
           responseChecksumValidation: "WHEN_REQUIRED",
+          ...(opts.requestHandler ? { requestHandler: opts.requestHandler } : {}),
         }
       : { region: opts.region },
   );

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -19,6 +20,7 @@ import { DynamoRunStore } from "./dynamo-run-store.ts";
 import { EventBridgePublisher } from "./eventbridge-publisher.ts";
 import { EventBridgeScheduler } from "./eventbridge-scheduler.ts";
 import { KmsSecretBox } from "./kms-secret-box.ts";
+import { LambdaExportWorker } from "./lambda-export-worker.ts";
 import { S3BlobStore } from "./s3-blob-store.ts";
 import { SfnJobRunOrchestrator } from "./sfn-job-run-orchestrator.ts";
 import { SfnOrchestrator } from "./sfn-orchestrator.ts";
@@ -90,6 +92,10 @@ export function cloudAdapters(
       ? new KmsSecretBox(capture(new KMSClient({})), config.SECRETS_KMS_KEY_ID)
       : null,
     executors: cloudExecutors(config, { meter, store, blobs }),
+    // Only the API starts exports; elsewhere the port keeps its in-process default, never used.
+    exportWorker: config.EXPORT_FUNCTION_NAME
+      ? new LambdaExportWorker(capture(new LambdaClient({})), config.EXPORT_FUNCTION_NAME)
+      : undefined,
     clock: systemClock,
     meter,
     logger,

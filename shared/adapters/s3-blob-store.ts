@@ -1,14 +1,22 @@
 import type { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { BlobStore } from "../ports/blob-store.ts";
+
+/** Multipart part size: S3 wants at least 5 MiB per part but the last; 8 MiB × 10,000 parts allows 80 GiB. */
+export const PART_BYTES = 8 * 1024 * 1024;
 
 const isMissing = (err: unknown): boolean =>
   err instanceof NoSuchKey || ["NoSuchKey", "NotFound"].includes((err as { name?: string })?.name ?? "");
@@ -38,10 +46,79 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
+  async putStream(key: string, body: Readable, contentType?: string): Promise<number> {
+    let buffered: Buffer[] = [];
+    let bufferedBytes = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
+    const flush = async () => {
+      const data = Buffer.concat(buffered, bufferedBytes);
+      buffered = [];
+      bufferedBytes = 0;
+      if (!uploadId) {
+        const created = await this.s3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            ContentType: contentType,
+            ServerSideEncryption: "AES256",
+          }),
+        );
+        uploadId = created.UploadId;
+      }
+      const PartNumber = parts.length + 1;
+      const res = await this.s3.send(
+        new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber, Body: data }),
+      );
+      parts.push({ ETag: res.ETag, PartNumber });
+    };
+    try {
+      for await (const chunk of body) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        buffered.push(buf);
+        bufferedBytes += buf.length;
+        total += buf.length;
+        if (bufferedBytes >= PART_BYTES) await flush();
+      }
+      if (!uploadId) {
+        // Small enough for one part: a plain PUT.
+        await this.put(key, Buffer.concat(buffered, bufferedBytes), contentType, bufferedBytes);
+        return total;
+      }
+      if (bufferedBytes > 0) await flush();
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+      return total;
+    } catch (err) {
+      if (uploadId)
+        await this.s3
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+          .catch(() => {});
+      throw err;
+    }
+  }
+
   async getStream(key: string): Promise<Readable | null> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return (res.Body as Readable | undefined) ?? null;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async size(key: string): Promise<number | null> {
+    try {
+      const res = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return res.ContentLength ?? 0;
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;

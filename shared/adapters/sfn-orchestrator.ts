@@ -52,11 +52,17 @@ export class SfnOrchestrator implements Orchestrator {
     }
   }
 
+  /** Stops the run's execution and its continuations (`<runId>-c1`, `-c2`…, one per 351 days of waiting). */
   async stopRun(_orgId: string, runId: string, cause: string): Promise<void> {
-    try {
-      await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(runId), cause }));
-    } catch (err) {
-      if (!GONE.has((err as { name?: string }).name ?? "")) throw err;
+    for (let n = 0; n < 100; n++) {
+      const name = n === 0 ? runId : `${runId}-c${n}`;
+      try {
+        await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(name), cause }));
+      } catch (err) {
+        const gone = (err as { name?: string }).name ?? "";
+        if (n > 0 && gone === "ExecutionDoesNotExist") return;
+        if (!GONE.has(gone)) throw err;
+      }
     }
   }
 

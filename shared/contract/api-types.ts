@@ -337,9 +337,63 @@ export interface paths {
         };
         /**
          * The run's evidence bundle (an addition to the contract)
-         * @description A tar.gz holding the run, task and audit records, the manifest, every file and log; `stepwise verify <file>` checks it without a server. The bundle is also kept next to the run.
+         * @description A tar.gz holding the run, task and audit records, the manifest, every file and log; `stepwise verify <file>` checks it without a server. The bundle is also kept next to the run. Built within the request, so only for runs of up to 32 MiB of files and logs; larger runs: `POST /api/runs/{runId}/exports`.
          */
         get: operations["getApiRunsRunIdExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{runId}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start building the run's evidence bundle (an addition to the contract)
+         * @description The bundle is built away from the request (a Lambda of up to 15 minutes in the cloud) and streamed to storage; poll the export's status, then fetch it. For runs of any size; `GET /api/runs/{runId}/export` answers at once for runs of up to 32 MiB of files and logs.
+         */
+        post: operations["postApiRunsRunIdExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{runId}/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export's status, and where to fetch the bundle once it is ready */
+        get: operations["getApiRunsRunIdExportsExportId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{runId}/exports/{exportId}/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ready export's bundle */
+        get: operations["getApiRunsRunIdExportsExportIdBundle"];
         put?: never;
         post?: never;
         delete?: never;
@@ -977,6 +1031,25 @@ export interface components {
                 }[];
                 message: string;
             };
+        };
+        ExportStatus: {
+            /** @description UTC ISO 8601 with microseconds */
+            createdAt: string;
+            /** @description why the build failed */
+            error: string | null;
+            /** @description exp_<ULID> */
+            exportId: string;
+            /** @description the run's evidence root the bundle carries */
+            root: string | null;
+            runId: string;
+            /** @description the bundle's size in bytes, once ready */
+            size: number | null;
+            /** @enum {string} */
+            status: "pending" | "building" | "ready" | "failed";
+            /** @description UTC ISO 8601 with microseconds */
+            updatedAt: string;
+            /** @description when ready (cloud deployment and embedded storage): a presigned URL of the bundle, valid 15 minutes */
+            url: string | null;
         };
         FileLineage: {
             items: {
@@ -3518,6 +3591,232 @@ export interface operations {
             };
             /** @description not_found: no such resource in the key's org (another org's is never revealed) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the run holds more than 32 MiB of files and logs: export it with POST /api/runs/{runId}/exports instead */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error in the contract's error JSON, e.g. internal (500; never leaks internals) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiRunsRunIdExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description run_… */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export is pending */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description UTC ISO 8601 with microseconds */
+                        createdAt: string;
+                        /** @description why the build failed */
+                        error: string | null;
+                        /** @description exp_<ULID> */
+                        exportId: string;
+                        /** @description the run's evidence root the bundle carries */
+                        root: string | null;
+                        runId: string;
+                        /** @description the bundle's size in bytes, once ready */
+                        size: number | null;
+                        /** @enum {string} */
+                        status: "pending" | "building" | "ready" | "failed";
+                        /** @description UTC ISO 8601 with microseconds */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: a missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such resource in the key's org (another org's is never revealed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error in the contract's error JSON, e.g. internal (500; never leaks internals) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiRunsRunIdExportsExportId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+                /** @description run_… */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export's status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportStatus"];
+                };
+            };
+            /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: a missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such run, or no such export of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error in the contract's error JSON, e.g. internal (500; never leaks internals) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiRunsRunIdExportsExportIdBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+                /** @description run_… */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle */
+            200: {
+                headers: {
+                    /** @description attachment; filename="<runId>.tgz" */
+                    "content-disposition"?: string;
+                    /** @description the run's sealed evidence root (absent while the run is not sealed) */
+                    "x-stepwise-root"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            /** @description A bundle larger than 1 MiB (cloud deployment): a redirect to a presigned URL valid for 5 minutes */
+            302: {
+                headers: {
+                    /** @description the presigned URL */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_failed: a bad body, path parameter or query value; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: a missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such run, or no such export of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the export is not ready (still building, or failed) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,7 @@ import { monotonicFactory } from "ulid";
 
 const ulid = monotonicFactory();
 
-export type IdPrefix = "run" | "jr" | "wh" | "key" | "dlv" | "evt";
+export type IdPrefix = "run" | "jr" | "wh" | "key" | "dlv" | "evt" | "exp";
 
 /** A new prefixed ULID such as run_01J…; ULIDs sort by creation time. */
 export const newId = (prefix: IdPrefix, nowMs = Date.now()): string => `${prefix}_${ulid(Math.floor(nowMs))}`;

@@ -44,7 +44,7 @@ export async function advanceRun(deps: Deps, ids: { orgId: string; runId: string
   if (!loaded) return { ...ids, next: "failed", seq: 0 };
   const session = new RunSession(deps, loaded);
   if (isTerminalRun(session.run.status)) return output(session, session.run.status === "failed" ? "failed" : "done");
-  const wf = await deps.store.getWorkflowByHash(ids.orgId, session.run.workflow.definitionHash);
+  const wf = await deps.repos.workflows.getByHash(ids.orgId, session.run.workflow.definitionHash);
   if (!wf) {
     await finishRun(session, "failed", {
       error: { code: "definition_missing", message: "the run's workflow definition is missing" },

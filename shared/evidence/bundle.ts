@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import type { BlobStore } from "../ports/blob-store.ts";
@@ -70,12 +71,24 @@ export interface BundleSource {
  * Stored bytes go in as they are, tampered or not: the bundle is what verify judges.
  */
 export async function writeBundle(src: BundleSource, dest: string): Promise<{ size: number; root: string | null }> {
+  const { root } = await streamBundle(src, (gzip) => pipeline(gzip, createWriteStream(dest, { mode: 0o600 })));
+  return { size: (await stat(dest)).size, root };
+}
+
+/**
+ * Writes a run's evidence bundle into `consume`, which gets the gzip stream and resolves once it has taken it all
+ * (a file, or a multipart upload to S3): nothing but one stored object at a time is staged on local disk.
+ */
+export async function streamBundle(
+  src: BundleSource,
+  consume: (gzip: Readable) => Promise<unknown>,
+): Promise<{ root: string | null }> {
   const { material: m } = src;
   if (!m.run) throw new Error("the run record is missing");
   const at = manifestAtSeal(m.run, m.tasks, m.audit);
   const root = at.sealedRoot ?? manifestRoot(at.manifest);
   const gzip = createGzip({ level: 6 });
-  const done = pipeline(gzip, createWriteStream(dest, { mode: 0o600 }));
+  const done = consume(gzip);
   const tar = new TarWriter(gzip);
   const scratch = await mkdtemp(join(tmpdir(), "stepwise-bundle-"));
   try {
@@ -126,7 +139,7 @@ export async function writeBundle(src: BundleSource, dest: string): Promise<{ si
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  return { size: (await stat(dest)).size, root };
+  return { root };
 }
 
 export interface BundleReport extends VerifyReport {

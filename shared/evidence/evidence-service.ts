@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
-import type { Principal } from "../domain/records.ts";
-import { NotFoundError, ValidationError } from "../errors.ts";
+import type { AttemptRecord, Principal } from "../domain/records.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { definitionOf, loadRunOr404 } from "../runs/runs.ts";
 import { writeBundle } from "./bundle.ts";
 import { compareRuns, type RunComparison } from "./compare.ts";
@@ -20,6 +20,9 @@ import { verifyMaterial } from "./verify.ts";
 export const INLINE_MAX_BYTES = 1024 * 1024;
 const PRESIGN_SECONDS = 300;
 
+/** The synchronous export builds bundles of up to this much content; larger runs are exported asynchronously. */
+export const SYNC_EXPORT_MAX_BYTES = 32 * 1024 * 1024;
+
 /** Where a run's latest exported evidence bundle is kept. */
 export const bundleKey = (orgId: string, runId: string) => `orgs/${orgId}/runs/${runId}/evidence/bundle.tgz`;
 
@@ -28,7 +31,7 @@ export type BlobAnswer =
   | { kind: "inline"; data: Buffer; contentType: string; headers: Record<string, string> }
   | { kind: "redirect"; location: string; headers: Record<string, string> };
 
-async function answerBlob(
+export async function answerBlob(
   deps: Deps,
   key: string,
   size: number,
@@ -142,11 +145,35 @@ export async function compareTwoRuns(deps: Deps, p: Principal, runId: string, ot
   );
 }
 
+/** What a bundle of the run would hold in files and logs, before compression: the stored sizes, summed. */
+async function contentBytes(deps: Deps, material: EvidenceMaterial): Promise<number> {
+  let total = 0;
+  const logKeys: string[] = [];
+  for (const t of material.tasks as Array<{ attempts?: AttemptRecord[] }>) {
+    for (const a of t.attempts ?? []) {
+      for (const f of a.outputs ?? []) total += f.size;
+      if (a.logInline !== undefined) total += Buffer.byteLength(a.logInline);
+      else if (a.logKey) logKeys.push(a.logKey);
+    }
+  }
+  for (let i = 0; i < logKeys.length && total <= SYNC_EXPORT_MAX_BYTES; i += 16) {
+    const sizes = await Promise.all(logKeys.slice(i, i + 16).map((k) => deps.blobs.size(k)));
+    for (const s of sizes) total += s ?? 0;
+  }
+  return total;
+}
+
 /** Builds the run's evidence bundle (tar.gz), stores it next to the run and answers with it. */
 export async function exportRun(deps: Deps, p: Principal, runId: string): Promise<BlobAnswer> {
   const state = await loadRunOr404(deps, p, runId);
   const { orgId } = state.run;
   const material = await loadMaterial(deps, orgId, runId);
+  const content = await contentBytes(deps, material);
+  if (content > SYNC_EXPORT_MAX_BYTES)
+    throw new ConflictError(
+      `the run holds ${Math.ceil(content / 1048576)} MiB of files and logs, more than the ${SYNC_EXPORT_MAX_BYTES / 1048576} MiB a synchronous export builds: start an asynchronous export with POST /api/runs/${runId}/exports and fetch it when ready`,
+      [{ path: "runId", message: `use POST /api/runs/${runId}/exports` }],
+    );
   const dir = await mkdtemp(join(tmpdir(), "stepwise-export-"));
   try {
     const file = join(dir, "bundle.tgz");

@@ -56,46 +56,8 @@ export interface StoredRun {
   audit: Array<Record<string, unknown>>;
 }
 
-/** Storage of orgs, keys, workflows, runs, tasks and the hash-chained audit trail. */
+/** Storage of runs, their tasks and the hash-chained audit trail (other aggregates: ./repositories.ts). */
 export interface RunStore {
-  // Orgs and keys
-  createOrg(orgId: string, at: string): Promise<void>;
-  orgExists(orgId: string): Promise<boolean>;
-  putKey(key: KeyRecord): Promise<void>;
-  findKeyByHash(keyHash: string): Promise<KeyRecord | null>;
-  listKeys(orgId: string, page: PageRequest): Promise<Page<KeyRecord>>;
-  deleteKey(orgId: string, keyId: string): Promise<boolean>;
-
-  // Workflows
-  putWorkflowVersion(
-    orgId: string,
-    def: WorkflowDefinition,
-    definitionHash: string,
-    at: string,
-    by: string,
-    /** forceNew: store a new version even when the definition equals the latest (un-archiving). */
-    opts?: { forceNew?: boolean },
-  ): Promise<{ version: WorkflowVersion; created: boolean }>;
-  getWorkflow(orgId: string, name: string, version?: number): Promise<WorkflowVersion | null>;
-  getWorkflowByHash(orgId: string, definitionHash: string): Promise<WorkflowVersion | null>;
-  listWorkflows(orgId: string, page: PageRequest): Promise<Page<WorkflowVersion>>;
-  listWorkflowVersions(orgId: string, name: string, page: PageRequest): Promise<Page<WorkflowVersion>>;
-
-  // Idempotency: returns the runId already claimed for this key, or null after claiming it.
-  claimIdempotencyKey(orgId: string, scope: string, key: string, runId: string, nowMs: number): Promise<string | null>;
-  /** Moves a claim whose record never appeared (its request died) to `toId`, if it was made before staleBeforeMs. */
-  takeOverIdempotencyKey(
-    orgId: string,
-    scope: string,
-    key: string,
-    fromId: string,
-    toId: string,
-    nowMs: number,
-    staleBeforeMs: number,
-  ): Promise<boolean>;
-  /** Gives a claimed key back when its run could not be created, so that a retry with it can succeed. */
-  releaseIdempotencyKey(orgId: string, scope: string, key: string, runId: string): Promise<void>;
-
   // Runs
   createRun(run: RunRecord, actor: string): Promise<RunState>;
   loadRun(orgId: string, runId: string): Promise<RunState | null>;

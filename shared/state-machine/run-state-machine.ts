@@ -9,6 +9,7 @@ import { StaleStateError } from "../errors.ts";
  *                     ├▶ AwaitHuman ─▶ Advance  (approval / input; task token; timeout or rejection → Advance)
  *                     ├▶ RunFailed          (the run ended failed)
  *                     └▶ Done               (succeeded, no_action or cancelled)
+ *                     └▶ ContinueAsNew ─▶ Continued  (the execution is old: the run goes on in a new one)
  *   any handler error ─▶ RecordFailure ─▶ RunFailed
  *
  * A run with no human steps or waits costs 3 transitions: Advance, Route, Done.
@@ -27,6 +28,8 @@ export const STATE = {
   recordFailure: "RecordFailure",
   runFailed: "RunFailed",
   done: "Done",
+  continueAsNew: "ContinueAsNew",
+  continued: "Continued",
 } as const;
 
 /** The error a rejected approval fails the AwaitHuman task with (SendTaskFailure). */
@@ -84,7 +87,11 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
       [STATE.advance]: {
         Type: "Task",
         Resource: "arn:aws:states:::lambda:invoke",
-        Parameters: { FunctionName: fn.advance, Payload: ids },
+        // The execution's name and start: Advance continues the run in a new execution before this one is a year old.
+        Parameters: {
+          FunctionName: fn.advance,
+          Payload: { ...ids, execution: { "name.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime" } },
+        },
         OutputPath: "$.Payload",
         TimeoutSeconds: ADVANCE_TIMEOUT_SECONDS,
         Retry: LAMBDA_TASK_RETRY,
@@ -98,6 +105,7 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
           { Variable: "$.next", StringEquals: "wait", Next: STATE.wait },
           { Variable: "$.next", StringEquals: "human", Next: STATE.awaitHuman },
           { Variable: "$.next", StringEquals: "failed", Next: STATE.runFailed },
+          { Variable: "$.next", StringEquals: "continue", Next: STATE.continueAsNew },
         ],
         Default: STATE.done,
       },
@@ -129,6 +137,32 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
         ],
         Next: STATE.advance,
       },
+      // A new execution of this machine for the same run (named <runId>-c<n>); this one then ends. Advance has
+      // recorded run.execution_continued. A name already taken means a retry already started it.
+      [STATE.continueAsNew]: {
+        Type: "Task",
+        Resource: "arn:aws:states:::states:startExecution",
+        Parameters: {
+          "StateMachineArn.$": "$$.StateMachine.Id",
+          "Name.$": "$.continueAs",
+          Input: { ...ids, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id" },
+        },
+        ResultPath: null,
+        Retry: [
+          {
+            ErrorEquals: ["StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException"],
+            IntervalSeconds: 1,
+            MaxAttempts: 3,
+            BackoffRate: 2,
+          },
+        ],
+        Catch: [
+          { ErrorEquals: ["StepFunctions.ExecutionAlreadyExistsException"], ResultPath: null, Next: STATE.continued },
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATE.recordFailure },
+        ],
+        Next: STATE.continued,
+      },
+      [STATE.continued]: { Type: "Succeed" },
       [STATE.recordFailure]: recordFailureTask(fn.recordFailure, ids, STATE.runFailed),
       [STATE.runFailed]: { Type: "Fail", Error: "RunFailed", Cause: "The run failed; its record holds the reason." },
       [STATE.done]: { Type: "Succeed" },
@@ -140,7 +174,9 @@ export function buildRunStateMachine(fn: RunStateMachineFunctions): Record<strin
 export interface AdvanceOutput {
   runId: string;
   orgId: string;
-  next: "advance" | "wait" | "human" | "failed" | "done";
+  next: "advance" | "wait" | "human" | "failed" | "done" | "continue";
+  /** With next = continue: the name of the execution the run goes on in (shared/engine/continue-as-new.ts). */
+  continueAs?: string;
   /** The audit head this call left the run at. */
   seq: number;
   waitSeconds?: number;

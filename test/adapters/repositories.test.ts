@@ -1,6 +1,8 @@
-// The repositories' optimistic-update contract, on the real table (dynalite, as embedded): a conditional write that
-// loses to another writer throws StaleStateError, and retryOnStale re-reads and tries again.
+// The repositories' optimistic-update contract, on the real table (dynalite, as embedded) and in memory (the twin unit
+// tests may use): a conditional write that loses to another writer throws StaleStateError, and retryOnStale re-reads
+// and tries again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryRepositories } from "../../shared/adapters/memory/memory-repositories.ts";
 import { StaleStateError } from "../../shared/errors.ts";
 import type { JobRunRecord } from "../../shared/jobs/job-records.ts";
 import { retryOnStale, wroteUnlessStale } from "../../shared/kernel/optimistic-update.ts";
@@ -9,10 +11,8 @@ import type { DeliveryRecord } from "../../shared/triggers/trigger-records.ts";
 import { startStack, type TestStack } from "../support/stack.ts";
 
 let stack: TestStack;
-let repos: Repositories;
 beforeAll(async () => {
   stack = await startStack();
-  repos = stack.deps.repos;
 });
 afterAll(() => stack?.stop());
 
@@ -47,7 +47,15 @@ describe("retryOnStale", () => {
   });
 });
 
-describe("the DynamoDB repositories", () => {
+describe.each([
+  ["on DynamoDB (dynalite)", () => stack.deps.repos],
+  ["in memory", memoryRepositories],
+])("the repositories %s", (_name, make: () => Repositories) => {
+  let repos: Repositories;
+  beforeAll(() => {
+    repos = make();
+  });
+
   it("job runs: a write built from an old revision is stale", async () => {
     const jr: JobRunRecord = {
       jobRunId: "jr_01JREPOSITORYTEST000000000",

@@ -161,6 +161,25 @@ describe("the API client", () => {
     expect(JSON.parse(String(f.calls[3]?.init?.body))).toEqual({ name: "ci", role: "operator" });
   });
 
+  it("starts an asynchronous export, polls it and fetches the ready bundle with the key", async () => {
+    const status = { exportId: "exp_1", runId: "run_1", status: "ready", url: null };
+    const f = fakeFetch((url) =>
+      url.endsWith("/bundle")
+        ? new Response(new Uint8Array([31, 139]), { headers: { "content-type": "application/gzip" } })
+        : Response.json(status, { status: url.endsWith("/exports") ? 202 : 200 }),
+    );
+    const api = createApiClient({ key: "k", fetch: f.fetch });
+    expect((await api.startExport("run_1")).exportId).toBe("exp_1");
+    expect((await api.exportStatus("run_1", "exp_1")).status).toBe("ready");
+    const blob = await api.exportedBundle("run_1", "exp_1");
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(new Uint8Array([31, 139]));
+    expect(f.calls.map((c) => `${c.init?.method} ${c.url}`)).toEqual([
+      "POST /api/runs/run_1/exports",
+      "GET /api/runs/run_1/exports/exp_1",
+      "GET /api/runs/run_1/exports/exp_1/bundle",
+    ]);
+  });
+
   it("fetches a run's bundle as bytes with the key", async () => {
     const f = fakeFetch(
       () => new Response(new Uint8Array([31, 139, 8]), { headers: { "content-type": "application/gzip" } }),

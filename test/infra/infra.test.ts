@@ -298,7 +298,7 @@ describe("functions", () => {
   it("run on nodejs22.x, arm64, traced, bundled as ESM from the repository's entries, all wiring the jobs area", () => {
     const lambdas = template.findResources("AWS::Lambda::Function");
     const ours = Object.keys(stack.functions).map((k) => fnLogicalId(k as FunctionKey));
-    expect(ours).toHaveLength(13);
+    expect(ours).toHaveLength(14);
     // The only other function is CDK's handler of the dashboard deployment.
     const others = Object.keys(lambdas).filter((id) => !ours.includes(id));
     expect(others).toHaveLength(1);
@@ -331,6 +331,12 @@ describe("functions", () => {
       EphemeralStorage: { Size: 2048 },
     });
     expect(functionProps("api")).toMatchObject({ MemorySize: 512, Timeout: 29 });
+    // The export worker streams the bundle to S3 for up to 15 minutes, staging one stored object at a time in /tmp.
+    expect(functionProps("exportBundle")).toMatchObject({
+      MemorySize: 1024,
+      Timeout: 900,
+      EphemeralStorage: { Size: 10240 },
+    });
     const small: FunctionKey[] = [
       "awaitHuman",
       "recordFailure",
@@ -384,6 +390,7 @@ describe("functions", () => {
         "DELIVERY_QUEUE_URL",
         "EVENTS_TOPIC_ARN",
         "EVENT_BUS_NAME",
+        "EXPORT_FUNCTION_NAME",
         "JOB_STATE_MACHINE_ARN",
         "NODE_OPTIONS",
         ...OBSERVABILITY_NAMES,
@@ -396,6 +403,10 @@ describe("functions", () => {
         "SECRETS_KMS_KEY_ID",
         "TABLE_NAME",
       ].sort(),
+    );
+    expect(env("api").EXPORT_FUNCTION_NAME).toEqual({ Ref: fnLogicalId("exportBundle") });
+    expect(Object.keys(env("exportBundle")).sort()).toEqual(
+      ["BUCKET_NAME", "NODE_OPTIONS", ...OBSERVABILITY_NAMES, "RUN_STATE_MACHINE_ARN", "TABLE_NAME"].sort(),
     );
     expect(env("api").SCHEDULE_TARGET_ARN).toEqual({ "Fn::GetAtt": [fnLogicalId("scheduleTrigger"), "Arn"] });
     expect(Object.keys(env("deliverEvents")).sort()).toEqual(
@@ -464,6 +475,7 @@ describe("least privilege", () => {
       runNext: [...startTargets, ...wakeJob, "states:StopExecution run:*"],
       recordJobFailure: startTargets,
       reconcileJob: startTargets,
+      exportBundle: [],
     };
     for (const [key, grants] of Object.entries(expected)) {
       expect(stateGrantsOf(stack.functions[key as FunctionKey]), key).toEqual([...new Set(grants)].sort());
@@ -489,7 +501,21 @@ describe("least privilege", () => {
     expect(onSecretsKey("containerStopped")).toEqual(["kms:Decrypt"]);
     // The retention sweep may only delete (see the retention test below).
     expect(objectActions("retentionSweep")).toEqual(["s3:DeleteObject"]);
-    const withObjects: FunctionKey[] = ["api", "advanceRun", "retentionSweep", "containerStopped"];
+    // The export worker reads any object of the bucket and writes under the exports prefix only; it reads records.
+    const exportGrants = grantsOf(stack.functions.exportBundle);
+    const bucketId = logicalId(stack.storage.bucket);
+    const objectsOf = (action: string) =>
+      JSON.stringify(exportGrants.filter((g) => g.action === action).map((g) => g.resources));
+    expect(objectActions("exportBundle")).toEqual(["s3:GetObject", "s3:PutObject"]);
+    expect(objectsOf("s3:PutObject")).toContain('"/orgs/*/runs/*/exports/*"');
+    expect(objectsOf("s3:PutObject")).not.toMatch(/"\/\*"/);
+    expect(objectsOf("s3:PutObject")).toContain(bucketId);
+    expect(actionsOf(stack.functions.exportBundle).filter((a) => a.startsWith("dynamodb:"))).not.toEqual(
+      expect.arrayContaining(["dynamodb:PutItem"]),
+    );
+    expect(actionsOf(stack.functions.exportBundle)).toContain("dynamodb:GetItem");
+    expect(onSecretsKey("exportBundle")).toEqual([]);
+    const withObjects: FunctionKey[] = ["api", "advanceRun", "retentionSweep", "containerStopped", "exportBundle"];
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
       if (withObjects.includes(key)) continue;
       expect(objectActions(key), key).toEqual([]);
@@ -537,6 +563,17 @@ describe("least privilege", () => {
     expect(job[0]?.Resource).toEqual(
       (["runNext", "recordJobFailure"] as const).map((k) => ({ "Fn::GetAtt": [fnLogicalId(k), "Arn"] })),
     );
+  });
+
+  it("lets the run machine (and its Express twin) start executions of itself only, to continue as new", () => {
+    const starts = (machine: StateMachine) =>
+      statementsOfRole(logicalId(machine.role))
+        .filter((s) => [s.Action].flat().includes("states:StartExecution"))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(starts(stack.stateMachine)).toHaveLength(1);
+    expect(starts(stack.stateMachine)[0]).toMatch(/:stateMachine:Stepwise-run"/);
+    expect(starts(stack.runEngine.expressStateMachine)).toHaveLength(1);
+    expect(starts(stack.runEngine.expressStateMachine)[0]).toMatch(/:stateMachine:Stepwise-run-express"/);
   });
 
   it("lets the scheduler role invoke the schedule-trigger function and nothing else", () => {
@@ -742,8 +779,13 @@ describe("container and lambda nodes", () => {
 
   it("grants no Lambda invoke or configuration read on users' functions unless the deployer names them", () => {
     for (const key of Object.keys(stack.functions) as FunctionKey[]) {
-      const lambda = actionsOf(stack.functions[key]).filter((a) => a.startsWith("lambda:"));
-      expect(lambda, key).toEqual([]);
+      const lambda = grantsOf(stack.functions[key]).filter((g) => g.action.startsWith("lambda:"));
+      // The API starts exports: it may invoke the export worker, and no other function.
+      if (key === "api")
+        expect(lambda).toEqual([
+          { action: "lambda:InvokeFunction", resources: [{ "Fn::GetAtt": [fnLogicalId("exportBundle"), "Arn"] }] },
+        ]);
+      else expect(lambda, key).toEqual([]);
     }
   });
 
@@ -1049,6 +1091,8 @@ describe("the synthesized run state machine, run locally", () => {
   }
 
   const ids = { runId: "run_01JTEST", orgId: "default" };
+  // What Step Functions sets on every execution (aws-local-stepfunctions takes Name from the caller; it sets StartTime).
+  const RUN_CONTEXT = { Task: { Token: "placeholder" }, Execution: { Name: ids.runId } } as never;
 
   it("advances, parks on a human step, waits, and finishes", async () => {
     const machine = new LocalStateMachine(synthesizedDefinition() as never);
@@ -1059,7 +1103,7 @@ describe("the synthesized run state machine, run locally", () => {
       { ...ids, seq: 9, next: "done" },
     ];
     const execution = machine.run(ids, {
-      context: { Task: { Token: "placeholder" } },
+      context: RUN_CONTEXT,
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.advance]: recorder(calls, STATE.advance, () => script.shift()),
@@ -1071,7 +1115,11 @@ describe("the synthesized run state machine, run locally", () => {
     });
     await expect(execution.result).resolves.toEqual({ ...ids, seq: 9, next: "done" });
     expect(calls.map((c) => c.state)).toEqual([STATE.advance, STATE.awaitHuman, STATE.advance, STATE.advance]);
-    expect(calls[0]).toEqual({ state: STATE.advance, functionName: "advance-run", payload: ids });
+    expect(calls[0]).toEqual({
+      state: STATE.advance,
+      functionName: "advance-run",
+      payload: { ...ids, execution: { name: ids.runId, startTime: expect.any(String) } },
+    });
     expect(calls[1]).toEqual({
       state: STATE.awaitHuman,
       functionName: "await-human",
@@ -1087,7 +1135,7 @@ describe("the synthesized run state machine, run locally", () => {
       { ...ids, seq: 5, next: "done" },
     ];
     const execution = machine.run(ids, {
-      context: { Task: { Token: "placeholder" } },
+      context: RUN_CONTEXT,
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.advance]: recorder(calls, STATE.advance, () => script.shift()),
@@ -1105,7 +1153,7 @@ describe("the synthesized run state machine, run locally", () => {
     const machine = new LocalStateMachine(synthesizedDefinition() as never);
     const calls: Call[] = [];
     const execution = machine.run(ids, {
-      context: { Task: { Token: "placeholder" } },
+      context: RUN_CONTEXT,
       overrides: {
         taskResourceLocalHandlers: {
           [STATE.advance]: async () => {

@@ -5,7 +5,7 @@ import { useSession } from "../context.ts";
 import { describeTrigger, durationBetween, formatDuration, formatTimestamp } from "../format.ts";
 import { can } from "../permissions.ts";
 import { formatRoute } from "../router.ts";
-import { saveBlob } from "../save-blob.ts";
+import { saveBlob, saveUrl } from "../save-blob.ts";
 import type { Run } from "../types.ts";
 import { isTerminalRun } from "../types.ts";
 import { Field } from "./field.tsx";
@@ -22,17 +22,27 @@ export function RunHeader({ run, now, reload }: { run: Run; now: number; reload:
   const live = !isTerminalRun(run.status);
   const duration = durationBetween(run.startedAt, run.completedAt, live ? now * 1000 : undefined);
 
-  const [exporting, setExporting] = useState(false);
-  // The bundle needs the bearer key, which a plain link cannot send: fetch it, then hand the bytes over.
+  const [exporting, setExporting] = useState<string | null>(null);
+  // The server builds the bundle (any size), then hands back a presigned URL the browser can follow as a plain
+  // link; without one, the bytes are fetched with the bearer key and handed over.
   const exportBundle = async () => {
-    setExporting(true);
+    setExporting("Exporting…");
     setFailure(null);
     try {
-      saveBlob(await api.exportRun(run.runId), `${run.runId}.tar.gz`);
+      const started = Date.now();
+      let status = await api.startExport(run.runId);
+      while (status.status === "pending" || status.status === "building") {
+        await new Promise((r) => setTimeout(r, 1000));
+        status = await api.exportStatus(run.runId, status.exportId);
+        setExporting(`Exporting… ${status.status} (${Math.round((Date.now() - started) / 1000)} s)`);
+      }
+      if (status.status === "failed") throw new Error(`The export failed: ${status.error ?? "unknown error"}`);
+      if (status.url) saveUrl(status.url, `${run.runId}.tar.gz`);
+      else saveBlob(await api.exportedBundle(run.runId, status.exportId), `${run.runId}.tar.gz`);
     } catch (err) {
       setFailure(err);
     } finally {
-      setExporting(false);
+      setExporting(null);
     }
   };
 
@@ -85,8 +95,13 @@ export function RunHeader({ run, now, reload }: { run: Run; now: number; reload:
             </button>
           ) : null}
           {live ? null : (
-            <button type="button" class="btn btn-secondary" disabled={exporting} onClick={() => void exportBundle()}>
-              {exporting ? "Exporting…" : "Export bundle"}
+            <button
+              type="button"
+              class="btn btn-secondary"
+              disabled={exporting !== null}
+              onClick={() => void exportBundle()}
+            >
+              {exporting ?? "Export bundle"}
             </button>
           )}
           <a class="btn btn-ghost" href={formatRoute({ page: "run", runId: run.runId, tab: "compare" })}>

@@ -13,17 +13,27 @@ import { type ApiResponse, defineRoute, json, ok, type SuccessDoc } from "../rou
 import { Compare, FileLineage, FileQuery, Lineage, RunFileList, Verify } from "../schemas/evidence-schemas.ts";
 
 /** Bytes inline, or a 302 to a presigned URL for large ones. */
-function blobResponse(a: BlobAnswer): ApiResponse {
+export function blobResponse(a: BlobAnswer): ApiResponse {
   const headers = { ...a.headers, "x-content-type-options": "nosniff" };
   if (a.kind === "redirect") return { status: 302, headers: { ...headers, location: a.location } };
   return { status: 200, raw: { contentType: a.contentType, data: a.data }, headers };
 }
 
 const bytes = { "*/*": { schema: { type: "string", contentMediaType: "application/octet-stream" } } };
-const redirect = (what: string): SuccessDoc => ({
+export const redirect = (what: string): SuccessDoc => ({
   description: `${what} larger than 1 MiB (cloud deployment): a redirect to a presigned URL valid for 5 minutes`,
   headers: { location: "the presigned URL" },
 });
+
+/** A bundle as an answer's body. */
+export const bundleContent: SuccessDoc = {
+  description: "The bundle",
+  content: { "application/gzip": { schema: { type: "string", contentMediaType: "application/gzip" } } },
+  headers: {
+    "content-disposition": 'attachment; filename="<runId>.tgz"',
+    "x-stepwise-root": "the run's sealed evidence root (absent while the run is not sealed)",
+  },
+};
 
 /** The evidence of runs: files, lineage, verification, export and comparison. */
 export const evidenceRoutes = [
@@ -86,17 +96,13 @@ export const evidenceRoutes = [
     access: "viewer",
     summary: "The run's evidence bundle (an addition to the contract)",
     description:
-      "A tar.gz holding the run, task and audit records, the manifest, every file and log; `stepwise verify <file>` checks it without a server. The bundle is also kept next to the run.",
+      "A tar.gz holding the run, task and audit records, the manifest, every file and log; `stepwise verify <file>` checks it without a server. The bundle is also kept next to the run. Built within the request, so only for runs of up to 32 MiB of files and logs; larger runs: `POST /api/runs/{runId}/exports`.",
     responses: {
-      200: {
-        description: "The bundle",
-        content: { "application/gzip": { schema: { type: "string", contentMediaType: "application/gzip" } } },
-        headers: {
-          "content-disposition": 'attachment; filename="<runId>.tgz"',
-          "x-stepwise-root": "the run's sealed evidence root (absent while the run is not sealed)",
-        },
-      },
+      200: bundleContent,
       302: redirect("A bundle"),
+    },
+    errors: {
+      409: "the run holds more than 32 MiB of files and logs: export it with POST /api/runs/{runId}/exports instead",
     },
     handler: async (r) => blobResponse(await exportRun(r.deps, r.principal, r.params.runId)),
   }),

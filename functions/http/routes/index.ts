@@ -2,6 +2,7 @@ import { openApiDocument } from "../openapi-document.ts";
 import { type AnyRoute, defineRoute, ok } from "../route.ts";
 import { accessRoutes } from "./access-routes.ts";
 import { evidenceRoutes } from "./evidence-routes.ts";
+import { exportRoutes } from "./export-routes.ts";
 import { humanStepRoutes } from "./human-steps-routes.ts";
 import { jobRoutes } from "./job-routes.ts";
 import { runRoutes } from "./run-routes.ts";
@@ -38,6 +39,7 @@ export const ROUTES = [
   ...webhookRoutes,
   ...runRoutes,
   ...evidenceRoutes,
+  ...exportRoutes,
   ...humanStepRoutes,
   ...jobRoutes,
   ...triggerRoutes,

@@ -28,7 +28,7 @@
 //   concurrency slots  ORG#{org}#CONC#{workflow}         SLOTS
 //   concurrency queue  ORG#{org}#CONCQ#{workflow}        {runId}
 //   embedded only      LOCAL#SCHEDULER, LOCAL#DELIVERY_QUEUE (stand-ins for EventBridge Scheduler's and SQS's storage)
-// Runs, their tasks, audit events and waits (ORG#{org}#RUN#{runId}): see the run store.
+// Runs, their tasks, audit items and waits (ORG#{org}#RUN#{runId}): see ./run-keys.ts.
 
 export const orgPk = (orgId: string) => `ORG#${orgId}`;
 export const ORG_SK = "ORG";

@@ -7,13 +7,11 @@ export type Item = Record<string, unknown>;
 
 export const pad = (n: number): string => String(n).padStart(10, "0");
 export const runPk = (orgId: string, runId: string) => `ORG#${orgId}#RUN#${runId}`;
-export const wfPk = (orgId: string, name: string) => `ORG#${orgId}#WF#${name}`;
 /** A commit's audit item is keyed by the sequence number of its first event. */
 export const auditSk = (seq: number) => `AUDIT#${pad(seq)}`;
 export const AUDIT_PREFIX = "AUDIT#";
 export const TASK_PREFIX = "TASK#";
 export const targetSk = (t: ChangeTarget) => (t.kind === "run" ? "RUN" : `${TASK_PREFIX}${t.nodeId}`);
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 export const isConditionFailure = (err: unknown): boolean =>
   err instanceof ConditionalCheckFailedException ||

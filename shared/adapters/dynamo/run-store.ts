@@ -141,31 +141,6 @@ export class DynamoRunStore extends DynamoTableItems implements RunStore {
     return deleted;
   }
 
-  /**
-   * Job runs not yet ended, across orgs (embedded start-up resumes their executions). A scan, like listActiveRuns,
-   * since no org-scoped query spans every org.
-   */
-  async listActiveJobRuns(): Promise<Array<{ orgId: string; jobRunId: string }>> {
-    const out: Array<{ orgId: string; jobRunId: string }> = [];
-    let start: Item | undefined;
-    do {
-      const res = await this.db.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: "sk = :jr AND #s IN (:p, :i)",
-          ExpressionAttributeNames: { "#s": "status" },
-          ExpressionAttributeValues: { ":jr": "JOBRUN", ":p": "pending", ":i": "in_progress" },
-          ProjectionExpression: "orgId, jobRunId",
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const i of res.Items ?? []) out.push({ orgId: String(i.orgId), jobRunId: String(i.jobRunId) });
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
-  }
-
   async listActiveRuns(): Promise<Array<{ orgId: string; runId: string }>> {
     const out: Array<{ orgId: string; runId: string }> = [];
     let start: Item | undefined;

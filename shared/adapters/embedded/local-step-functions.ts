@@ -13,6 +13,11 @@ export interface LocalMachineSpec {
   waitForToken: Record<string, LocalHandler>;
   /** Called like the cloud's EventBridge rule (or, for Express, its sweep) when an execution ends FAILED, ABORTED or TIMED_OUT. */
   onAbnormalEnd?: (detail: { status: string; name: string; input: string }) => Promise<unknown>;
+  /**
+   * states:startExecution Task states (continue-as-new) by state name: each starts a new execution of this machine,
+   * named by the state's `Name` parameter, with its `Input`.
+   */
+  startExecution?: string[];
   /** The longest an execution may run before it is stopped as TIMED_OUT (Express's five minutes); none if unset. */
   maxExecutionMs?: number;
 }
@@ -92,9 +97,25 @@ export class LocalStateMachine {
         return (await settled) as never;
       };
     }
+    for (const state of this.spec.startExecution ?? []) {
+      overrides[state] = async (params) => {
+        const { Name, Input } = params as { Name: string; Input: Record<string, unknown> };
+        if (this.executions.has(Name))
+          throw Object.assign(new Error(`execution ${Name} already exists`), {
+            name: "StepFunctions.ExecutionAlreadyExistsException",
+          });
+        // Started once this execution has ended (as Step Functions would let both overlap, briefly).
+        setImmediate(() => this.start(Name, Input));
+        return { ExecutionArn: `local:${Name}`, StartDate: new Date().toISOString() } as never;
+      };
+    }
     const exec = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: overrides as never },
-      context: { Task: { Token: "replaced-per-wait" } } as never,
+      context: {
+        Task: { Token: "replaced-per-wait" },
+        Execution: { Name: name, Id: `local:${name}` },
+        StateMachine: { Id: "local" },
+      } as never,
     });
     const entry: Execution = { abort: exec.abort, aborted: false, timedOut: false };
     this.executions.set(name, entry);
@@ -127,12 +148,13 @@ export class LocalStateMachine {
       });
   }
 
-  /** Aborts the named execution if it is going (StopExecution). */
+  /** Aborts the named execution, and any continuation of it (`<name>-c<n>`), if going (StopExecution). */
   stop(name: string): void {
-    const exec = this.executions.get(name);
-    if (!exec) return;
-    exec.aborted = true;
-    exec.abort();
+    for (const [n, exec] of this.executions) {
+      if (n !== name && !(n.startsWith(`${name}-c`) && /^\d+$/.test(n.slice(name.length + 2)))) continue;
+      exec.aborted = true;
+      exec.abort();
+    }
   }
 
   /** SendTaskSuccess: false when the token is unknown or its execution ended. */

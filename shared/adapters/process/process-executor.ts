@@ -3,6 +3,7 @@ import type { TaskExecutor, TaskRequest } from "../../ports/task-executor.ts";
 import { stopOrphans } from "./orphans.ts";
 import { runTask } from "./run-process.ts";
 import { runtimeImage } from "./runtime-image.ts";
+import { directSpawn, type Spawner } from "./task-spawner.ts";
 
 type ProcessNode = Extract<TaskRequest["node"], { type: "command" | "script" }>;
 
@@ -14,6 +15,8 @@ export class ProcessExecutor<N extends ProcessNode = ProcessNode> implements Tas
   constructor(
     private readonly workRoot: string,
     private readonly clock: Clock,
+    /** How the attempt's process is started (shared/adapters/process/task-spawner.ts); directly by default. */
+    private readonly spawner: Spawner = directSpawn,
   ) {}
 
   /** Runs the attempt to its end in a fresh directory with a clean environment. */
@@ -35,6 +38,7 @@ export class ProcessExecutor<N extends ProcessNode = ProcessNode> implements Tas
       this.workRoot,
       this.clock,
       signal,
+      this.spawner,
     );
     return { kind: "finished" as const, outcome };
   }
@@ -50,10 +54,10 @@ export class ProcessExecutor<N extends ProcessNode = ProcessNode> implements Tas
   }
 }
 
-/** The process executors of both process-run node types, sharing one work root. */
-export function processExecutors(workRoot: string, clock: Clock) {
+/** The process executors of both process-run node types, sharing one work root and one way to spawn. */
+export function processExecutors(workRoot: string, clock: Clock, spawner: Spawner = directSpawn) {
   return {
-    command: new ProcessExecutor<Extract<ProcessNode, { type: "command" }>>(workRoot, clock),
-    script: new ProcessExecutor<Extract<ProcessNode, { type: "script" }>>(workRoot, clock),
+    command: new ProcessExecutor<Extract<ProcessNode, { type: "command" }>>(workRoot, clock, spawner),
+    script: new ProcessExecutor<Extract<ProcessNode, { type: "script" }>>(workRoot, clock, spawner),
   };
 }

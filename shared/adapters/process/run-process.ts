@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -13,6 +12,7 @@ import { LogSink, readHead } from "./log-sink.ts";
 import { runtimeImage } from "./runtime-image.ts";
 import { meaningfulStderrLine, THROWN_KEY, thrownBy } from "./task-failure.ts";
 import { parseOutputFile, typedResult } from "./task-output.ts";
+import { directSpawn, type Spawner } from "./task-spawner.ts";
 
 /** Exit code a command uses to say "nothing to do" (EX_CONFIG in sysexits). */
 export const NO_ACTION_EXIT_CODE = 78;
@@ -69,6 +69,7 @@ export async function runTask(
   workRoot: string,
   clock: Clock,
   signal: AbortSignal,
+  spawner: Spawner = directSpawn,
 ): Promise<TaskOutcome> {
   await mkdir(workRoot, { recursive: true });
   const dir = await mkdtemp(join(workRoot, `${spec.run.id}-${spec.run.nodeId}-`));
@@ -128,25 +129,12 @@ export async function runTask(
   }
 
   const startMs = clock.nowMs();
-  const child = spawn(argv[0] as string, argv.slice(1), {
-    cwd: work,
-    env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawner(argv, { cwd: work, env });
   // Recovery after a crash of the engine finds the process group here (see stopOrphans).
-  // No await between spawn and the listeners below: a fast task could close unobserved.
-  if (child.pid) writeFile(join(dir, "pid"), String(child.pid)).catch(() => {});
-  child.stdout.on("data", (c: Buffer) => sink.write("o", c));
-  child.stderr.on("data", (c: Buffer) => sink.write("e", c));
+  void child.pid.then((pid) => (pid ? writeFile(join(dir, "pid"), String(pid)) : undefined)).catch(() => {});
+  child.onOutput((stream, c) => sink.write(stream, c));
   let stopReason: "timeout" | "cancelled" | null = null;
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
+  const killGroup = (sig: NodeJS.Signals) => child.killGroup(sig);
   const stop = (reason: "timeout" | "cancelled") => {
     if (stopReason) return;
     stopReason = reason;
@@ -174,10 +162,7 @@ export async function runTask(
   const onAbort = () => stop("cancelled");
   signal.addEventListener("abort", onAbort);
   if (signal.aborted) onAbort();
-  const exit = await new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
-    child.once("error", (err) => resolve({ code: null, spawnError: err }));
-    child.once("close", (code) => resolve({ code }));
-  });
+  const exit = await child.exited;
   clearTimeout(timer);
   if (live) clearInterval(live);
   // The final upload must not be overtaken by a live copy still on its way.

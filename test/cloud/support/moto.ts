@@ -12,6 +12,12 @@ export type BridgedHandler = (payload: unknown) => Promise<unknown>;
 export interface Moto {
   /** The endpoint SDK clients use (moto itself). */
   endpoint: string;
+  /**
+   * The bridge's endpoint: Lambda's Invoke API answered by the handlers in this process (everything else passed to
+   * moto). Point a function's Lambda client at it (AWS_ENDPOINT_URL_LAMBDA) to have its invocations of the stack's
+   * own functions reach them, asynchronous ones (InvocationType Event) answered 202 at once as Lambda does.
+   */
+  bridge: string;
   /** The Lambda invocations the interpreter made, by function name, in order. */
   invocations: { functionName: string; payload: unknown; error?: string }[];
   stop(): Promise<void>;
@@ -80,6 +86,18 @@ export async function startMoto(motoServer: string, opts: MotoOptions): Promise<
       const payload = data.length ? JSON.parse(data.toString("utf8")) : {};
       const invocation: Moto["invocations"][number] = { functionName, payload };
       invocations.push(invocation);
+      if (req.headers["x-amz-invocation-type"] === "Event") {
+        // Lambda queues an asynchronous invocation and answers 202 with no body; the function runs afterwards.
+        res.writeHead(202, { "x-amzn-requestid": `event-${invocations.length}` });
+        res.end();
+        inFlight++;
+        handler(payload)
+          .catch((err: Error) => {
+            invocation.error = err.name;
+          })
+          .finally(() => inFlight--);
+        return;
+      }
       inFlight++;
       try {
         const result = await handler(payload);
@@ -173,5 +191,5 @@ export async function startMoto(motoServer: string, opts: MotoOptions): Promise<
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { endpoint, invocations, stop };
+  return { endpoint, bridge: `http://127.0.0.1:${bridgePort}`, invocations, stop };
 }
