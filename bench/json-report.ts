@@ -22,8 +22,13 @@ export interface CaseFigures {
 export interface JsonCase {
   name: string;
   lane: string;
-  /** What the engine costs in AWS per million runs once triggered (the trigger request is in the next field). */
+  /**
+   * What the orchestration costs in AWS per million runs once triggered: everything but the tasks' own compute
+   * (the trigger request is in dollarsPerMillionRunsWithTrigger).
+   */
   dollarsPerMillionRuns: number;
+  /** The tasks' own compute per million runs (the user's work, which any orchestrator running them there pays). */
+  computeDollarsPerMillionRuns: number;
   dollarsPerMillionRunsWithTrigger: number;
   transitions: number;
   lambdaCalls: number;
@@ -65,6 +70,7 @@ export function benchJson(
       lane: c.lane,
       dollarsPerMillionRuns: round(c.cost.engineTotal, 2),
       dollarsPerMillionRunsWithTrigger: round(c.cost.withTrigger, 2),
+      computeDollarsPerMillionRuns: round(c.cost.computeTotal, 2),
       transitions: round(c.counts.transitions, 2),
       lambdaCalls: round(c.counts.handlerCalls, 2),
       dynamoWrites: round(c.counts.dynamoWrites, 2),

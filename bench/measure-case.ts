@@ -149,6 +149,8 @@ export async function measureCase(
     throughputCounts,
     cost: estimateCost(counts, {
       advanceSeconds: advanceMeanMs / 1000,
+      // The tasks' own run time is what the spawn floor takes to run them: the user's compute, priced apart.
+      taskSeconds: mean(floorMs) / 1000,
       triggerSeconds: triggerMeanMs / 1000,
       writeUnitsBySize: wru !== null,
       lane: lane === "express" ? "express" : "standard",

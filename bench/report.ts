@@ -143,7 +143,10 @@ export function report(results: CaseResult[]): string {
       return line ? [fmt(line.perRun, line.perRun < 10 ? 3 : 1), `$${fmt(line.dollarsPerMillionRuns, 2)}`] : ["", ""];
     }),
   ]);
-  costRows.push(["total: engine (metered)", ...results.flatMap((r) => ["", `$${fmt(r.cost.engineTotal, 2)}`])]);
+  costRows.push([
+    "total: orchestration (metered, without the tasks' own compute)",
+    ...results.flatMap((r) => ["", `$${fmt(r.cost.engineTotal, 2)}`]),
+  ]);
   costRows.push(["total: with the trigger request", ...results.flatMap((r) => ["", `$${fmt(r.cost.withTrigger, 2)}`])]);
   out.push(
     `Estimated dollars per million runs, AWS ${PRICES.region} list prices as of ${PRICES.asOf}, no free tier ` +
@@ -151,7 +154,10 @@ export function report(results: CaseResult[]): string {
     formatTable(["item", ...results.flatMap((r) => [`${r.bc.label} /run`, "$ / 1M runs"])], costRows),
     "Assumptions: Step Functions Standard $0.025/1k transitions; Lambda $0.20/1M requests + $0.0000133334/GB-s " +
       `arm64, Advance billed at ${LAMBDA_MEMORY_MB.advance} MB for each run's measured startedAt → completedAt ` +
-      `(mean: ${results.map((r) => `${r.bc.label} ${ms(r.advanceMeanMs)} ms`).join(", ")}), an estimate: a Lambda ` +
+      `(mean: ${results.map((r) => `${r.bc.label} ${ms(r.advanceMeanMs)} ms`).join(", ")}), split into the ` +
+      "engine's own time (that less the spawn floor's time for the same tasks, at least 0) and the tasks' own " +
+      "compute (the floor's time: the user's work, which any orchestrator running the tasks there pays; listed " +
+      "apart and not in the totals), an estimate: this machine's load inflates both, and a Lambda " +
       "cold start and the cloud's DynamoDB/S3 latency differ from this machine; DynamoDB on-demand $0.625/1M WRU, " +
       (results[0]?.cost.lines.some((l) => l.item.includes("by item size"))
         ? "WRUs estimated from the size of each item put (one per started KB; updates, deletes and failed " +

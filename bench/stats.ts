@@ -255,8 +255,10 @@ export interface CostLine {
 
 export interface CostEstimate {
   lines: CostLine[];
-  /** Dollars per million runs of what the engine does once a run is triggered. */
+  /** Dollars per million runs of what the engine does once a run is triggered (the tasks' own compute excluded). */
   engineTotal: number;
+  /** Dollars per million runs of the tasks' own compute: the user's work, paid wherever the tasks run. */
+  computeTotal: number;
   /** The same plus the trigger request through API Gateway and the API Lambda. */
   withTrigger: number;
 }
@@ -286,6 +288,11 @@ export function countsPerRun(
 export interface CostInputs {
   /** Billed seconds of the engine handlers per run, at the Advance function's memory (an estimate). */
   advanceSeconds: number;
+  /**
+   * The tasks' own run time per run (the spawn floor's time for the same tasks), part of advanceSeconds: priced
+   * as the tasks' compute (the user's work), not the engine's. Default 0.
+   */
+  taskSeconds?: number;
   /** Billed seconds of the API Lambda for the trigger request. */
   triggerSeconds: number;
   /** Price DynamoDB by `writeUnits` (item sizes known) rather than 1 WRU per write request. */
@@ -306,7 +313,10 @@ export function estimateCost(counts: RunCounts & EcsCounts, inputs: CostInputs):
   const { advanceSeconds, triggerSeconds } = inputs;
   const wru = inputs.writeUnitsBySize ? counts.writeUnits : counts.dynamoWrites;
   const million = 1_000_000;
-  const advanceGbSeconds = advanceSeconds * (LAMBDA_MEMORY_MB.advance / 1024);
+  // The engine's own Lambda time: the measured run time less the tasks' own (floored at 0).
+  const taskSeconds = Math.min(Math.max(0, inputs.taskSeconds ?? 0), Math.max(0, advanceSeconds));
+  const advanceGbSeconds = (Math.max(0, advanceSeconds) - taskSeconds) * (LAMBDA_MEMORY_MB.advance / 1024);
+  const taskGbSeconds = taskSeconds * (LAMBDA_MEMORY_MB.advance / 1024);
   const triggerGbSeconds = triggerSeconds * (LAMBDA_MEMORY_MB.api / 1024);
   const express = inputs.lane === "express";
   const expressGbSeconds = express ? (inputs.expressSeconds ?? 0) * (EXPRESS_MEMORY_MB / 1024) : 0;
@@ -333,7 +343,7 @@ export function estimateCost(counts: RunCounts & EcsCounts, inputs: CostInputs):
       dollarsPerMillionRuns: counts.handlerCalls * PRICES.lambdaPerRequest * million,
     },
     {
-      item: `Lambda GB-s (${LAMBDA_MEMORY_MB.advance} MB arm64, est.)`,
+      item: `Lambda GB-s (${LAMBDA_MEMORY_MB.advance} MB arm64, the engine's own time, est.)`,
       perRun: advanceGbSeconds,
       dollarsPerMillionRuns: advanceGbSeconds * PRICES.lambdaPerGbSecondArm64 * million,
     },
@@ -368,7 +378,17 @@ export function estimateCost(counts: RunCounts & EcsCounts, inputs: CostInputs):
     dollarsPerMillionRuns:
       (PRICES.httpApiPerRequest + PRICES.lambdaPerRequest + triggerGbSeconds * PRICES.lambdaPerGbSecondArm64) * million,
   };
-  return { lines: [...engine, trigger], engineTotal, withTrigger: engineTotal + trigger.dollarsPerMillionRuns };
+  const compute: CostLine = {
+    item: `tasks' own compute: Lambda GB-s (${LAMBDA_MEMORY_MB.advance} MB arm64, the user's work, not in the totals)`,
+    perRun: taskGbSeconds,
+    dollarsPerMillionRuns: taskGbSeconds * PRICES.lambdaPerGbSecondArm64 * million,
+  };
+  return {
+    lines: [...engine, trigger, compute],
+    engineTotal,
+    withTrigger: engineTotal + trigger.dollarsPerMillionRuns,
+    computeTotal: compute.dollarsPerMillionRuns,
+  };
 }
 
 /** Renders rows as an aligned plain-text table; a column whose cells are all numbers is right-aligned. */

@@ -137,6 +137,31 @@ describe("cost per million runs", () => {
     expect(est.withTrigger).toBeCloseTo(engine + 1 + 0.2 + 0.02 * 0.5 * 13.3334, 6);
   });
 
+  it("prices the engine's own Lambda time apart from the tasks' own compute (the spawn floor's time)", () => {
+    const est = estimateCost(counts, {
+      advanceSeconds: 0.5,
+      triggerSeconds: 0,
+      writeUnitsBySize: false,
+      taskSeconds: 0.3,
+    });
+    const byItem = Object.fromEntries(est.lines.map((l) => [l.item.split(" (")[0], l.dollarsPerMillionRuns]));
+    expect(byItem["Lambda GB-s"]).toBeCloseTo(0.2 * 13.3334, 4);
+    expect(byItem["tasks' own compute: Lambda GB-s"]).toBeCloseTo(0.3 * 13.3334, 4);
+    expect(est.computeTotal).toBeCloseTo(0.3 * 13.3334, 4);
+    // The orchestration total leaves the tasks' compute out.
+    expect(est.engineTotal).toBeCloseTo(75 + 0.2 + 0.2 * 13.3334 + 46 * 0.625 + 50, 4);
+    // A floor slower than the measured run leaves the engine no time, never a negative one.
+    const slow = estimateCost(counts, {
+      advanceSeconds: 0.2,
+      triggerSeconds: 0,
+      writeUnitsBySize: false,
+      taskSeconds: 1,
+    });
+    const slowItems = Object.fromEntries(slow.lines.map((l) => [l.item.split(" (")[0], l.dollarsPerMillionRuns]));
+    expect(slowItems["Lambda GB-s"]).toBe(0);
+    expect(slow.computeTotal).toBeCloseTo(0.2 * 13.3334, 4);
+  });
+
   it("prices DynamoDB by write units when item sizes are known", () => {
     const est = estimateCost(counts, { advanceSeconds: 0, triggerSeconds: 0, writeUnitsBySize: true });
     const dynamo = est.lines.find((l) => l.item.startsWith("DynamoDB"));
@@ -215,6 +240,7 @@ describe("npm run bench -- --json", () => {
     });
     for (const key of [
       "dollarsPerMillionRuns",
+      "computeDollarsPerMillionRuns",
       "dynamoWrites",
       "writeUnits",
       "s3Puts",
