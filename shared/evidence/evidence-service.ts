@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Deps } from "../deps.ts";
 import { nowIso } from "../domain/clock.ts";
-import type { AttemptRecord, Principal } from "../domain/records.ts";
+import type { Principal } from "../domain/records.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { definitionOf, loadRunOr404 } from "../runs/runs.ts";
 import { writeBundle } from "./bundle.ts";
@@ -13,6 +13,7 @@ import { contentTypeOf, digestBlob } from "./hashing.ts";
 import { type LineageGraph, runLineage } from "./lineage.ts";
 import { checkReusedEvidence, producerIn } from "./reused-evidence.ts";
 import { currentFiles, normalizeRunPath, producedFiles, storedFileKey } from "./run-files.ts";
+import { taskRecordsOf } from "./stored-records.ts";
 import type { EvidenceMaterial, VerifyReport } from "./verify.ts";
 import { verifyMaterial } from "./verify.ts";
 
@@ -149,7 +150,8 @@ export async function compareTwoRuns(deps: Deps, p: Principal, runId: string, ot
 async function contentBytes(deps: Deps, material: EvidenceMaterial): Promise<number> {
   let total = 0;
   const logKeys: string[] = [];
-  for (const t of material.tasks as Array<{ attempts?: AttemptRecord[] }>) {
+  // The records as the engine saw them: a stored task keeps its current attempt at the top level.
+  for (const t of taskRecordsOf(material.tasks)) {
     for (const a of t.attempts ?? []) {
       for (const f of a.outputs ?? []) total += f.size;
       if (a.logInline !== undefined) total += Buffer.byteLength(a.logInline);
