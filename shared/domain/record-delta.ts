@@ -9,22 +9,54 @@ type Item = Record<string, unknown>;
 export interface RecordDelta {
   set: Item;
   unset: string[];
+  /** "task": the delta of a new task record, taken against BLANK_TASK (not against nothing). */
+  base?: "task";
 }
 
-/** The delta that turns `prev` (null: no version yet) into `next`; both are plain JSON values. */
-export function recordDelta(prev: Item | null, next: Item): RecordDelta {
+/**
+ * The attributes every new task record starts with, so that a task's first delta (its start) need not spell them
+ * out. Fixed for good: stored deltas with base "task" are read against exactly this.
+ */
+const BLANK_TASK: Readonly<Item> = Object.freeze({
+  image: null,
+  imageHash: null,
+  command: null,
+  codeHash: null,
+  inputs: [],
+  outputs: [],
+  outputVariables: {},
+  exitCode: null,
+  stdout: "",
+  stderr: "",
+  logKey: null,
+  logSha256: null,
+  startedAt: null,
+  endedAt: null,
+  durationMs: null,
+  host: null,
+  error: null,
+  attempts: [],
+  contextSeq: null,
+});
+
+/**
+ * The delta that turns `prev` (null: no version yet) into `next`; both are plain JSON values. A new task record
+ * (`newTask`, no `prev`) is taken against BLANK_TASK.
+ */
+export function recordDelta(prev: Item | null, next: Item, newTask = false): RecordDelta {
   const set: Item = {};
   const unset: string[] = [];
-  const before = prev ?? {};
+  const blank = prev === null && newTask;
+  const before = prev ?? (blank ? BLANK_TASK : {});
   for (const [k, v] of Object.entries(next))
     if (!(k in before) || canonicalJson(before[k]) !== canonicalJson(v)) set[k] = v;
   for (const k of Object.keys(before)) if (!(k in next)) unset.push(k);
-  return { set, unset };
+  return blank ? { set, unset, base: "task" } : { set, unset };
 }
 
 /** The version a delta gives from `prev` (null: no version yet). */
 export function applyDelta(prev: Item | null, delta: RecordDelta): Item {
-  const out: Item = { ...(prev ?? {}) };
+  const out: Item = delta.base === "task" ? structuredClone({ ...BLANK_TASK }) : { ...(prev ?? {}) };
   for (const k of delta.unset) delete out[k];
   return Object.assign(out, structuredClone(delta.set));
 }
@@ -32,8 +64,9 @@ export function applyDelta(prev: Item | null, delta: RecordDelta): Item {
 /** A stored delta read back: well formed, or null (an edited record is reported, never trusted). */
 export function asRecordDelta(value: unknown): RecordDelta | null {
   if (!value || typeof value !== "object") return null;
-  const { set, unset } = value as { set?: unknown; unset?: unknown };
+  const { set, unset, base } = value as { set?: unknown; unset?: unknown; base?: unknown };
   if (!set || typeof set !== "object" || Array.isArray(set)) return null;
   if (!Array.isArray(unset) || !unset.every((k) => typeof k === "string")) return null;
-  return { set: set as Item, unset };
+  if (base !== undefined && base !== "task") return null;
+  return base === "task" ? { set: set as Item, unset, base } : { set: set as Item, unset };
 }

@@ -55,24 +55,44 @@ export function prepareCommit(state: RunState, changes: Change[], at: string): P
     const before = records.get(key)?.version ?? storedBefore(state, change.target);
     const version = storedForm(change.target, change.next);
     const { body, hash } = chainEvent(head, change.event, version, at);
-    events.push({ ...body, hash, target: change.target, delta: recordDelta(before, version) });
+    const delta = recordDelta(before, version, change.target.kind === "task");
+    events.push({ ...body, hash, target: change.target, delta });
     records.set(key, { target: change.target, version, seq: body.seq, hash });
     head = { seq: body.seq, hash };
   }
   return { events, records };
 }
 
-/** The one item a commit writes to the audit trail. */
+/**
+ * The one item a commit writes to the audit trail. An event in `more` leaves out what the event before it already
+ * says: its prevHash (that event's hash), and its `at` and `actor` when they are the same; eventsOfItem puts them back.
+ */
 export function commitItem(orgId: string, runId: string, events: StoredAuditEvent[]): Item {
-  const [first, ...more] = events;
+  const [first, ...rest] = events;
   if (!first) throw new Error("a commit has at least one event");
+  let prev: StoredAuditEvent = first;
+  const more = rest.map((ev) => {
+    const { prevHash, at, actor, ...kept } = ev;
+    const short: Item = { ...kept };
+    if (prevHash !== prev.hash) short.prevHash = prevHash;
+    if (at !== prev.at) short.at = at;
+    if (actor !== prev.actor) short.actor = actor;
+    prev = ev;
+    return short;
+  });
   return { pk: runPk(orgId, runId), sk: auditSk(first.seq), ...first, ...(more.length ? { more } : {}) };
 }
 
 /** The events an audit item holds, in order (table keys removed); an item of the old one-event layout has one. */
 export function eventsOfItem(item: Item): Item[] {
   const { pk: _p, sk: _s, more, ...first } = item;
-  return [first, ...(Array.isArray(more) ? (more as Item[]) : [])];
+  const out: Item[] = [first];
+  for (const short of Array.isArray(more) ? (more as Item[]) : []) {
+    const prev = out[out.length - 1] as Item;
+    // Written without what the event before says (see commitItem); an older item spells each event out.
+    out.push({ prevHash: prev.hash, at: prev.at, actor: prev.actor, ...short });
+  }
+  return out;
 }
 
 /** The sequence number of an audit item's last event. */
