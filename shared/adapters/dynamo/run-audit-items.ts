@@ -3,7 +3,7 @@
  * event of the commit. The first event's attributes are the item's own; the rest follow in `more`, in order.
  * Each event carries the delta it made to its record and the hash of the record version it produced.
  */
-import { chainEvent, plainRecord, type StoredAuditEvent } from "../../domain/audit.ts";
+import { auditEventHash, chainEvent, plainRecord, type StoredAuditEvent } from "../../domain/audit.ts";
 import { recordDelta } from "../../domain/record-delta.ts";
 import type { RunRecord, TaskRecord } from "../../domain/records.ts";
 import { storedTask, taskView } from "../../domain/stored-task.ts";
@@ -64,23 +64,34 @@ export function prepareCommit(state: RunState, changes: Change[], at: string): P
 }
 
 /**
- * The one item a commit writes to the audit trail. An event in `more` leaves out what the event before it already
- * says: its prevHash (that event's hash), and its `at` and `actor` when they are the same; eventsOfItem puts them back.
+ * The one item a commit writes to the audit trail. An event in `more` leaves out what can be rebuilt from the
+ * event before it: its prevHash (that event's hash), its `at` and `actor` when the same, its target when it is the
+ * task its detail names, and (all but the last event) its own hash, which the next load recomputes from its body:
+ * the last event's stored hash still seals every event of the item. eventsOfItem puts them back.
  */
 export function commitItem(orgId: string, runId: string, events: StoredAuditEvent[]): Item {
   const [first, ...rest] = events;
   if (!first) throw new Error("a commit has at least one event");
   let prev: StoredAuditEvent = first;
-  const more = rest.map((ev) => {
-    const { prevHash, at, actor, ...kept } = ev;
+  const more = rest.map((ev, i) => {
+    const { prevHash, at, actor, target, hash, ...kept } = ev;
     const short: Item = { ...kept };
     if (prevHash !== prev.hash) short.prevHash = prevHash;
     if (at !== prev.at) short.at = at;
     if (actor !== prev.actor) short.actor = actor;
+    if (!isNamedTask(target, ev.detail)) short.target = target;
+    if (i === rest.length - 1) short.hash = hash;
     prev = ev;
     return short;
   });
   return { pk: runPk(orgId, runId), sk: auditSk(first.seq), ...first, ...(more.length ? { more } : {}) };
+}
+
+/** The target is the task the event's detail names (setTask's events). */
+function isNamedTask(target: unknown, detail: unknown): boolean {
+  const t = target as { kind?: unknown; nodeId?: unknown } | null;
+  const nodeId = (detail as { nodeId?: unknown } | null)?.nodeId;
+  return !!t && t.kind === "task" && typeof nodeId === "string" && t.nodeId === nodeId && Object.keys(t).length === 2;
 }
 
 /** The events an audit item holds, in order (table keys removed); an item of the old one-event layout has one. */
@@ -90,7 +101,23 @@ export function eventsOfItem(item: Item): Item[] {
   for (const short of Array.isArray(more) ? (more as Item[]) : []) {
     const prev = out[out.length - 1] as Item;
     // Written without what the event before says (see commitItem); an older item spells each event out.
-    out.push({ prevHash: prev.hash, at: prev.at, actor: prev.actor, ...short });
+    const ev: Item = { prevHash: prev.hash, at: prev.at, actor: prev.actor, ...short };
+    const detail = (ev.detail ?? {}) as Record<string, unknown>;
+    if (ev.target === undefined && typeof detail.nodeId === "string")
+      ev.target = { kind: "task", nodeId: detail.nodeId };
+    if (ev.hash === undefined)
+      ev.hash = auditEventHash({
+        seq: Number(ev.seq),
+        at: String(ev.at),
+        type: String(ev.type),
+        from: (ev.from ?? null) as string | null,
+        to: (ev.to ?? null) as string | null,
+        actor: String(ev.actor),
+        detail,
+        prevHash: String(ev.prevHash),
+        snapshotHash: String(ev.snapshotHash),
+      });
+    out.push(ev);
   }
   return out;
 }
