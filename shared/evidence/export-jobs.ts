@@ -20,7 +20,8 @@ export const EXPORT_URL_SECONDS = 900;
 /** Where a run's exports are kept: the export worker may write under this prefix and nowhere else. */
 export const exportsPrefix = (orgId: string, runId: string) => `orgs/${orgId}/runs/${runId}/exports/`;
 const statusKey = (j: ExportJob) => `${exportsPrefix(j.orgId, j.runId)}${j.exportId}/status.json`;
-export const exportBundleKey = (j: ExportJob) => `${exportsPrefix(j.orgId, j.runId)}${j.exportId}/bundle.tgz`;
+// Named after the run, so a browser following the presigned URL saves it as `<runId>.tar.gz`.
+export const exportBundleKey = (j: ExportJob) => `${exportsPrefix(j.orgId, j.runId)}${j.exportId}/${j.runId}.tar.gz`;
 
 export type ExportState = "pending" | "building" | "ready" | "failed";
 
