@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -29,6 +29,20 @@ export async function stopOrphans(workRoot: string, runId: string, nodeId: strin
       }
     }
     await rm(dir, { recursive: true, force: true });
+  }
+  // A finished attempt of the same run whose directory an earlier engine process died before removing: last
+  // touched before this process started and its process gone. (A sibling of this process may still be reading
+  // its outputs, so only directories older than this process are taken.)
+  for (const entry of entries.filter((e) => e.startsWith(`${runId}-`) && !e.startsWith(`${runId}-${nodeId}-`))) {
+    const dir = join(workRoot, entry);
+    const touched = await stat(dir).then(
+      (s) => s.mtimeMs,
+      () => Number.POSITIVE_INFINITY,
+    );
+    if (touched >= performance.timeOrigin) continue;
+    const pid = Number(await readFile(join(dir, "pid"), "utf8").catch(() => ""));
+    const environ = pid > 1 ? await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "") : "";
+    if (!environ.includes(`STEPWISE_RUN_ID=${runId}\0`)) await rm(dir, { recursive: true, force: true });
   }
   return stopped;
 }
