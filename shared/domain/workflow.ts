@@ -206,6 +206,10 @@ export type InputNode = z.infer<typeof InputNodeSchema>;
 export type HumanNode = ApprovalNode | InputNode;
 export const isHuman = (n: WorkflowNode): n is HumanNode => n.type === "approval" || n.type === "input";
 
+/** Whether a run of `def` can hold secrets: only an input node's secret fields make them. */
+export const keepsSecrets = (def: WorkflowDefinition): boolean =>
+  def.nodes.some((n) => n.type === "input" && Object.values(n.fields).some((f) => f.secret === true));
+
 /** Converts zod issues into contract details, naming the node an issue is about. */
 export function zodDetails(error: z.ZodError, root?: unknown): ErrorDetail[] {
   // An unknown field is reported at the field itself, one detail per field, so that the path names it.

@@ -299,7 +299,7 @@ class EffectsLoop {
     let setupError: ReturnType<typeof setupFailure> | null = null;
     let secrets: Record<string, string> = {};
     try {
-      const prepared = await attemptRequest(this.deps, s, node, attempt);
+      const prepared = await attemptRequest(this.deps, s, node, attempt, this.def);
       secrets = prepared.secrets;
       this.mask = secretMasker(secrets);
       const started = await executor.start(prepared.request, signal);
@@ -317,6 +317,8 @@ class EffectsLoop {
     }
     try {
       this.learn(node, await recordAttempt(s, node, attempt, executor, outcome, setupError, secrets));
+      // The attempt is recorded: the loop may start what it unblocked while its directory is removed.
+      this.wakeup.notify();
     } finally {
       await outcome?.cleanup();
     }

@@ -1,5 +1,6 @@
 /** What an attempt is started with: the node's env interpolated, the run's secrets, its inputs and live logs. */
 import type { Deps } from "../deps.ts";
+import { keepsSecrets, type WorkflowDefinition } from "../domain/workflow.ts";
 import { runSecrets } from "../human-steps/secrets.ts";
 import type { ExecutableNode, TaskRequest } from "../ports/task-executor.ts";
 import type { RunSession } from "../run-session.ts";
@@ -13,6 +14,7 @@ export async function attemptRequest(
   s: RunSession,
   node: ExecutableNode,
   attempt: number,
+  def: WorkflowDefinition,
 ): Promise<{ request: TaskRequest; secrets: Record<string, string> }> {
   const ctx = deriveContext(s.state.tasks.values());
   const params = s.run.parameters;
@@ -20,7 +22,8 @@ export async function attemptRequest(
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(("env" in node ? node.env : undefined) ?? {}))
     env[k] = interpolate(v, { context: plainContext(ctx), params, run: runInfo });
-  const secrets = await runSecrets(deps, s.run.orgId, s.run.runId);
+  // A definition without secret input fields leaves nothing to read (a read per attempt saved).
+  const secrets = keepsSecrets(def) ? await runSecrets(deps, s.run.orgId, s.run.runId) : {};
   const hooks = deps.files;
   const request: TaskRequest = {
     node,

@@ -68,7 +68,13 @@ export class DynamoKeyRepository implements KeyRepository {
 }
 
 /** Workflow versions, each name's head (for the list) and the definition-hash lookup (keys: ./keys.ts). */
+/** How many definitions by hash a process remembers (every Advance call of a run looks its definition up). */
+const BY_HASH_CACHE_SIZE = 256;
+
 export class DynamoWorkflowRepository implements WorkflowRepository {
+  /** Versions found by definition hash: a hash names one definition and a version never changes once written. */
+  private readonly byHash = new Map<string, WorkflowVersion>();
+
   constructor(private readonly items: DynamoItems) {}
 
   putVersion(
@@ -149,12 +155,20 @@ export class DynamoWorkflowRepository implements WorkflowRepository {
   }
 
   async getByHash(orgId: string, definitionHash: string): Promise<WorkflowVersion | null> {
+    const cacheKey = `${orgId}\n${definitionHash}`;
+    const known = this.byHash.get(cacheKey);
+    if (known) return known;
     const ref = await this.items.get<{ name: string; version: number }>(
       workflowHashPk(orgId, definitionHash),
       WORKFLOW_HASH_SK,
       false,
     );
-    return ref ? this.get(orgId, String(ref.name), Number(ref.version)) : null;
+    const found = ref ? await this.get(orgId, String(ref.name), Number(ref.version)) : null;
+    if (found) {
+      if (this.byHash.size >= BY_HASH_CACHE_SIZE) this.byHash.delete(this.byHash.keys().next().value as string);
+      this.byHash.set(cacheKey, found);
+    }
+    return found;
   }
 
   async list(orgId: string, page: PageRequest): Promise<Page<WorkflowVersion>> {

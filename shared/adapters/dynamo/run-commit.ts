@@ -177,9 +177,10 @@ export async function commitAll(t: Table, state: RunState, changes: Change[], at
   }
   // Versions this writer loaded but nobody wrote yet (a crashed or slower writer) go first, all of them: no record
   // of a commit is written before every record of the commits before it (a load replays from the newest one).
-  for (const p of unapplied.get(state)?.values() ?? []) await putRecord(t, state, p);
+  // Each record is its own item, conditional on its own seq: those of one commit go together.
+  await Promise.all([...(unapplied.get(state)?.values() ?? [])].map((p) => putRecord(t, state, p)));
   unapplied.delete(state);
-  for (const r of records.values()) await putRecord(t, state, r);
+  await Promise.all([...records.values()].map((r) => putRecord(t, state, r)));
   for (const r of records.values()) applyInMemory(state, r.target, r.version);
   state.head = { seq: last.seq, hash: last.hash };
 }

@@ -63,6 +63,17 @@ try {
 }
 `;
 
+/** A fresh directory for an attempt under the work root, which is made on first use (or if it went away). */
+async function attemptDir(workRoot: string, prefix: string): Promise<string> {
+  try {
+    return await mkdtemp(join(workRoot, prefix));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    await mkdir(workRoot, { recursive: true });
+    return mkdtemp(join(workRoot, prefix));
+  }
+}
+
 /** Runs one command or script attempt in a fresh directory with a clean environment. */
 export async function runTask(
   spec: TaskSpec,
@@ -71,27 +82,16 @@ export async function runTask(
   signal: AbortSignal,
   spawner: Spawner = directSpawn,
 ): Promise<TaskOutcome> {
-  await mkdir(workRoot, { recursive: true });
-  const dir = await mkdtemp(join(workRoot, `${spec.run.id}-${spec.run.nodeId}-`));
+  const dir = await attemptDir(workRoot, `${spec.run.id}-${spec.run.nodeId}-`);
   const work = join(dir, "work");
   const outDir = join(work, "out");
   const inDir = join(work, "in");
-  await mkdir(outDir, { recursive: true });
-  await mkdir(inDir, { recursive: true });
   const cleanup = () => rm(dir, { recursive: true, force: true });
-  const { image, imageHash } = await runtimeImage(spec.kind, workRoot);
   const mask = secretMasker(spec.secrets);
   const logPath = join(dir, "task.log");
-  const sink = new LogSink(createWriteStream(logPath), mask, spec.secrets);
   const outputFile = join(dir, "output.env");
   const resultFile = join(dir, "result.json");
   const inputFile = join(dir, "input.json");
-  await writeFile(outputFile, "");
-  await writeFile(
-    inputFile,
-    JSON.stringify({ params: spec.params, context: spec.context, run: spec.run, secrets: spec.secrets }),
-    { mode: 0o600 },
-  );
   // Only what the task needs: none of the engine's credentials or settings are inherited.
   const env: Record<string, string> = {
     PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
@@ -106,19 +106,39 @@ export async function runTask(
     STEPWISE_CONTEXT: join(dir, "context.json"),
     ...spec.env,
   };
-  await mkdir(env.TMPDIR as string);
-  await writeFile(env.STEPWISE_CONTEXT as string, JSON.stringify(spec.context));
-  let argv: string[];
-  if (spec.kind === "command") {
-    argv = ["/bin/sh", "-c", spec.source];
-  } else {
+  let argv: string[] = ["/bin/sh", "-c", spec.source];
+  // The directory's parts are made together, one round of file-system calls rather than one call after another.
+  const parts: Array<Promise<unknown>> = [
+    mkdir(outDir, { recursive: true }),
+    mkdir(inDir, { recursive: true }),
+    mkdir(env.TMPDIR as string),
+    writeFile(outputFile, ""),
+    writeFile(env.STEPWISE_CONTEXT as string, JSON.stringify(spec.context)),
+  ];
+  if (spec.kind === "script") {
     const scriptPath = join(dir, "script.mjs");
     const runnerPath = join(dir, "runner.mjs");
-    await writeFile(scriptPath, spec.source);
-    await writeFile(runnerPath, SCRIPT_RUNNER);
+    // Only the script runner reads the input file (params, context, run and secrets): a command gets env vars.
+    parts.push(
+      writeFile(
+        inputFile,
+        JSON.stringify({ params: spec.params, context: spec.context, run: spec.run, secrets: spec.secrets }),
+        { mode: 0o600 },
+      ),
+      writeFile(scriptPath, spec.source),
+      writeFile(runnerPath, SCRIPT_RUNNER),
+    );
     Object.assign(env, { STEPWISE_INPUT: inputFile, STEPWISE_RESULT: resultFile, STEPWISE_SCRIPT: scriptPath });
     argv = [process.execPath, runnerPath];
   }
+  const [{ image, imageHash }] = await Promise.all([
+    runtimeImage(spec.kind, workRoot),
+    Promise.all(parts).catch(async (err) => {
+      await cleanup();
+      throw err;
+    }),
+  ]);
+  const sink = new LogSink(createWriteStream(logPath), mask, spec.secrets);
   if (spec.prepareInputs) {
     try {
       await spec.prepareInputs(inDir);
@@ -225,7 +245,7 @@ export async function runTask(
     const size = (await stat(outputFile)).size;
     if (size > OUTPUT_FILE_MAX_BYTES)
       throw new Error(`$STEPWISE_OUTPUT is ${size} bytes; the limit is ${OUTPUT_FILE_MAX_BYTES}`);
-    vars = parseOutputFile(await readFile(outputFile, "utf8"));
+    if (size > 0) vars = parseOutputFile(await readFile(outputFile, "utf8"));
     if (spec.kind === "script") {
       const typed = typedResult(JSON.parse(await readFile(resultFile, "utf8")));
       vars = { ...vars, ...typed.vars };
