@@ -17,10 +17,21 @@ export const ENGINE_ACTOR = "stepwise:engine";
  * the use cases both change runs through it.
  */
 export class RunSession {
+  /**
+   * The engine inside an Advance call sets this: task records are written with the commits that change the run or
+   * park a task on a human, and at writeRecords (the end of the call), not with every commit.
+   */
+  deferRecords = false;
+
   constructor(
     readonly deps: Deps,
     public state: RunState,
   ) {}
+
+  /** Writes the records this session's commits deferred; after the commits already asked for. */
+  writeRecords(): Promise<void> {
+    return this.serial(() => this.deps.store.writeRecords(this.state));
+  }
 
   get run(): RunRecord {
     return this.state.run;
@@ -74,7 +85,7 @@ export class RunSession {
         const changes = built.filter((b): b is Change => b !== null && !(b instanceof Error));
         if (changes.length === 0) return settle(batch, built);
         try {
-          await this.deps.store.commitAll(this.state, changes, at);
+          await this.deps.store.commitAll(this.state, changes, at, { deferRecords: this.deferRecords });
           return settle(batch, built);
         } catch (err) {
           if (!(err instanceof StaleStateError)) throw err;

@@ -82,13 +82,17 @@ class EffectsLoop {
 
   async run(): Promise<AdvanceOutput> {
     const s = this.session;
+    // Task records are rolled forward once per call (and whenever the run record changes): see RunStore.commitAll.
+    s.deferRecords = true;
     if (s.run.status === "queued") await s.setRunStatus("running");
     for (const action of planRecovery(this.def, s.state, this.now())) await this.apply(action);
     const stopping = this.deps.stopping;
     const onStop = () => this.wakeup.notify();
     stopping?.addEventListener("abort", onStop);
     try {
-      return await this.loop();
+      const out = await this.loop();
+      await s.writeRecords();
+      return out;
     } finally {
       stopping?.removeEventListener("abort", onStop);
     }

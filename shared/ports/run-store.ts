@@ -66,8 +66,12 @@ export interface RunStore {
   /**
    * Commits several changes at once, in order, as one audit item (each change its own chained event): all of
    * them or, when another writer moved the chain first, none (StaleStateError). Each record is written once.
+   * With `deferRecords`, task records wait with the state (loads replay them from the audit trail) until a commit
+   * changes the run record or parks a task on a human, or writeRecords: the engine's records once per call.
    */
-  commitAll(state: RunState, changes: Change[], at: string): Promise<void>;
+  commitAll(state: RunState, changes: Change[], at: string, opts?: { deferRecords?: boolean }): Promise<void>;
+  /** Writes the record versions the state's commits deferred (and those a load found ahead of their items). */
+  writeRecords(state: RunState): Promise<void>;
   getRunStatus(orgId: string, runId: string): Promise<RunStatus | null>;
   listRuns(orgId: string, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>>;
   listAudit(orgId: string, runId: string): Promise<AuditEvent[]>;

@@ -1,6 +1,7 @@
 // The audit trail as one chained item per commit against dynalite: a run's trail verifies, an edited delta is
-// found, and a batched commit is all-or-nothing when another writer moved the chain first.
-import { describe, expect, it } from "vitest";
+// found, a batched commit is all-or-nothing when another writer moved the chain first, and deferred records are
+// seen by every load and written once, oldest commit first.
+import { beforeAll, describe, expect, it } from "vitest";
 import type { DynamoRunStore } from "../../shared/adapters/dynamo/run-store.ts";
 import type { TaskRecord } from "../../shared/domain/records.ts";
 import { StaleStateError } from "../../shared/errors.ts";
@@ -25,6 +26,29 @@ const DIAMOND = {
 
 const t = useTestStack();
 const store = () => t.stack.deps.store as DynamoRunStore;
+/** The sort keys of the records the run store puts while `fn` runs, in the order they were sent. */
+let recording: string[] | null = null;
+async function recordPuts(fn: () => Promise<unknown>): Promise<string[]> {
+  recording = [];
+  try {
+    await fn();
+    return recording;
+  } finally {
+    recording = null;
+  }
+}
+beforeAll(() => {
+  t.stack.sdkClients.dynamodb.addHook("build", "recordPuts", async (call, next) => {
+    const raw = (call.request as { body?: unknown } | undefined)?.body;
+    const body = raw instanceof Uint8Array ? Buffer.from(raw).toString("utf8") : raw;
+    if (recording && call.command === "PutItemCommand" && typeof body === "string") {
+      const sk = (JSON.parse(body) as { Item?: { sk?: { S?: string } } }).Item?.sk?.S;
+      if (sk && !sk.startsWith("AUDIT#")) recording.push(sk);
+    }
+    return next();
+  });
+});
+
 const auditItems = async (runId: string) =>
   (await store().rawRunItems("default", runId)).filter((i) => String(i.sk).startsWith("AUDIT#"));
 
@@ -101,5 +125,65 @@ describe("chained commits", () => {
     const trail = (await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[];
     expectIntactChain(trail);
     expect(trail.length).toBe(audit.length + 3);
+  }, 60_000);
+
+  it("writes each task record once per Advance call: the run's commits defer them to the run's own changes", async () => {
+    let runId = "";
+    const puts = await recordPuts(async () => {
+      runId = (await runToEnd(t.api, DIAMOND)).runId;
+    });
+    const taskPuts = puts.filter((sk) => sk.startsWith("TASK#"));
+    expect(taskPuts.sort()).toEqual(DIAMOND.nodes.map((n) => `TASK#${n.id}`).sort());
+    // The run record goes last: a load replays from the commit of the newest record it finds.
+    expect(puts[puts.length - 1]).toBe("RUN");
+    const report = await t.api.get(`/api/runs/${runId}/verify`);
+    expect(report).toMatchObject({ valid: true, problems: [] });
+  }, 60_000);
+
+  it("lets every load see deferred records, then writes them once, oldest commit first", async () => {
+    const run = await runToEnd(t.api, DIAMOND);
+    const mine = await store().loadRun("default", run.runId);
+    if (!mine) throw new Error("run not found");
+    const note = (nodeId: string, text: string): Change => {
+      const cur = mine.tasks.get(nodeId) as TaskRecord;
+      return {
+        target: { kind: "task", nodeId },
+        event: { type: "task.note", from: cur.status, to: cur.status, actor: "test", detail: { nodeId, text } },
+        next: { ...cur, host: text },
+      };
+    };
+    const at = () => new Date().toISOString();
+    const stored = async (nodeId: string) =>
+      (await store().rawRunItems("default", run.runId)).find((i) => i.sk === `TASK#${nodeId}`)?.host;
+    const before = await stored("fan-1");
+    const deferred = await recordPuts(async () => {
+      await store().commitAll(mine, [note("fan-1", "first")], at(), { deferRecords: true });
+      await store().commitAll(mine, [note("fan-2", "second")], at(), { deferRecords: true });
+      await store().commitAll(mine, [note("fan-1", "third")], at(), { deferRecords: true });
+    });
+    expect(deferred).toEqual([]);
+    expect(await stored("fan-1")).toBe(before);
+    // Another reader sees them all, replayed from the trail.
+    const seen = await store().loadRun("default", run.runId);
+    expect(seen?.tasks.get("fan-1")?.host).toBe("third");
+    expect(seen?.tasks.get("fan-2")?.host).toBe("second");
+    // Written at last: fan-1's first version never, fan-2 (an older commit) before fan-1's last.
+    const written = await recordPuts(() => store().writeRecords(mine));
+    expect(written).toEqual(["TASK#fan-2", "TASK#fan-1"]);
+    expect(await stored("fan-1")).toBe("third");
+    expect(await stored("fan-2")).toBe("second");
+    expect(await recordPuts(() => store().writeRecords(mine))).toEqual([]);
+    // A change to the run record writes what waits with it, and itself last.
+    const runNote: Change = {
+      target: { kind: "run" },
+      event: { type: "run.note", from: mine.run.status, to: mine.run.status, actor: "test", detail: {} },
+      next: { ...mine.run, updatedAt: at() },
+    };
+    const withRun = await recordPuts(async () => {
+      await store().commitAll(mine, [note("fan-3", "fourth")], at(), { deferRecords: true });
+      await store().commitAll(mine, [runNote], at(), { deferRecords: true });
+    });
+    expect(withRun).toEqual(["TASK#fan-3", "RUN"]);
+    expectIntactChain((await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[]);
   }, 60_000);
 });

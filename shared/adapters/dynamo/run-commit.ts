@@ -2,7 +2,10 @@
  * Commits on a run: one conditional put of the commit's audit item (the lock: it fails when another writer took
  * the next sequence number), then each record the commit changed rolled forward once, never over a newer version.
  * A writer that dies between the two leaves the audit item; the next load replays it and the next commit writes
- * its records.
+ * its records. A writer may also leave them on purpose (deferRecords: the engine inside one Advance call): task
+ * records then wait with the state and go out with the next commit that changes the run record or parks a task
+ * on a human, or at writeRecords. Records go out oldest commit first, since a load replays from the commit of
+ * the newest record it finds.
  */
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { GENESIS_HASH } from "../../domain/audit.ts";
@@ -36,15 +39,17 @@ export interface Table {
   table: string;
 }
 
-/** A record version waiting to be written: from an audit item a load found ahead of the records. */
+/** A record version waiting to be written: from an audit item a load found ahead of the records, or deferred. */
 interface PendingRecord {
   target: ChangeTarget;
   version: Item;
   seq: number;
   hash: string;
+  /** The sequence number of the first event of the audit item (the commit) that holds `seq`. */
+  commit: number;
 }
 
-// Record versions a load saw ahead of their items, keyed by the loaded state, written by its next commit.
+// Record versions not yet written (a load saw them ahead of their items, or a commit deferred them), keyed by state.
 const unapplied = new WeakMap<RunState, Map<string, PendingRecord>>();
 
 function isTarget(v: unknown): v is ChangeTarget {
@@ -103,14 +108,14 @@ export async function loadRun(t: Table, orgId: string, runId: string): Promise<R
   const top = stored.reduce<Item | undefined>((a, b) => (!a || Number(b.seq) > Number(a.seq) ? b : a), undefined);
   if (top) state.head = { seq: Number(top.seq), hash: String(top.auditHash) };
   const pending = new Map<string, PendingRecord>();
-  for (const ev of later.flatMap(eventsOfItem)) {
+  for (const [ev, commit] of later.flatMap((item) => eventsOfItem(item).map((e) => [e, Number(item.seq)] as const))) {
     const seq = Number(ev.seq);
     if (!isTarget(ev.target)) throw new Error(`audit event ${seq} of ${runId} names no record`);
     const key = keyOf(ev.target);
     if (seq <= (seqOf.get(key) ?? 0)) continue; // its record already has it (or a later version)
     const base = pending.get(key)?.version ?? storedOf.get(key) ?? null;
     const version = versionOf(base, ev);
-    pending.set(key, { target: ev.target, version, seq, hash: String(ev.hash) });
+    pending.set(key, { target: ev.target, version, seq, hash: String(ev.hash), commit });
     applyInMemory(state, ev.target, version);
     if (seq > state.head.seq) state.head = { seq, hash: String(ev.hash) };
   }
@@ -156,8 +161,18 @@ async function commitsFrom(t: Table, pk: string, seq: number): Promise<Item[]> {
   return out.reverse();
 }
 
-/** Appends the changes as one audit item (conditional on the chain head), then rolls their records forward. */
-export async function commitAll(t: Table, state: RunState, changes: Change[], at: string): Promise<void> {
+/**
+ * Appends the changes as one audit item (conditional on the chain head), then rolls their records forward: at once,
+ * or with `deferRecords` only when the commit changes the run record or parks a task on a human (the run list, the
+ * status the engine polls and the approvals inbox read those items), else with a later commit or writeRecords.
+ */
+export async function commitAll(
+  t: Table,
+  state: RunState,
+  changes: Change[],
+  at: string,
+  deferRecords = false,
+): Promise<void> {
   if (changes.length === 0) return;
   const { events, records } = prepareCommit(state, changes, at);
   const first = events[0];
@@ -175,14 +190,41 @@ export async function commitAll(t: Table, state: RunState, changes: Change[], at
     if (isConditionFailure(err)) throw new StaleStateError(`audit seq ${first.seq} of ${state.run.runId} was taken`);
     throw err;
   }
-  // Versions this writer loaded but nobody wrote yet (a crashed or slower writer) go first, all of them: no record
-  // of a commit is written before every record of the commits before it (a load replays from the newest one).
-  // Each record is its own item, conditional on its own seq: those of one commit go together.
-  await Promise.all([...(unapplied.get(state)?.values() ?? [])].map((p) => putRecord(t, state, p)));
-  unapplied.delete(state);
-  await Promise.all([...records.values()].map((r) => putRecord(t, state, r)));
+  const pending = unapplied.get(state) ?? new Map<string, PendingRecord>();
+  unapplied.set(state, pending);
+  for (const [key, r] of records) pending.set(key, { ...r, commit: first.seq });
   for (const r of records.values()) applyInMemory(state, r.target, r.version);
   state.head = { seq: last.seq, hash: last.hash };
+  const visible = [...records.values()].some(
+    (r) => r.target.kind === "run" || r.version.status === "awaiting_approval" || r.version.status === "awaiting_input",
+  );
+  if (!deferRecords || visible) await writeRecords(t, state);
+}
+
+/**
+ * Writes the state's pending record versions, oldest commit first: no record of a commit is written before every
+ * record of the commits before it (a load replays from the commit of the newest record). Each record is its own
+ * item, conditional on its own seq, so those of one commit go together.
+ */
+export async function writeRecords(t: Table, state: RunState): Promise<void> {
+  const pending = unapplied.get(state);
+  if (!pending?.size) return;
+  unapplied.delete(state);
+  const byCommit = new Map<number, PendingRecord[]>();
+  for (const p of pending.values()) byCommit.set(p.commit, [...(byCommit.get(p.commit) ?? []), p]);
+  const commits = [...byCommit.keys()].sort((a, b) => a - b);
+  try {
+    for (const c of commits) {
+      await Promise.all((byCommit.get(c) ?? []).map((p) => putRecord(t, state, p)));
+      byCommit.delete(c);
+    }
+  } catch (err) {
+    // What was not written stays pending (the audit items hold it either way).
+    const left = unapplied.get(state) ?? new Map<string, PendingRecord>();
+    for (const p of [...byCommit.values()].flat()) if (!left.has(keyOf(p.target))) left.set(keyOf(p.target), p);
+    unapplied.set(state, left);
+    throw err;
+  }
 }
 
 async function putRecord(t: Table, state: RunState, r: PendingRecord): Promise<void> {

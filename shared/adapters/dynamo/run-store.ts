@@ -4,7 +4,7 @@ import type { AuditEvent, Page, RunRecord, RunStatus } from "../../domain/record
 import type { Change, PageRequest, RunFilter, RunState, RunStore, StoredRun } from "../../ports/run-store.ts";
 import { TTL_ATTRIBUTE } from "../dynamo-table.ts";
 import { eventsOfItem } from "./run-audit-items.ts";
-import { auditEvents, commitAll, loadRun, type Table } from "./run-commit.ts";
+import { auditEvents, commitAll, loadRun, type Table, writeRecords } from "./run-commit.ts";
 import { AUDIT_PREFIX, type Item, runPk, strip, TASK_PREFIX } from "./run-keys.ts";
 import { DynamoTableItems } from "./run-table-items.ts";
 
@@ -38,8 +38,12 @@ export class DynamoRunStore extends DynamoTableItems implements RunStore {
     return commitAll(this.t, state, [change], at);
   }
 
-  commitAll(state: RunState, changes: Change[], at: string): Promise<void> {
-    return commitAll(this.t, state, changes, at);
+  commitAll(state: RunState, changes: Change[], at: string, opts: { deferRecords?: boolean } = {}): Promise<void> {
+    return commitAll(this.t, state, changes, at, opts.deferRecords);
+  }
+
+  writeRecords(state: RunState): Promise<void> {
+    return writeRecords(this.t, state);
   }
 
   async getRunStatus(orgId: string, runId: string): Promise<RunStatus | null> {
