@@ -49,6 +49,11 @@ beforeAll(() => {
   });
 });
 
+/** Waits until the run's execution has ended (its last records are written by then). */
+async function settled(runId: string): Promise<void> {
+  while (t.stack.orchestrator.runs.isRunning(runId)) await new Promise((r) => setTimeout(r, 5));
+}
+
 const auditItems = async (runId: string) =>
   (await store().rawRunItems("default", runId)).filter((i) => String(i.sk).startsWith("AUDIT#"));
 
@@ -131,6 +136,7 @@ describe("chained commits", () => {
     let runId = "";
     const puts = await recordPuts(async () => {
       runId = (await runToEnd(t.api, DIAMOND)).runId;
+      await settled(runId);
     });
     const taskPuts = puts.filter((sk) => sk.startsWith("TASK#"));
     expect(taskPuts.sort()).toEqual(DIAMOND.nodes.map((n) => `TASK#${n.id}`).sort());
@@ -142,6 +148,7 @@ describe("chained commits", () => {
 
   it("lets every load see deferred records, then writes them once, oldest commit first", async () => {
     const run = await runToEnd(t.api, DIAMOND);
+    await settled(run.runId);
     const mine = await store().loadRun("default", run.runId);
     if (!mine) throw new Error("run not found");
     const note = (nodeId: string, text: string): Change => {

@@ -161,6 +161,21 @@ describe("verify before and around the end", () => {
     expect((await verify(runId)).valid).toBe(true);
   }, 30_000);
 
+  it("finds a run valid while a task runs and the engine has not written the finished task's record yet", async () => {
+    const { runId } = await putAndTrigger(t.api, {
+      name: "ev-running",
+      nodes: [
+        { id: "first", type: "command", command: "echo one > out/one.txt" },
+        { id: "slow", type: "command", needs: ["first"], command: "sleep 3" },
+      ],
+    });
+    await waitForTask(t.api, runId, "slow", (task) => task.status === "running");
+    const report = await verify(runId);
+    expect(report).toMatchObject({ valid: true, sealed: false, problems: [] });
+    expect((await waitForRun(t.api, runId)).status).toBe("succeeded");
+    expect(await verify(runId)).toMatchObject({ valid: true, sealed: true, problems: [] });
+  }, 30_000);
+
   it("keeps a cancelled run valid when the cancelled task's evidence lands after the seal", async () => {
     const { runId } = await putAndTrigger(t.api, {
       name: "ev-cancel",

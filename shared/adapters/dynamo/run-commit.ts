@@ -3,8 +3,8 @@
  * the next sequence number), then each record the commit changed rolled forward once, never over a newer version.
  * A writer that dies between the two leaves the audit item; the next load replays it and the next commit writes
  * its records. A writer may also leave them on purpose (deferRecords: the engine inside one Advance call): task
- * records then wait with the state and go out with the next commit that changes the run record or parks a task
- * on a human, or at writeRecords. Records go out oldest commit first, since a load replays from the commit of
+ * records then wait with the state and go out just before the next commit that changes the run record or parks a
+ * task on a human, or at writeRecords. Records go out oldest commit first, since a load replays from the commit of
  * the newest record it finds.
  */
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
@@ -178,6 +178,12 @@ export async function commitAll(
   const first = events[0];
   const last = events[events.length - 1];
   if (!first || !last) return;
+  const visible = [...records.values()].some(
+    (r) => r.target.kind === "run" || r.version.status === "awaiting_approval" || r.version.status === "awaiting_input",
+  );
+  // What earlier commits deferred is written before a change to the run shows: a run seen ended (or parked on a
+  // human) has every other record in place, as verify and export read them.
+  if (deferRecords && visible) await writeRecords(t, state);
   try {
     await t.db.send(
       new PutCommand({
@@ -195,9 +201,6 @@ export async function commitAll(
   for (const [key, r] of records) pending.set(key, { ...r, commit: first.seq });
   for (const r of records.values()) applyInMemory(state, r.target, r.version);
   state.head = { seq: last.seq, hash: last.hash };
-  const visible = [...records.values()].some(
-    (r) => r.target.kind === "run" || r.version.status === "awaiting_approval" || r.version.status === "awaiting_input",
-  );
   if (!deferRecords || visible) await writeRecords(t, state);
 }
 
