@@ -228,6 +228,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedStac
   const call: LocalCall =
     <T>(h: (e: unknown, c: Context) => Promise<T>, name: string) =>
     (payload: unknown) => {
+      // Once stopping, no handler starts: an execution pauses at its next task and resumes from the records on the
+      // next start (a call that never answers, rather than one failing, which the ASL would record as the run's).
+      if (stopping.signal.aborted) return new Promise<T>(() => {});
       const p = h(payload, lambdaContext(name));
       calls.add(p);
       const done = () => calls.delete(p);
