@@ -28,9 +28,9 @@ export class RunSession {
     public state: RunState,
   ) {}
 
-  /** Writes the records this session's commits deferred; after the commits already asked for. */
-  writeRecords(): Promise<void> {
-    return this.serial(() => this.deps.store.writeRecords(this.state));
+  /** Writes the records this session's commits deferred (`settledOnly`: see RunStore.writeRecords); in turn. */
+  writeRecords(opts: { settledOnly?: boolean } = {}): Promise<void> {
+    return this.serial(() => this.deps.store.writeRecords(this.state, opts));
   }
 
   get run(): RunRecord {

@@ -135,6 +135,9 @@ class EffectsLoop {
         return output(this.session, "advance");
       }
       const untilPoll = this.deps.settings.cancelPollMs - (this.now() - lastPoll);
+      // While attempts run, the records of ended tasks go out (off the way to the run's end; a failure leaves
+      // them waiting for the next write).
+      this.session.writeRecords({ settledOnly: true }).catch(() => {});
       await this.wakeup.sleep(Math.min(step.until - this.now(), untilPoll));
       for (const action of planDueTimers(this.input())) {
         this.timers.delete(action.node.id);

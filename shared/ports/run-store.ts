@@ -70,8 +70,11 @@ export interface RunStore {
    * changes the run record or parks a task on a human, or writeRecords: the engine's records once per call.
    */
   commitAll(state: RunState, changes: Change[], at: string, opts?: { deferRecords?: boolean }): Promise<void>;
-  /** Writes the record versions the state's commits deferred (and those a load found ahead of their items). */
-  writeRecords(state: RunState): Promise<void>;
+  /**
+   * Writes the record versions the state's commits deferred (and those a load found ahead of their items), oldest
+   * commit first; `settledOnly`: only the oldest commits whose records are all ended tasks (no extra write).
+   */
+  writeRecords(state: RunState, opts?: { settledOnly?: boolean }): Promise<void>;
   getRunStatus(orgId: string, runId: string): Promise<RunStatus | null>;
   listRuns(orgId: string, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>>;
   listAudit(orgId: string, runId: string): Promise<AuditEvent[]>;

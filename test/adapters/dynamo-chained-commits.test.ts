@@ -191,6 +191,20 @@ describe("chained commits", () => {
       await store().commitAll(mine, [runNote], at(), { deferRecords: true });
     });
     expect(withRun).toEqual(["TASK#fan-3", "RUN"]);
+    // Early writes take only the oldest commits whose records are ended tasks: a running one holds back the rest.
+    const as = (nodeId: string, status: TaskRecord["status"], text: string): Change => {
+      const c = note(nodeId, text);
+      return { ...c, next: { ...(c.next as TaskRecord), status } };
+    };
+    await store().commitAll(mine, [as("fan-4", "running", "again")], at(), { deferRecords: true });
+    await store().commitAll(mine, [note("fan-3", "fifth")], at(), { deferRecords: true });
+    expect(await recordPuts(() => store().writeRecords(mine, { settledOnly: true }))).toEqual([]);
+    await store().commitAll(mine, [as("fan-4", "succeeded", "sixth")], at(), { deferRecords: true });
+    expect(await recordPuts(() => store().writeRecords(mine, { settledOnly: true }))).toEqual([
+      "TASK#fan-3",
+      "TASK#fan-4",
+    ]);
+    expect(await stored("fan-4")).toBe("sixth");
     expectIntactChain((await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[]);
   }, 60_000);
 });

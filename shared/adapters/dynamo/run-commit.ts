@@ -10,7 +10,7 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { GENESIS_HASH } from "../../domain/audit.ts";
 import { applyDelta, asRecordDelta } from "../../domain/record-delta.ts";
-import type { RunRecord, TaskRecord } from "../../domain/records.ts";
+import { isTerminalTask, type RunRecord, type TaskRecord } from "../../domain/records.ts";
 import { StaleStateError } from "../../errors.ts";
 import type { Change, ChangeTarget, RunState } from "../../ports/run-store.ts";
 import {
@@ -207,27 +207,41 @@ export async function commitAll(
 /**
  * Writes the state's pending record versions, oldest commit first: no record of a commit is written before every
  * record of the commits before it (a load replays from the commit of the newest record). Each record is its own
- * item, conditional on its own seq, so those of one commit go together.
+ * item, conditional on its own seq, so those of one commit go together. `settledOnly` writes only the oldest
+ * commits whose records are all ended tasks (versions no later commit of the call will replace), so writing them
+ * early costs no extra write.
  */
-export async function writeRecords(t: Table, state: RunState): Promise<void> {
+export async function writeRecords(t: Table, state: RunState, settledOnly = false): Promise<void> {
   const pending = unapplied.get(state);
   if (!pending?.size) return;
-  unapplied.delete(state);
   const byCommit = new Map<number, PendingRecord[]>();
   for (const p of pending.values()) byCommit.set(p.commit, [...(byCommit.get(p.commit) ?? []), p]);
   const commits = [...byCommit.keys()].sort((a, b) => a - b);
-  try {
-    for (const c of commits) {
-      await Promise.all((byCommit.get(c) ?? []).map((p) => putRecord(t, state, p)));
-      byCommit.delete(c);
+  const settled = (c: number) =>
+    (byCommit.get(c) ?? []).every(
+      (p) => p.target.kind === "task" && isTerminalTask(p.version.status as TaskRecord["status"]),
+    );
+  const due = settledOnly
+    ? commits.slice(
+        0,
+        firstIndexWhere(commits, (c) => !settled(c)),
+      )
+    : commits;
+  for (const c of due) {
+    await Promise.all((byCommit.get(c) ?? []).map((p) => putRecord(t, state, p)));
+    // Written: out of the pending set, unless a commit since replaced the version (then the newer one waits).
+    for (const p of byCommit.get(c) ?? []) {
+      const key = keyOf(p.target);
+      if (pending.get(key) === p) pending.delete(key);
     }
-  } catch (err) {
-    // What was not written stays pending (the audit items hold it either way).
-    const left = unapplied.get(state) ?? new Map<string, PendingRecord>();
-    for (const p of [...byCommit.values()].flat()) if (!left.has(keyOf(p.target))) left.set(keyOf(p.target), p);
-    unapplied.set(state, left);
-    throw err;
   }
+  if (pending.size === 0 && unapplied.get(state) === pending) unapplied.delete(state);
+}
+
+/** The index of the first element for which `pred` holds, or the length when none does. */
+function firstIndexWhere<T>(xs: T[], pred: (x: T) => boolean): number {
+  const i = xs.findIndex(pred);
+  return i === -1 ? xs.length : i;
 }
 
 async function putRecord(t: Table, state: RunState, r: PendingRecord): Promise<void> {

@@ -42,8 +42,8 @@ export class DynamoRunStore extends DynamoTableItems implements RunStore {
     return commitAll(this.t, state, changes, at, opts.deferRecords);
   }
 
-  writeRecords(state: RunState): Promise<void> {
-    return writeRecords(this.t, state);
+  writeRecords(state: RunState, opts: { settledOnly?: boolean } = {}): Promise<void> {
+    return writeRecords(this.t, state, opts.settledOnly);
   }
 
   async getRunStatus(orgId: string, runId: string): Promise<RunStatus | null> {
