@@ -5,6 +5,7 @@ export interface CommandNode {
   type: "command";
   needs?: string[];
   command: string;
+  timeoutSeconds?: number;
 }
 
 export interface ScriptNode {
@@ -45,6 +46,16 @@ export const diamond: BenchWorkflow = {
   ],
 };
 
+/**
+ * The diamond again, made to run in the Standard lane: its join may run longer than an Express execution lasts
+ * (timeoutSeconds 600), so the run takes a Standard execution; everything else is the same.
+ */
+export const diamondStandard: BenchWorkflow = {
+  name: "bench-diamond-standard",
+  description: "benchmark: the diamond in the Standard lane (its join's timeout is past Express's 5 minutes)",
+  nodes: diamond.nodes.map((n) => (n.id === "join" ? { ...n, timeoutSeconds: 600 } : n)),
+};
+
 /** The same tiny script in every node: it bumps a counter in the run context, so the chain's result is checkable. */
 export const CHAIN_SCRIPT = "export default async ({ context }) => ({ step: (context.step ?? 0) + 1 });\n";
 
@@ -72,4 +83,6 @@ export interface BenchCase {
 export const CASES: BenchCase[] = [
   { label: "diamond (10 cmd)", workflow: diamond, expectedStep: null },
   { label: "chain (10 script)", workflow: chain, expectedStep: CHAIN_LENGTH },
+  // Not named "diamond": `BENCH_CASES=diamond` and readers of the JSON find the Express diamond by that word.
+  { label: "1-8-1 (10 cmd, Standard)", workflow: diamondStandard, expectedStep: null },
 ];
