@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { parse as parseYaml } from "yaml";
 import {
   makeAdvanceHandler,
@@ -14,7 +14,6 @@ import {
   makeRecordFailureHandler,
 } from "../functions/engine-handlers.ts";
 import { makeApiHandler } from "../functions/http/api-handler.ts";
-import { matchRoute } from "../functions/http/match-route.ts";
 import { DEFAULT_ORG, generateKey, PLATFORM_PRINCIPAL } from "../shared/access/auth.ts";
 import {
   type InstrumentableClient,
@@ -48,6 +47,7 @@ import { resumeQueues } from "../shared/runs/concurrency.ts";
 import { createServices, type Services } from "../shared/services.ts";
 import { buildRunStateMachine, STATE } from "../shared/state-machine/run-state-machine.ts";
 import { putWorkflow } from "../shared/workflows/workflows.ts";
+import { readBody, toApiGatewayEvent } from "./api-gateway-event.ts";
 import { type EmulatorTransport, startEmulators } from "./emulator-transport.ts";
 import { lambdaContext } from "./lambda-context.ts";
 import { Late } from "./late.ts";
@@ -108,61 +108,6 @@ async function readLocalKey(dataDir: string): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-/** Converts a Node request into the API Gateway HTTP API (v2) event the Lambda handler receives in the cloud. */
-async function toApiGatewayEvent(req: IncomingMessage, body: Buffer): Promise<APIGatewayProxyEventV2> {
-  const url = new URL(req.url ?? "/", "http://local");
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers))
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-  const method = (req.method ?? "GET").toUpperCase();
-  const match = matchRoute(method, url.pathname);
-  // A parameter that cannot be decoded goes to the handler unmatched ($default), which answers 400 naming it.
-  const matched = match.key && match.undecodable.length === 0 ? match : null;
-  const now = Date.now();
-  return {
-    version: "2.0",
-    routeKey: matched?.key ?? "$default",
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers,
-    queryStringParameters: Object.keys(query).length ? query : undefined,
-    pathParameters: matched?.pathParameters,
-    requestContext: {
-      accountId: "local",
-      apiId: "local",
-      domainName: "127.0.0.1",
-      domainPrefix: "local",
-      http: {
-        method,
-        path: url.pathname,
-        protocol: "HTTP/1.1",
-        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
-        userAgent: headers["user-agent"] ?? "",
-      },
-      requestId: `local-${now}`,
-      routeKey: matched?.key ?? "$default",
-      stage: "$default",
-      time: new Date(now).toISOString(),
-      timeEpoch: now,
-    },
-    body: body.length ? body.toString("base64") : undefined,
-    isBase64Encoded: body.length > 0,
-  };
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Loads the workflow definitions of a folder (JSON or YAML with `nodes`) whose names do not exist yet. */
