@@ -67,7 +67,7 @@ export interface RunStore {
    * Commits several changes at once, in order, as one audit item (each change its own chained event): all of
    * them or, when another writer moved the chain first, none (StaleStateError). Each record is written once.
    * With `deferRecords`, task records wait with the state (loads replay them from the audit trail) until a commit
-   * changes the run record or parks a task on a human, or writeRecords: the engine's records once per call.
+   * changes the run record or moves a task into or out of a human wait, or writeRecords: the engine's records once per call.
    */
   commitAll(state: RunState, changes: Change[], at: string, opts?: { deferRecords?: boolean }): Promise<void>;
   /**

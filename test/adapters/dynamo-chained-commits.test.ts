@@ -205,6 +205,17 @@ describe("chained commits", () => {
       "TASK#fan-4",
     ]);
     expect(await stored("fan-4")).toBe("sixth");
+    // A task going into or out of a human wait is written at once: the approvals inbox reads the record.
+    expect(
+      await recordPuts(() =>
+        store().commitAll(mine, [as("fan-2", "awaiting_approval", "asks")], at(), { deferRecords: true }),
+      ),
+    ).toEqual(["TASK#fan-2"]);
+    expect(
+      await recordPuts(() =>
+        store().commitAll(mine, [as("fan-2", "succeeded", "timed out")], at(), { deferRecords: true }),
+      ),
+    ).toEqual(["TASK#fan-2"]);
     expectIntactChain((await t.api.get(`/api/runs/${run.runId}/audit`)).items as Json[]);
   }, 60_000);
 });

@@ -3,8 +3,8 @@
  * the next sequence number), then each record the commit changed rolled forward once, never over a newer version.
  * A writer that dies between the two leaves the audit item; the next load replays it and the next commit writes
  * its records. A writer may also leave them on purpose (deferRecords: the engine inside one Advance call): task
- * records then wait with the state and go out just before the next commit that changes the run record or parks a
- * task on a human, or at writeRecords. Records go out oldest commit first, since a load replays from the commit of
+ * records then wait with the state and go out just before the next commit that changes the run record or puts a
+ * task into or out of a human wait, or at writeRecords. Records go out oldest commit first, since a load replays from the commit of
  * the newest record it finds.
  */
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
@@ -163,7 +163,7 @@ async function commitsFrom(t: Table, pk: string, seq: number): Promise<Item[]> {
 
 /**
  * Appends the changes as one audit item (conditional on the chain head), then rolls their records forward: at once,
- * or with `deferRecords` only when the commit changes the run record or parks a task on a human (the run list, the
+ * or with `deferRecords` only when the commit changes the run record or a human wait (the run list, the
  * status the engine polls and the approvals inbox read those items), else with a later commit or writeRecords.
  */
 export async function commitAll(
@@ -178,8 +178,13 @@ export async function commitAll(
   const first = events[0];
   const last = events[events.length - 1];
   if (!first || !last) return;
+  // The run list, the status the engine polls and the approvals inbox read these records: they never wait.
+  const waitsOnHuman = (status: unknown) => status === "awaiting_approval" || status === "awaiting_input";
   const visible = [...records.values()].some(
-    (r) => r.target.kind === "run" || r.version.status === "awaiting_approval" || r.version.status === "awaiting_input",
+    (r) =>
+      r.target.kind === "run" ||
+      waitsOnHuman(r.version.status) ||
+      waitsOnHuman(state.tasks.get(r.target.nodeId)?.status),
   );
   // What earlier commits deferred is written before a change to the run shows: a run seen ended (or parked on a
   // human) has every other record in place, as verify and export read them.
