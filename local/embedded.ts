@@ -24,7 +24,7 @@ import {
 import { dynamoDurableList } from "../shared/adapters/dynamo/dynamo-durable-list.ts";
 import { dynamoRepositories } from "../shared/adapters/dynamo/dynamo-repositories.ts";
 import { LOCAL_DELIVERY_QUEUE_PK, LOCAL_SCHEDULER_PK } from "../shared/adapters/dynamo/keys.ts";
-import { DynamoRunStore } from "../shared/adapters/dynamo-run-store.ts";
+import { DynamoRunStore } from "../shared/adapters/dynamo/run-store.ts";
 import { LocalOrchestrator } from "../shared/adapters/embedded/local-orchestrator.ts";
 import { LocalStateMachine } from "../shared/adapters/embedded/local-step-functions.ts";
 import { ensureBucket, ensureTable } from "../shared/adapters/emulator-setup.ts";

@@ -19,7 +19,7 @@ export const ENGINE_ACTOR = "stepwise:engine";
 export class RunSession {
   /**
    * The engine inside an Advance call sets this: task records are written with the commits that change the run or
-   * park a task on a human, and at writeRecords (the end of the call), not with every commit.
+   * move a task into or out of a human wait, and at writeRecords (the end of the call), not with every commit.
    */
   deferRecords = false;
 

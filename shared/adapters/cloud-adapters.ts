@@ -16,7 +16,7 @@ import { ADVANCE_BUDGET_SECONDS } from "../state-machine/run-state-machine.ts";
 import { type ClientCapture, makeDocumentClient, makeS3Client } from "./aws-clients.ts";
 import { cloudExecutors } from "./cloud-executors.ts";
 import { dynamoRepositories } from "./dynamo/dynamo-repositories.ts";
-import { DynamoRunStore } from "./dynamo-run-store.ts";
+import { DynamoRunStore } from "./dynamo/run-store.ts";
 import { EventBridgePublisher } from "./eventbridge-publisher.ts";
 import { EventBridgeScheduler } from "./eventbridge-scheduler.ts";
 import { KmsSecretBox } from "./kms-secret-box.ts";

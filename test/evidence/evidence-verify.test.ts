@@ -4,7 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createGunzip, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { DynamoRunStore } from "../../shared/adapters/dynamo-run-store.ts";
+import type { DynamoRunStore } from "../../shared/adapters/dynamo/run-store.ts";
 import { runFileKey } from "../../shared/evidence/run-files.ts";
 import { readTar, TarWriter } from "../../shared/evidence/tar.ts";
 import {

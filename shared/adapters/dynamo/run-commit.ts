@@ -4,8 +4,8 @@
  * A writer that dies between the two leaves the audit item; the next load replays it and the next commit writes
  * its records. A writer may also leave them on purpose (deferRecords: the engine inside one Advance call): task
  * records then wait with the state and go out just before the next commit that changes the run record or puts a
- * task into or out of a human wait, or at writeRecords. Records go out oldest commit first, since a load replays from the commit of
- * the newest record it finds.
+ * task into or out of a human wait, or at writeRecords. Records go out oldest commit first, since a load replays
+ * from the commit of the newest record it finds.
  */
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { GENESIS_HASH } from "../../domain/audit.ts";
@@ -179,7 +179,6 @@ export async function commitAll(
   const last = events[events.length - 1];
   if (!first || !last) return;
   // The run list, the status the engine polls and the approvals inbox read these records: they never wait.
-  const waitsOnHuman = (status: unknown) => status === "awaiting_approval" || status === "awaiting_input";
   const visible = [...records.values()].some(
     (r) =>
       r.target.kind === "run" ||
@@ -226,13 +225,8 @@ export async function writeRecords(t: Table, state: RunState, settledOnly = fals
     (byCommit.get(c) ?? []).every(
       (p) => p.target.kind === "task" && isTerminalTask(p.version.status as TaskRecord["status"]),
     );
-  const due = settledOnly
-    ? commits.slice(
-        0,
-        firstIndexWhere(commits, (c) => !settled(c)),
-      )
-    : commits;
-  for (const c of due) {
+  for (const c of commits) {
+    if (settledOnly && !settled(c)) break;
     await Promise.all((byCommit.get(c) ?? []).map((p) => putRecord(t, state, p)));
     // Written: out of the pending set, unless a commit since replaced the version (then the newer one waits).
     for (const p of byCommit.get(c) ?? []) {
@@ -243,11 +237,8 @@ export async function writeRecords(t: Table, state: RunState, settledOnly = fals
   if (pending.size === 0 && unapplied.get(state) === pending) unapplied.delete(state);
 }
 
-/** The index of the first element for which `pred` holds, or the length when none does. */
-function firstIndexWhere<T>(xs: T[], pred: (x: T) => boolean): number {
-  const i = xs.findIndex(pred);
-  return i === -1 ? xs.length : i;
-}
+/** A task waiting on people: its record is in the approvals inbox's index. */
+const waitsOnHuman = (status: unknown): boolean => status === "awaiting_approval" || status === "awaiting_input";
 
 async function putRecord(t: Table, state: RunState, r: PendingRecord): Promise<void> {
   try {
@@ -283,8 +274,7 @@ function recordItem(state: RunState, r: PendingRecord): Item {
   const { orgId, runId } = state.run;
   const base: Item = { pk: runPk(orgId, runId), sk: targetSk(r.target), ...r.version, seq: r.seq, auditHash: r.hash };
   if (r.target.kind === "run") Object.assign(base, runIndexKeys(r.version));
-  const status = r.version.status;
-  if (r.target.kind === "task" && (status === "awaiting_approval" || status === "awaiting_input")) {
+  if (r.target.kind === "task" && waitsOnHuman(r.version.status)) {
     // A sparse index of the org's waiting human steps: the approvals inbox.
     base.gsi3pk = `ORG#${orgId}#HUMAN`;
     base.gsi3sk = `${r.version.waitingSince ?? ""}#${runId}#${r.target.nodeId}`;
