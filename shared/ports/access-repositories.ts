@@ -2,6 +2,27 @@ import type { Page } from "../domain/records.ts";
 import type { WorkflowDefinition } from "../domain/workflow.ts";
 import type { KeyRecord, PageRequest, WorkflowVersion } from "./run-store.ts";
 
+/**
+ * What putVersion answers after `latest`: the latest itself when the definition is its (unless `forceNew`), else
+ * the next version to store (`created`). The one rule every workflow repository follows.
+ */
+export function nextWorkflowVersion(
+  latest: WorkflowVersion | null,
+  v: { orgId: string; def: WorkflowDefinition; definitionHash: string; at: string; by: string; forceNew?: boolean },
+): { version: WorkflowVersion; created: boolean } {
+  if (latest && latest.definitionHash === v.definitionHash && !v.forceNew) return { version: latest, created: false };
+  const version: WorkflowVersion = {
+    orgId: v.orgId,
+    name: v.def.name,
+    version: (latest?.version ?? 0) + 1,
+    definitionHash: v.definitionHash,
+    definition: v.def,
+    createdAt: v.at,
+    createdBy: v.by,
+  };
+  return { version, created: true };
+}
+
 /** Orgs and their API keys. */
 export interface KeyRepository {
   /** Creates an org; ConflictError when it exists. */

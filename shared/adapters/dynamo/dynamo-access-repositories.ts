@@ -3,7 +3,12 @@ import { listSortKey } from "../../domain/sort-keys.ts";
 import type { WorkflowDefinition } from "../../domain/workflow.ts";
 import { ConflictError, StaleStateError } from "../../errors.ts";
 import { retryOnStale, wroteUnlessStale } from "../../kernel/optimistic-update.ts";
-import type { IdempotencyRepository, KeyRepository, WorkflowRepository } from "../../ports/access-repositories.ts";
+import {
+  type IdempotencyRepository,
+  type KeyRepository,
+  nextWorkflowVersion,
+  type WorkflowRepository,
+} from "../../ports/access-repositories.ts";
 import type { KeyRecord, PageRequest, WorkflowVersion } from "../../ports/run-store.ts";
 import { TTL_ATTRIBUTE } from "../dynamo-table.ts";
 import type { DynamoItems } from "./dynamo-items.ts";
@@ -89,17 +94,9 @@ export class DynamoWorkflowRepository implements WorkflowRepository {
     return retryOnStale(
       async () => {
         const latest = await this.get(orgId, def.name);
-        if (latest && latest.definitionHash === definitionHash && !opts.forceNew)
-          return { version: latest, created: false };
-        const version: WorkflowVersion = {
-          orgId,
-          name: def.name,
-          version: (latest?.version ?? 0) + 1,
-          definitionHash,
-          definition: def,
-          createdAt: at,
-          createdBy: by,
-        };
+        const next = nextWorkflowVersion(latest, { orgId, def, definitionHash, at, by, forceNew: opts.forceNew });
+        if (!next.created) return next;
+        const { version } = next;
         // Stale when a concurrent PUT took this version number: read the latest again.
         await this.items.put(
           { pk, sk: workflowVersionSk(version.version), ...version },

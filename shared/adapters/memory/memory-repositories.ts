@@ -2,6 +2,7 @@ import type { Page } from "../../domain/records.ts";
 import type { WorkflowDefinition } from "../../domain/workflow.ts";
 import { ConflictError, StaleStateError } from "../../errors.ts";
 import type { JobRecord, JobRunRecord, JobRunStatus } from "../../jobs/job-records.ts";
+import { nextWorkflowVersion } from "../../ports/access-repositories.ts";
 import type { JobRunWait } from "../../ports/job-repository.ts";
 import type {
   ArchiveKind,
@@ -110,17 +111,9 @@ export function memoryRepositories(): Repositories {
     workflows: {
       putVersion: async (orgId, def: WorkflowDefinition, definitionHash, at, by, opts = {}) => {
         const latest = getVersion(orgId, def.name);
-        if (latest && latest.definitionHash === definitionHash && !opts.forceNew)
-          return { version: latest, created: false };
-        const version: WorkflowVersion = {
-          orgId,
-          name: def.name,
-          version: (latest?.version ?? 0) + 1,
-          definitionHash,
-          definition: def,
-          createdAt: at,
-          createdBy: by,
-        };
+        const next = nextWorkflowVersion(latest, { orgId, def, definitionHash, at, by, forceNew: opts.forceNew });
+        if (!next.created) return next;
+        const { version } = next;
         versions.put(`${orgId}/${def.name}`, pad(version.version), version);
         heads.set(`${orgId}/${def.name}`, { name: def.name, at });
         if (!byHash.has(`${orgId}/${definitionHash}`))
