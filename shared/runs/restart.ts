@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import type { RunState, WorkflowVersion } from "../ports/run-store.ts";
 import { notifyRunChange, RunSession } from "../run-session.ts";
 import { startOrQueue } from "./concurrency.ts";
-import { definitionOf, loadRunOr404 } from "./runs.ts";
+import { definitionOf, loadRunOr404, queuedRunRecord } from "./runs.ts";
 
 export interface RestartRequest {
   from?: string[];
@@ -102,25 +102,8 @@ export async function restartRun(deps: Deps, p: Principal, runId: string, req: R
   const at = nowIso(deps.clock);
   const trigger = { type: "restart" as const, userId: p.userId, restartOf: runId };
   const run: RunRecord = {
-    runId: newId("run", deps.clock.nowMs()),
-    orgId: p.orgId,
-    workflow: { name: wf.name, version: wf.version, definitionHash: wf.definitionHash },
-    engineVersion: deps.settings.engineVersion,
-    status: "queued",
-    trigger,
-    createdBy: p.userId,
-    jobRunId: null,
-    rerunOf: null,
+    ...queuedRunRecord(deps, p, wf, { runId: newId("run", deps.clock.nowMs()), trigger, parameters, at }),
     restartOf: runId,
-    parameters,
-    createdAt: at,
-    startedAt: null,
-    updatedAt: at,
-    completedAt: null,
-    error: null,
-    noActionReason: null,
-    cancelRequest: null,
-    root: null,
   };
   const state: RunState = { run, tasks: new Map(), head: { seq: 0, hash: GENESIS_HASH } };
   await deps.store.commit(

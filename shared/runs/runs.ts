@@ -72,26 +72,25 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
   });
 }
 
-async function createRun(
+/** A new run's record as every way of starting one writes it first: queued, nothing run, nothing sealed. */
+export function queuedRunRecord(
   deps: Deps,
   p: Principal,
-  req: TriggerRequest,
   wf: WorkflowVersion,
-  runId: string,
-  parameters: RunRecord["parameters"],
-) {
-  const at = nowIso(deps.clock);
-  const run: RunRecord = {
-    runId,
+  v: { runId: string; trigger: RunRecord["trigger"]; parameters: RunRecord["parameters"]; at: string },
+): RunRecord {
+  const { at } = v;
+  return {
+    runId: v.runId,
     orgId: p.orgId,
     workflow: { name: wf.name, version: wf.version, definitionHash: wf.definitionHash },
     engineVersion: deps.settings.engineVersion,
     status: "queued",
-    trigger: req.trigger,
+    trigger: v.trigger,
     createdBy: p.userId,
-    jobRunId: req.jobRunId ?? null,
-    rerunOf: req.rerunOf ?? null,
-    parameters,
+    jobRunId: null,
+    rerunOf: null,
+    parameters: v.parameters,
     createdAt: at,
     startedAt: null,
     updatedAt: at,
@@ -100,6 +99,21 @@ async function createRun(
     noActionReason: null,
     cancelRequest: null,
     root: null,
+  };
+}
+
+async function createRun(
+  deps: Deps,
+  p: Principal,
+  req: TriggerRequest,
+  wf: WorkflowVersion,
+  runId: string,
+  parameters: RunRecord["parameters"],
+) {
+  const run: RunRecord = {
+    ...queuedRunRecord(deps, p, wf, { runId, trigger: req.trigger, parameters, at: nowIso(deps.clock) }),
+    jobRunId: req.jobRunId ?? null,
+    rerunOf: req.rerunOf ?? null,
     lane: chooseLane(wf.definition),
   };
   const state = await deps.store.createRun(run, p.userId);
