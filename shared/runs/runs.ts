@@ -72,7 +72,10 @@ export async function triggerRun(deps: Deps, p: Principal, req: TriggerRequest) 
   });
 }
 
-/** A new run's record as every way of starting one writes it first: queued, nothing run, nothing sealed. */
+/**
+ * A new run's record as every way of starting one writes it first: queued, nothing run, nothing sealed, in the
+ * lane its definition allows (a restart too).
+ */
 export function queuedRunRecord(
   deps: Deps,
   p: Principal,
@@ -99,6 +102,7 @@ export function queuedRunRecord(
     noActionReason: null,
     cancelRequest: null,
     root: null,
+    lane: chooseLane(wf.definition),
   };
 }
 
@@ -114,7 +118,6 @@ async function createRun(
     ...queuedRunRecord(deps, p, wf, { runId, trigger: req.trigger, parameters, at: nowIso(deps.clock) }),
     jobRunId: req.jobRunId ?? null,
     rerunOf: req.rerunOf ?? null,
-    lane: chooseLane(wf.definition),
   };
   const state = await deps.store.createRun(run, p.userId);
   await notifyRunChange(deps, run, null);

@@ -34,6 +34,22 @@ describe("the Express lane", () => {
     expect(run).toMatchObject({ status: "succeeded", lane: "express" });
   });
 
+  it("restarts a failed Express run in the Express lane, its finished node carried over", async () => {
+    await stack.putWorkflow({
+      name: "lane-restart",
+      nodes: [
+        { id: "prep", type: "command", command: "echo prep" },
+        { id: "flaky", type: "command", needs: ["prep"], command: "exit 3" },
+      ],
+    });
+    const failed = await stack.waitForRun(await stack.trigger("lane-restart"));
+    expect(failed).toMatchObject({ status: "failed", lane: "express" });
+    const accepted = await stack.json(`/api/runs/${failed.runId}/restart`, { method: "POST", body: {}, expect: 202 });
+    expect(accepted).toMatchObject({ rerun: ["flaky"], reused: ["prep"] });
+    const again = await stack.waitForRun(accepted.runId);
+    expect(again).toMatchObject({ status: "failed", lane: "express", restartOf: failed.runId });
+  });
+
   it("keeps a run with an approval on Standard, and the run view differs only by lane", async () => {
     await stack.putWorkflow({
       name: "lane-approval",
