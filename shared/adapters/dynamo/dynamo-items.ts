@@ -1,45 +1,12 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Page } from "../../domain/records.ts";
 import { StaleStateError } from "../../errors.ts";
-import { openCursor, sealCursor } from "../../kernel/signed-cursor.ts";
 import type { PageRequest } from "../../ports/run-store.ts";
-import { TTL_ATTRIBUTE } from "../dynamo-table.ts";
+import { type Item, isConditionFailure, strip } from "./run-keys.ts";
+import { queryPage } from "./run-query.ts";
 
-export type Item = Record<string, unknown>;
+export type { Item };
 export type IndexName = "gsi1" | "gsi2" | "gsi3";
-
-export const isConditionFailure = (err: unknown): boolean =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string })?.name === "ConditionalCheckFailedException";
-
-/** An item's own attributes: the table's keys, index keys and TTL removed. */
-export function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [k, v] of Object.entries(item)) {
-    if (k === "pk" || k === "sk" || k.startsWith("gsi") || k === TTL_ATTRIBUTE) continue;
-    out[k] = v;
-  }
-  return out as T;
-}
-
-/** The list a cursor belongs to: table, index, org-bearing key condition and filters (see shared/kernel/signed-cursor.ts). */
-const cursorScope = (input: QueryCommandInput): string =>
-  JSON.stringify([
-    input.TableName,
-    input.IndexName ?? null,
-    input.KeyConditionExpression,
-    input.FilterExpression ?? null,
-    input.ExpressionAttributeValues ?? null,
-  ]);
 
 /**
  * Keyed items of the single table, for the repositories of shared/adapters/dynamo/: put (optionally conditional,
@@ -125,7 +92,9 @@ export class DynamoItems {
       condition += ` AND ${skName} = :s`;
       values[":s"] = q.sk;
     }
-    const res = await this.queryPage(
+    const res = await queryPage(
+      this.db,
+      this.cursorKey,
       {
         TableName: this.table,
         IndexName: q.index ?? undefined,
@@ -189,33 +158,5 @@ export class DynamoItems {
       start = res.LastEvaluatedKey;
     } while (start);
     return out;
-  }
-
-  /** One page of `limit` items. */
-  private async queryPage(
-    input: QueryCommandInput,
-    page: PageRequest,
-  ): Promise<{ items: Item[]; nextCursor: string | null }> {
-    const items: Item[] = [];
-    const scope = cursorScope(input);
-    let start = page.cursor ? openCursor(page.cursor, scope, this.cursorKey) : undefined;
-    const keyNames = ["pk", "sk"];
-    if (input.IndexName) keyNames.push(`${input.IndexName}pk`, `${input.IndexName}sk`);
-    for (;;) {
-      const res = await this.db.send(
-        new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: page.limit - items.length }),
-      );
-      for (const item of (res.Items ?? []) as Item[]) {
-        items.push(item);
-        if (items.length === page.limit) {
-          const last: Item = {};
-          for (const k of keyNames) last[k] = item[k];
-          const more = res.LastEvaluatedKey !== undefined || item !== res.Items?.[res.Items.length - 1];
-          return { items, nextCursor: more ? sealCursor(last, scope, this.cursorKey) : null };
-        }
-      }
-      start = res.LastEvaluatedKey;
-      if (!start) return { items, nextCursor: null };
-    }
   }
 }
