@@ -15,7 +15,8 @@ export interface RecordDelta {
 
 /**
  * The attributes every new task record starts with, so that a task's first delta (its start) need not spell them
- * out. Fixed for good: stored deltas with base "task" are read against exactly this.
+ * out. Fixed for good: stored deltas with base "task" are read against exactly this, so it is spelled out here
+ * rather than taken from emptyAttempt (task-records.ts), which may gain fields without changing stored deltas.
  */
 const BLANK_TASK: Readonly<Item> = Object.freeze({
   image: null,
